@@ -1,0 +1,25 @@
+package dev.cas.store;
+
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+
+/** A store in a map: for tests of decorators, and for builds that run with no cache at all. */
+public final class InMemoryBlobStore implements BlobStore {
+    private final ConcurrentMap<Digest, byte[]> entries = new ConcurrentHashMap<>();
+
+    @Override
+    public Optional<byte[]> get(Digest digest) {
+        return Optional.ofNullable(entries.get(digest)).map(byte[]::clone);
+    }
+
+    @Override
+    public void put(Digest digest, byte[] value) {
+        entries.put(digest, value.clone());
+    }
+
+    @Override
+    public void delete(Digest digest) {
+        entries.remove(digest);
+    }
+}

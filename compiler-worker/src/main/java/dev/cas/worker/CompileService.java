@@ -1,0 +1,173 @@
+package dev.cas.worker;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Carries out one {@code cas-compile <compiler> args...} command: objects for {@code -c}, compile-and-link otherwise
+ * (several sources in parallel, linked by lld through the clang driver), and anything the cache cannot help with
+ * handed to the bundled clang unchanged.
+ */
+public final class CompileService {
+    private static final Logger log = LoggerFactory.getLogger(CompileService.class);
+    private static final Set<String> DEPENDENCY_FLAGS = Set.of("-MD", "-MMD", "-MP");
+    private static final Set<String> DEPENDENCY_VALUED = Set.of("-MF", "-MT", "-MQ");
+    private static final Set<String> NOT_LINKING = Set.of("-c", "-E", "-S", "-M", "-MM", "-fsyntax-only");
+
+    private final UnitCompiler units;
+    private final ExecutorService pool;
+    private final Path scratch;
+
+    public CompileService(UnitCompiler units, ExecutorService pool, Path scratch) {
+        this.units = units;
+        this.pool = pool;
+        this.scratch = scratch;
+    }
+
+    public WorkerResponse run(String compiler, List<String> args, BuildContext context) {
+        CompilerInvocation invocation;
+        try {
+            invocation = CompilerInvocation.parse(compiler, args);
+        } catch (UsageException e) {
+            return WorkerResponse.error(2, e.getMessage());
+        }
+        try {
+            return switch (invocation.mode()) {
+                case PASSTHROUGH -> passthrough(invocation, context);
+                case COMPILE -> compileObjects(invocation, context);
+                case LINK -> compileAndLink(invocation, context);
+            };
+        } catch (IOException e) {
+            return WorkerResponse.error(1, e.getMessage());
+        }
+    }
+
+    private WorkerResponse passthrough(CompilerInvocation invocation, BuildContext context) {
+        List<String> command = units.driver(invocation);
+        if (invocation.arguments().stream().noneMatch(NOT_LINKING::contains)) {
+            command.add("-fuse-ld=lld");
+        }
+        command.addAll(invocation.arguments());
+        ProcessRunner.Result result = ProcessRunner.run(command, context.workingDirectory(), context.environment());
+        return new WorkerResponse(result.exitCode(), result.stdout(), result.stderr());
+    }
+
+    private WorkerResponse compileObjects(CompilerInvocation invocation, BuildContext context) throws IOException {
+        List<SourceFile> sources = compiled(invocation);
+        List<String> objects = new ArrayList<>();
+        for (SourceFile source : sources) {
+            objects.add(invocation.output().orElse(source.defaultObjectName()));
+        }
+        return collect(compileAll(invocation, sources, objects, context));
+    }
+
+    private WorkerResponse compileAndLink(CompilerInvocation invocation, BuildContext context) throws IOException {
+        Path work = Files.createTempDirectory(scratch, "link-");
+        try {
+            List<SourceFile> sources = compiled(invocation);
+            List<String> objects = new ArrayList<>();
+            for (int i = 0; i < sources.size(); i++) {
+                objects.add(work.resolve(i + "-" + sources.get(i).defaultObjectName()).toString());
+            }
+            List<UnitResult> results = compileAll(invocation, sources, objects, context);
+            WorkerResponse compiled = collect(results);
+            if (compiled.exitCode() != 0) {
+                return compiled;
+            }
+            ProcessRunner.Result link = ProcessRunner.run(linkCommand(invocation, sources, objects),
+                    context.workingDirectory(), context.environment());
+            return new WorkerResponse(link.exitCode(), link.stdout(), concat(compiled.stderr(), link.stderr()));
+        } finally {
+            UnitCompiler.deleteRecursively(work);
+        }
+    }
+
+    /** The user's own command line with each source replaced by its object, linked by the bundled lld. */
+    private List<String> linkCommand(CompilerInvocation invocation, List<SourceFile> sources, List<String> objects) {
+        List<String> command = units.driver(invocation);
+        command.add("-fuse-ld=lld");
+        command.add("-Qunused-arguments");
+        List<String> args = invocation.arguments();
+        int next = 0;
+        for (int i = 0; i < args.size(); i++) {
+            String arg = args.get(i);
+            if (DEPENDENCY_FLAGS.contains(arg)) {
+                continue;
+            }
+            if (DEPENDENCY_VALUED.contains(arg) || arg.equals("-x")) {
+                i++;
+                continue;
+            }
+            if (arg.length() > 3 && DEPENDENCY_VALUED.contains(arg.substring(0, 3))) {
+                continue;
+            }
+            if (next < sources.size() && arg.equals(sources.get(next).path()) && !isOptionValue(args, i)) {
+                command.add(objects.get(next++));
+                continue;
+            }
+            command.add(arg);
+        }
+        return command;
+    }
+
+    private static boolean isOptionValue(List<String> args, int index) {
+        return index > 0 && List.of("-o", "-I", "-D", "-U", "-L", "-l", "-include", "-isystem", "-MF", "-MT", "-MQ",
+                "-Xlinker", "-Xclang", "-T", "-u", "-z", "-idirafter", "-iquote", "-imacros").contains(
+                args.get(index - 1));
+    }
+
+    private List<UnitResult> compileAll(CompilerInvocation invocation, List<SourceFile> sources,
+            List<String> objects, BuildContext context) {
+        List<CompletableFuture<UnitResult>> futures = new ArrayList<>();
+        for (int i = 0; i < sources.size(); i++) {
+            SourceFile source = sources.get(i);
+            String object = objects.get(i);
+            futures.add(CompletableFuture.supplyAsync(() -> compileOne(invocation, source, object, context), pool));
+        }
+        return futures.stream().map(CompletableFuture::join).toList();
+    }
+
+    private UnitResult compileOne(CompilerInvocation invocation, SourceFile source, String object,
+            BuildContext context) {
+        try {
+            UnitResult result = units.compile(invocation, source, object, context);
+            log.debug("{} {}: {}", context.workingDirectory(), source.path(), result.outcome());
+            return result;
+        } catch (IOException | RuntimeException e) {
+            log.warn("compiling {} failed", source.path(), e);
+            return UnitResult.failed(1, UnitCompiler.message("cannot build '" + source.path() + "': " + e.getMessage()));
+        }
+    }
+
+    private static List<SourceFile> compiled(CompilerInvocation invocation) {
+        return invocation.inputs().stream().filter(input -> input.kind().isCompiled()).toList();
+    }
+
+    private static WorkerResponse collect(List<UnitResult> results) throws IOException {
+        ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+        int exit = 0;
+        for (UnitResult result : results) {
+            stderr.write(result.diagnostics());
+            if (exit == 0 && result.exitCode() != 0) {
+                exit = result.exitCode();
+            }
+        }
+        return new WorkerResponse(exit, new byte[0], stderr.toByteArray());
+    }
+
+    private static byte[] concat(byte[] a, byte[] b) {
+        byte[] joined = new byte[a.length + b.length];
+        System.arraycopy(a, 0, joined, 0, a.length);
+        System.arraycopy(b, 0, joined, a.length, b.length);
+        return joined;
+    }
+}

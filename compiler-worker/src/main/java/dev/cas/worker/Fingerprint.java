@@ -1,0 +1,57 @@
+package dev.cas.worker;
+
+import dev.cas.store.Digest;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * Builds a SHA-256 key from named, length-prefixed fields, so that no two different sets of inputs can run together
+ * into the same bytes. Every field that can change an object goes through here.
+ */
+final class Fingerprint {
+    private final MessageDigest digest = Digest.sha256();
+    private long size;
+
+    Fingerprint(String schema) {
+        add("schema", schema);
+    }
+
+    Fingerprint add(String name, String value) {
+        return add(name, value.getBytes(StandardCharsets.UTF_8));
+    }
+
+    Fingerprint add(String name, List<String> values) {
+        add(name, Integer.toString(values.size()));
+        for (String value : values) {
+            add(name, value);
+        }
+        return this;
+    }
+
+    Fingerprint add(String name, byte[] value) {
+        field(name, value.length);
+        digest.update(value);
+        size += value.length;
+        return this;
+    }
+
+    /** Adds a field whose bytes are written by {@code writer} straight into the hash. */
+    Fingerprint add(String name, java.util.function.Consumer<MessageDigest> writer) {
+        field(name, -1);
+        writer.accept(digest);
+        digest.update((byte) 0);
+        return this;
+    }
+
+    Digest build() {
+        return new Digest(HexFormat.of().formatHex(digest.digest()), size);
+    }
+
+    private void field(String name, long length) {
+        digest.update(name.getBytes(StandardCharsets.UTF_8));
+        digest.update(ByteBuffer.allocate(Long.BYTES).putLong(length).array());
+    }
+}

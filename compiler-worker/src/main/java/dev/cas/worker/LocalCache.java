@@ -1,0 +1,78 @@
+package dev.cas.worker;
+
+import dev.cas.store.BlobStore;
+import dev.cas.store.CompressingBlobStore;
+import dev.cas.store.RocksDbDatabase;
+import dev.cas.store.RocksDbDatabase.Space;
+import dev.cas.store.VerifyingBlobStore;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The embedded cache of one machine, as the worker sees it: objects and diagnostics in a verified, zstd-compressed
+ * content-addressed store, unit manifests in an action cache, both in one RocksDB database with a size limit and LRU
+ * eviction, and the counters behind {@code cas-compile stats}.
+ */
+public final class LocalCache implements AutoCloseable {
+    /** Counter names, persisted in the database. */
+    public static final String UNIT_HITS = "unit.hits";
+    public static final String UNIT_MISSES = "unit.misses";
+    public static final String OBJECTS_COMPILED = "objects.compiled";
+    public static final String UNCACHED = "uncached.invocations";
+    public static final String FAILED = "failed.compiles";
+    public static final String TIME_SAVED_MS = "time.saved.ms";
+    public static final String COMPILE_MS = "compile.ms";
+    public static final String CORRUPT = "corrupt.removed";
+    public static final String CACHE_ERRORS = "cache.errors";
+
+    private static final int ZSTD_LEVEL = 3;
+
+    private final RocksDbDatabase database;
+    private final BlobStore blobs;
+    private final BlobStore actions;
+
+    public LocalCache(Path directory, long maxSizeBytes, Clock clock) {
+        this.database = RocksDbDatabase.open(directory, maxSizeBytes, clock);
+        this.blobs = new VerifyingBlobStore(new CompressingBlobStore(database.space(Space.CAS), ZSTD_LEVEL),
+                corrupt -> database.addToCounter(CORRUPT, 1));
+        this.actions = new CompressingBlobStore(database.space(Space.ACTIONS), ZSTD_LEVEL);
+    }
+
+    /** Objects and diagnostics, keyed by the digest of their content. */
+    public BlobStore blobs() {
+        return blobs;
+    }
+
+    /** Unit manifests, keyed by the unit's fingerprint. */
+    public BlobStore actions() {
+        return actions;
+    }
+
+    public void count(String counter, long delta) {
+        database.addToCounter(counter, delta);
+    }
+
+    public void clear() {
+        database.clear();
+    }
+
+    /** The counters and sizes shown by {@code cas-compile stats}, in display order. */
+    public Map<String, Long> stats() {
+        Map<String, Long> stats = new LinkedHashMap<>();
+        for (String counter : new String[] {UNIT_HITS, UNIT_MISSES, OBJECTS_COMPILED, UNCACHED, FAILED,
+            TIME_SAVED_MS, COMPILE_MS, CORRUPT, CACHE_ERRORS}) {
+            stats.put(counter, database.counter(counter));
+        }
+        stats.put("bytes.stored", database.storedBytes());
+        stats.put("bytes.limit", database.maxSizeBytes());
+        stats.put("evictions", database.evictions());
+        return stats;
+    }
+
+    @Override
+    public void close() {
+        database.close();
+    }
+}

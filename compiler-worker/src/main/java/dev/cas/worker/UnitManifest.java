@@ -1,0 +1,60 @@
+package dev.cas.worker;
+
+import dev.cas.store.Digest;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The action-cache entry of one analysis unit: the objects it produced, the diagnostics clang printed while producing
+ * them (replayed on a hit), and how long the miss took (reported as time saved by later hits). Stored with a checksum
+ * of its own text, so a damaged entry reads as a miss instead of pointing at the wrong objects.
+ */
+public record UnitManifest(List<Digest> objects, Digest diagnostics, long compileMillis) {
+    private static final String HEADER = "cas-unit-manifest 1";
+
+    public byte[] encode() {
+        StringBuilder body = new StringBuilder(HEADER).append('\n');
+        for (Digest object : objects) {
+            body.append("object ").append(object).append('\n');
+        }
+        body.append("diagnostics ").append(diagnostics).append('\n');
+        body.append("compile-ms ").append(compileMillis).append('\n');
+        String text = body.toString();
+        return (Digest.of(text).hash() + "\n" + text).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Decodes an entry; empty when it is damaged in any way. */
+    public static Optional<UnitManifest> decode(byte[] stored) {
+        String all = new String(stored, StandardCharsets.UTF_8);
+        int newline = all.indexOf('\n');
+        if (newline < 0) {
+            return Optional.empty();
+        }
+        String text = all.substring(newline + 1);
+        if (!all.substring(0, newline).equals(Digest.of(text).hash()) || !text.startsWith(HEADER + "\n")) {
+            return Optional.empty();
+        }
+        List<Digest> objects = new ArrayList<>();
+        Digest diagnostics = null;
+        long millis = 0;
+        try {
+            for (String line : text.substring(HEADER.length() + 1).split("\n")) {
+                int space = line.indexOf(' ');
+                String value = line.substring(space + 1);
+                switch (line.substring(0, space)) {
+                    case "object" -> objects.add(Digest.parse(value));
+                    case "diagnostics" -> diagnostics = Digest.parse(value);
+                    case "compile-ms" -> millis = Long.parseLong(value);
+                    default -> {
+                        return Optional.empty();
+                    }
+                }
+            }
+        } catch (RuntimeException malformed) {
+            return Optional.empty();
+        }
+        return diagnostics == null ? Optional.empty() : Optional.of(new UnitManifest(objects, diagnostics, millis));
+    }
+}

@@ -1,0 +1,75 @@
+package dev.cas.worker;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The compile pipeline assembled over one local cache: the composition root shared by the worker daemon and the
+ * tests. Owns the cache (and through it RocksDB) and the thread pool; closing it releases both.
+ */
+public final class Worker implements AutoCloseable {
+    private final LocalCache cache;
+    private final ExecutorService pool;
+    private final CompileService service;
+    private final Path scratch;
+
+    private Worker(LocalCache cache, ExecutorService pool, CompileService service, Path scratch) {
+        this.cache = cache;
+        this.pool = pool;
+        this.service = service;
+        this.scratch = scratch;
+    }
+
+    /** Opens the cache in {@code cacheDirectory}/db; fails clearly when another process holds it. */
+    public static Worker open(Path cacheDirectory, long maxSizeBytes) {
+        Toolchain toolchain = Toolchain.load();
+        LocalCache cache = new LocalCache(cacheDirectory.resolve("db"), maxSizeBytes, Clock.systemUTC());
+        try {
+            Path scratch = Files.createTempDirectory("cas-worker-");
+            ExecutorService pool = Executors.newFixedThreadPool(Math.max(2, Runtime.getRuntime().availableProcessors()),
+                    runnable -> {
+                        Thread thread = new Thread(runnable, "cas-unit");
+                        thread.setDaemon(true);
+                        return thread;
+                    });
+            UnitCompiler units = new UnitCompiler(toolchain, cache, new LlvmBackend(), scratch);
+            return new Worker(cache, pool, new CompileService(units, pool, scratch), scratch);
+        } catch (IOException e) {
+            cache.close();
+            throw new UncheckedIOException("cannot create a scratch directory", e);
+        }
+    }
+
+    public WorkerResponse compile(String compiler, List<String> args, BuildContext context) {
+        return service.run(compiler, args, context);
+    }
+
+    public Map<String, Long> stats() {
+        return cache.stats();
+    }
+
+    public void clear() {
+        cache.clear();
+    }
+
+    /** Stops the pool first (no unit may still write to the cache), then closes the cache. */
+    @Override
+    public void close() {
+        pool.shutdown();
+        try {
+            pool.awaitTermination(1, TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        cache.close();
+        UnitCompiler.deleteRecursively(scratch);
+    }
+}
