@@ -21,13 +21,14 @@ public final class CompileService {
     private static final Logger log = LoggerFactory.getLogger(CompileService.class);
     private static final Set<String> DEPENDENCY_FLAGS = Set.of("-MD", "-MMD", "-MP");
     private static final Set<String> DEPENDENCY_VALUED = Set.of("-MF", "-MT", "-MQ");
-    private static final Set<String> NOT_LINKING = Set.of("-c", "-E", "-S", "-M", "-MM", "-fsyntax-only");
 
+    private final Toolchain toolchain;
     private final UnitCompiler units;
     private final ExecutorService pool;
     private final Path scratch;
 
-    public CompileService(UnitCompiler units, ExecutorService pool, Path scratch) {
+    public CompileService(Toolchain toolchain, UnitCompiler units, ExecutorService pool, Path scratch) {
+        this.toolchain = toolchain;
         this.units = units;
         this.pool = pool;
         this.scratch = scratch;
@@ -52,11 +53,7 @@ public final class CompileService {
     }
 
     private WorkerResponse passthrough(CompilerInvocation invocation, BuildContext context) {
-        List<String> command = units.driver(invocation);
-        if (invocation.arguments().stream().noneMatch(NOT_LINKING::contains)) {
-            command.add("-fuse-ld=lld");
-        }
-        command.addAll(invocation.arguments());
+        List<String> command = DirectClang.command(toolchain, invocation.compiler(), invocation.arguments());
         ProcessRunner.Result result = ProcessRunner.run(command, context.workingDirectory(), context.environment());
         return new WorkerResponse(result.exitCode(), result.stdout(), result.stderr());
     }

@@ -65,6 +65,7 @@ public final class CompilerInvocation {
             "-arch", "-Xclang", "-Xassembler", "-integrated-as", "-no-integrated-as", "-mllvm", "-save-stats",
             "-ftime-trace", "-dD", "-dM", "-dI");
 
+    private final String compiler;
     private final List<String> arguments;
     private final boolean cxxDriver;
     private final Mode mode;
@@ -78,6 +79,7 @@ public final class CompilerInvocation {
     private final boolean debugInfo;
 
     private CompilerInvocation(Builder b) {
+        this.compiler = b.compiler;
         this.arguments = List.copyOf(b.arguments);
         this.cxxDriver = b.cxxDriver;
         this.mode = b.mode;
@@ -96,7 +98,7 @@ public final class CompilerInvocation {
      * {@code c++ g++ clang++} C++); the bundled clang always compiles.
      */
     public static CompilerInvocation parse(String compiler, List<String> args) throws UsageException {
-        Builder b = new Builder(args, SourceFile.isCxxDriver(compiler));
+        Builder b = new Builder(compiler, args);
         String language = null;
         boolean compileOnly = false;
         boolean passthrough = args.isEmpty();
@@ -194,6 +196,11 @@ public final class CompilerInvocation {
         return false;
     }
 
+    /** The compiler named on the command line ({@code cc}, {@code g++}, ...); only its language matters. */
+    public String compiler() {
+        return compiler;
+    }
+
     public List<String> arguments() {
         return arguments;
     }
@@ -248,6 +255,7 @@ public final class CompilerInvocation {
 
     /** Accumulates a parse. */
     private static final class Builder {
+        final String compiler;
         final List<String> arguments;
         final boolean cxxDriver;
         Mode mode;
@@ -260,9 +268,10 @@ public final class CompilerInvocation {
         String optLevel = "0";
         boolean debugInfo;
 
-        Builder(List<String> arguments, boolean cxxDriver) {
+        Builder(String compiler, List<String> arguments) {
+            this.compiler = compiler;
             this.arguments = arguments;
-            this.cxxDriver = cxxDriver;
+            this.cxxDriver = SourceFile.isCxxDriver(compiler);
         }
 
         void noteCompileFlag(String arg, String joined) {

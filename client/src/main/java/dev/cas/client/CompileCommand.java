@@ -1,0 +1,74 @@
+package dev.cas.client;
+
+import dev.cas.worker.DirectClang;
+import dev.cas.worker.SourceFile;
+import dev.cas.worker.Toolchain;
+import dev.cas.worker.WorkerProtocol.Command;
+import dev.cas.worker.WorkerResponse;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * {@code cas-compile <compiler> <args>}: hands the command to the worker, prints what it printed and exits with its
+ * status. When the worker cannot be reached the build still succeeds: the bundled clang compiles directly, and the
+ * user is told once that the cache was bypassed.
+ */
+final class CompileCommand {
+    private final Map<String, String> environment;
+    private final PrintStream out;
+    private final PrintStream err;
+
+    CompileCommand(Map<String, String> environment, PrintStream out, PrintStream err) {
+        this.environment = environment;
+        this.out = out;
+        this.err = err;
+    }
+
+    int run(List<String> args) {
+        List<String> request = new ArrayList<>(args);
+        if (args.get(0).startsWith("-") || SourceFile.classify(args.get(0), false, null).kind().isCompiled()) {
+            request.add(0, "cc"); // "cas-compile -c foo.c": no compiler named, as ccache allows
+        }
+        ClientSettings settings;
+        try {
+            settings = ClientSettings.fromEnvironment(environment);
+        } catch (IllegalArgumentException e) {
+            err.println("cas-compile: error: " + e.getMessage());
+            return 2;
+        }
+        if (settings.disabled()) {
+            return compileDirectly(request);
+        }
+        String cwd = Path.of("").toAbsolutePath().toString();
+        WorkerResponse response;
+        try {
+            response = new WorkerConnection(settings).send(Command.COMPILE, cwd, environment, request);
+        } catch (IOException | RuntimeException e) {
+            err.println("cas-compile: warning: cache unavailable (" + e.getMessage() + "); compiling without it");
+            return compileDirectly(request);
+        }
+        out.write(response.stdout(), 0, response.stdout().length);
+        err.write(response.stderr(), 0, response.stderr().length);
+        out.flush();
+        err.flush();
+        return response.exitCode();
+    }
+
+    private int compileDirectly(List<String> request) {
+        List<String> command = DirectClang.command(Toolchain.load(), request.get(0),
+                request.subList(1, request.size()));
+        try {
+            return new ProcessBuilder(command).inheritIO().start().waitFor();
+        } catch (IOException e) {
+            err.println("cas-compile: error: cannot run clang: " + e.getMessage());
+            return 1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 130;
+        }
+    }
+}

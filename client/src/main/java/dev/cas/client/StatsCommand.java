@@ -1,0 +1,84 @@
+package dev.cas.client;
+
+import dev.cas.worker.WorkerProtocol.Command;
+import dev.cas.worker.WorkerResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code cas-compile stats [--json]}: hits and misses per level, objects compiled, bytes stored, time saved. */
+@CommandLine.Command(name = "stats", description = "Show cache statistics.")
+final class StatsCommand implements Callable<Integer> {
+    @Option(names = "--json", description = "Print the statistics as one JSON object.")
+    boolean json;
+
+    @Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        ClientSettings settings = ClientSettings.fromEnvironment(System.getenv());
+        WorkerResponse response = new WorkerConnection(settings).send(Command.STATS, "/", Map.of(),
+                java.util.List.of());
+        Map<String, Long> stats = parse(new String(response.stdout(), StandardCharsets.UTF_8));
+        spec.commandLine().getOut().print(json ? toJson(stats) : toTable(settings, stats));
+        spec.commandLine().getOut().flush();
+        return 0;
+    }
+
+    static Map<String, Long> parse(String text) {
+        Map<String, Long> stats = new LinkedHashMap<>();
+        for (String line : text.split("\n")) {
+            int eq = line.indexOf('=');
+            if (eq > 0) {
+                stats.put(line.substring(0, eq), Long.parseLong(line.substring(eq + 1)));
+            }
+        }
+        return stats;
+    }
+
+    static String toJson(Map<String, Long> stats) {
+        StringBuilder out = new StringBuilder("{");
+        stats.forEach((name, value) -> out.append(out.length() > 1 ? ", " : "").append('"').append(name)
+                .append("\": ").append(value));
+        return out.append("}\n").toString();
+    }
+
+    static String toTable(ClientSettings settings, Map<String, Long> s) {
+        long hits = s.getOrDefault("unit.hits", 0L);
+        long misses = s.getOrDefault("unit.misses", 0L);
+        long total = hits + misses;
+        StringBuilder out = new StringBuilder();
+        out.append("cache directory            ").append(settings.cacheDirectory()).append('\n');
+        out.append(String.format(Locale.ROOT, "analysis units             %d hits, %d misses (hit rate %s)%n", hits,
+                misses, total == 0 ? "-" : String.format(Locale.ROOT, "%.1f%%", 100.0 * hits / total)));
+        out.append(String.format(Locale.ROOT, "objects compiled           %d (%.1f s of compiling)%n",
+                s.getOrDefault("objects.compiled", 0L), s.getOrDefault("compile.ms", 0L) / 1000.0));
+        out.append(String.format(Locale.ROOT, "time saved by hits         %.1f s%n",
+                s.getOrDefault("time.saved.ms", 0L) / 1000.0));
+        out.append(String.format(Locale.ROOT, "uncached invocations       %d%n", s.getOrDefault("uncached.invocations", 0L)));
+        out.append(String.format(Locale.ROOT, "failed compiles            %d%n", s.getOrDefault("failed.compiles", 0L)));
+        out.append(String.format(Locale.ROOT, "bytes stored               %s of %s (%d evictions)%n",
+                human(s.getOrDefault("bytes.stored", 0L)), human(s.getOrDefault("bytes.limit", 0L)),
+                s.getOrDefault("evictions", 0L)));
+        out.append(String.format(Locale.ROOT, "corrupt entries removed    %d%n", s.getOrDefault("corrupt.removed", 0L)));
+        out.append(String.format(Locale.ROOT, "cache errors (bypassed)    %d%n", s.getOrDefault("cache.errors", 0L)));
+        return out.toString();
+    }
+
+    static String human(long bytes) {
+        String[] units = {"B", "KiB", "MiB", "GiB", "TiB"};
+        double value = bytes;
+        int unit = 0;
+        while (value >= 1024 && unit < units.length - 1) {
+            value /= 1024;
+            unit++;
+        }
+        return String.format(Locale.ROOT, unit == 0 ? "%.0f %s" : "%.1f %s", value, units[unit]);
+    }
+}

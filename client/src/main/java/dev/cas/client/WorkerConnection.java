@@ -1,0 +1,165 @@
+package dev.cas.client;
+
+import dev.cas.worker.WorkerDaemon;
+import dev.cas.worker.WorkerProtocol;
+import dev.cas.worker.WorkerProtocol.Command;
+import dev.cas.worker.WorkerProtocol.Request;
+import dev.cas.worker.WorkerResponse;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Sends one request to the worker daemon of a cache directory, starting the daemon first when none answers.
+ * Starting is serialised by a file lock, so the sixteen launchers of a {@code make -j16} start exactly one worker.
+ */
+final class WorkerConnection {
+    private static final long START_TIMEOUT_MILLIS = 120_000;
+
+    private final ClientSettings settings;
+    private final Path socket;
+
+    WorkerConnection(ClientSettings settings) {
+        this.settings = settings;
+        this.socket = settings.cacheDirectory().resolve(WorkerDaemon.SOCKET_NAME);
+    }
+
+    /** Sends the request, starting (or replacing a stale) worker as needed. */
+    WorkerResponse send(Command command, String cwd, Map<String, String> env, List<String> args) throws IOException {
+        Request request = new Request(command, WorkerProtocol.buildId(), cwd, env, args);
+        for (int attempt = 0; attempt < 3; attempt++) {
+            WorkerResponse response = trySend(request);
+            if (response == null) {
+                startWorker();
+                continue;
+            }
+            if (response.exitCode() == WorkerProtocol.STALE) {
+                waitForSocketToClose();
+                continue;
+            }
+            return response;
+        }
+        throw new IOException("the cas worker did not answer on " + socket + " (see "
+                + settings.cacheDirectory().resolve("worker.log") + ")");
+    }
+
+    /**
+     * Stops the running worker, if any, and waits until its process has exited (and so released the database).
+     *
+     * @return whether a worker was running
+     */
+    boolean stop() throws IOException {
+        WorkerResponse ping = trySend(new Request(Command.PING, WorkerProtocol.buildId(), "/", Map.of(), List.of()));
+        if (ping == null) {
+            return false;
+        }
+        String answer = new String(ping.stdout(), java.nio.charset.StandardCharsets.UTF_8);
+        trySend(new Request(Command.SHUTDOWN, WorkerProtocol.buildId(), "/", Map.of(), List.of()));
+        if (answer.contains(" pid ")) {
+            long pid = Long.parseLong(answer.substring(answer.indexOf(" pid ") + 5).trim());
+            ProcessHandle.of(pid).ifPresent(process -> {
+                try {
+                    process.onExit().get(60, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    // reported by the caller's next use of the cache, if it matters
+                }
+            });
+        }
+        return true;
+    }
+
+    private WorkerResponse trySend(Request request) throws IOException {
+        SocketChannel channel;
+        try {
+            channel = SocketChannel.open(UnixDomainSocketAddress.of(socket));
+        } catch (IOException notRunning) {
+            return null;
+        }
+        try (channel;
+                DataOutputStream out = new DataOutputStream(Channels.newOutputStream(channel));
+                DataInputStream in = new DataInputStream(Channels.newInputStream(channel))) {
+            WorkerProtocol.writeRequest(out, request);
+            return WorkerProtocol.readResponse(in);
+        }
+    }
+
+    private void startWorker() throws IOException {
+        Files.createDirectories(settings.cacheDirectory());
+        Path lockFile = settings.cacheDirectory().resolve("worker.start.lock");
+        try (FileChannel lockChannel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                FileLock ignored = lockChannel.lock()) {
+            if (answers()) {
+                return; // another launcher started it while we waited for the lock
+            }
+            Process process = new ProcessBuilder(workerCommand())
+                    .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile().toFile()))
+                    .redirectErrorStream(true)
+                    .start();
+            long deadline = System.currentTimeMillis() + START_TIMEOUT_MILLIS;
+            while (System.currentTimeMillis() < deadline) {
+                if (answers()) {
+                    return;
+                }
+                if (!process.isAlive()) {
+                    throw new IOException("the cas worker exited with status " + process.exitValue() + " (see "
+                            + logFile() + ")");
+                }
+                sleep(20);
+            }
+            throw new IOException("the cas worker did not start within " + START_TIMEOUT_MILLIS / 1000 + " s");
+        }
+    }
+
+    private List<String> workerCommand() {
+        List<String> command = new ArrayList<>();
+        Path setsid = Path.of("/usr/bin/setsid");
+        if (Files.isExecutable(setsid)) {
+            command.add(setsid.toString()); // its own session: a Ctrl-C in the build's terminal does not kill it
+        }
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(List.of("-Xmx4g", "-XX:+UseParallelGC", "-Dorg.slf4j.simpleLogger.showDateTime=true",
+                "-cp", System.getProperty("java.class.path"), "dev.cas.worker.WorkerDaemon",
+                settings.cacheDirectory().toString(), Long.toString(settings.maxSizeBytes()),
+                Long.toString(settings.idleSeconds())));
+        return command;
+    }
+
+    private boolean answers() {
+        try (SocketChannel ignored = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private void waitForSocketToClose() {
+        long deadline = System.currentTimeMillis() + 30_000;
+        while (answers() && System.currentTimeMillis() < deadline) {
+            sleep(20);
+        }
+    }
+
+    private Path logFile() {
+        return settings.cacheDirectory().resolve("worker.log");
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

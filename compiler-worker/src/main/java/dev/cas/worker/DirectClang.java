@@ -1,0 +1,27 @@
+package dev.cas.worker;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The bundled clang run on the user's arguments as they are, linking with the bundled lld: for commands the cache
+ * cannot help with, and for compiling without the cache when the worker is unavailable.
+ */
+public final class DirectClang {
+    private static final Set<String> NOT_LINKING = Set.of("-c", "-E", "-S", "-M", "-MM", "-fsyntax-only");
+
+    private DirectClang() {
+    }
+
+    public static List<String> command(Toolchain toolchain, String compiler, List<String> args) {
+        List<String> command = new ArrayList<>();
+        command.add(toolchain.clang().toString());
+        command.add(SourceFile.isCxxDriver(compiler) ? "--driver-mode=g++" : "--driver-mode=gcc");
+        if (args.stream().noneMatch(NOT_LINKING::contains)) {
+            command.add("-fuse-ld=lld");
+        }
+        command.addAll(args);
+        return command;
+    }
+}

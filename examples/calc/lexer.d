@@ -1,0 +1,2 @@
+lexer.o: lexer.c calc.h
+calc.h:

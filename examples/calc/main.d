@@ -1,0 +1,2 @@
+main.o: main.c calc.h
+calc.h:

@@ -1,0 +1,2 @@
+parser.o: parser.c calc.h
+calc.h:
