@@ -43,7 +43,12 @@ public record ClientSettings(Path cacheDirectory, long maxSizeBytes, long idleSe
             }
         }
         String number = shift >= 0 ? value.substring(0, value.length() - 1) : value;
-        return parsePositive("CAS_CACHE_MAX_SIZE", number) << Math.max(shift, 0);
+        try {
+            return parsePositive("CAS_CACHE_MAX_SIZE", number) << Math.max(shift, 0);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("CAS_CACHE_MAX_SIZE must be a positive size such as 500M or 5G, not '"
+                    + text + "'");
+        }
     }
 
     private static long parsePositive(String name, String text) {
@@ -55,7 +60,6 @@ public record ClientSettings(Path cacheDirectory, long maxSizeBytes, long idleSe
         } catch (NumberFormatException ignored) {
             // reported below
         }
-        throw new IllegalArgumentException(name + " must be a positive number (for sizes: 500M, 5G), not '" + text
-                + "'");
+        throw new IllegalArgumentException(name + " must be a positive number, not '" + text + "'");
     }
 }

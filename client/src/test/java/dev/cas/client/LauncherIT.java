@@ -1,0 +1,117 @@
+package dev.cas.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The packaged {@code cas-compile} as Make runs it: many launcher processes at once against one cache, served by one
+ * worker daemon started on demand; and a build that still succeeds when the cache cannot be used.
+ */
+class LauncherIT {
+    private static final Path JAR = Path.of("target/cas-compile.jar").toAbsolutePath();
+    private static final int UNITS = 8;
+
+    @TempDir
+    Path dir;
+
+    record Run(int exit, String stdout, String stderr) {
+    }
+
+    private Run casCompile(Map<String, String> env, String... args) throws IOException, InterruptedException {
+        return await(start(env, args));
+    }
+
+    private Process start(Map<String, String> env, String... args) throws IOException {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-cp", JAR.toString(), "dev.cas.client.CasCompile"));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile());
+        builder.environment().putAll(env);
+        return builder.start();
+    }
+
+    private static Run await(Process process) throws IOException, InterruptedException {
+        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        String err = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor(5, TimeUnit.MINUTES)).isTrue();
+        return new Run(process.exitValue(), out, err);
+    }
+
+    private Map<String, String> cacheEnv() {
+        return Map.of("CAS_CACHE_DIR", dir.resolve("cache").toString(), "CAS_WORKER_IDLE_SECONDS", "60");
+    }
+
+    @AfterEach
+    void stopWorker() throws Exception {
+        casCompile(cacheEnv(), "stop");
+    }
+
+    @Test
+    void parallelLaunchersShareOneWorkerAndOneCache() throws Exception {
+        for (int i = 0; i < UNITS; i++) {
+            Files.writeString(dir.resolve("unit" + i + ".c"), "int unit" + i + "(void) { return " + i + "; }\n");
+        }
+        StringBuilder main = new StringBuilder("#include <stdio.h>\n");
+        StringBuilder sum = new StringBuilder("0");
+        for (int i = 0; i < UNITS; i++) {
+            main.append("int unit").append(i).append("(void);\n");
+            sum.append(" + unit").append(i).append("()");
+        }
+        main.append("int main(void) { printf(\"%d\\n\", ").append(sum).append("); return 0; }\n");
+        Files.writeString(dir.resolve("main.c"), main.toString());
+
+        for (int round = 0; round < 2; round++) {
+            List<Process> launchers = new ArrayList<>();
+            for (int i = 0; i < UNITS; i++) {
+                launchers.add(start(cacheEnv(), "cc", "-O2", "-c", "unit" + i + ".c", "-o", "unit" + i + ".o"));
+            }
+            for (Process launcher : launchers) {
+                Run run = await(launcher);
+                assertThat(run.exit()).as(run.stderr()).isZero();
+            }
+        }
+        List<String> link = new ArrayList<>(List.of("cc", "-o", "prog", "main.c"));
+        for (int i = 0; i < UNITS; i++) {
+            link.add("unit" + i + ".o");
+        }
+        Run linked = casCompile(cacheEnv(), link.toArray(String[]::new));
+        assertThat(linked.exit()).as(linked.stderr()).isZero();
+        Process program = new ProcessBuilder(dir.resolve("prog").toString()).start();
+        assertThat(new String(program.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("28\n");
+
+        Run stats = casCompile(cacheEnv(), "stats", "--json");
+        assertThat(stats.exit()).isZero();
+        assertThat(stats.stdout()).contains("\"unit.hits\": " + UNITS, "\"unit.misses\": " + (UNITS + 1));
+    }
+
+    @Test
+    void aBrokenCacheNeverFailsTheBuild() throws Exception {
+        Files.writeString(dir.resolve("main.c"), "#include <stdio.h>\nint main(void) { puts(\"built\"); }\n");
+        Files.writeString(dir.resolve("not-a-directory"), "a file where the cache directory should be");
+        Map<String, String> env = Map.of("CAS_CACHE_DIR", dir.resolve("not-a-directory/cache").toString());
+        Run run = casCompile(env, "cc", "-o", "prog", "main.c");
+        assertThat(run.exit()).as(run.stderr()).isZero();
+        assertThat(run.stderr()).contains("cache unavailable").contains("compiling without it");
+        Process program = new ProcessBuilder(dir.resolve("prog").toString()).start();
+        assertThat(new String(program.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("built\n");
+    }
+
+    @Test
+    void exitStatusAndDiagnosticsComeThrough() throws Exception {
+        Files.writeString(dir.resolve("bad.c"), "int f(void) { return undeclared; }\n");
+        Run run = casCompile(cacheEnv(), "cc", "-c", "bad.c");
+        assertThat(run.exit()).isEqualTo(1);
+        assertThat(run.stderr()).contains("bad.c:1:22: error: use of undeclared identifier 'undeclared'");
+    }
+}

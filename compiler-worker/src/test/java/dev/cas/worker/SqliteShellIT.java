@@ -1,0 +1,65 @@
+package dev.cas.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The standard real-code test: the SQLite shell through the cache behaves exactly like a plain clang build. */
+class SqliteShellIT {
+    @TempDir
+    static Path dir;
+    static WorkerFixture fixture;
+
+    @BeforeAll
+    static void open() {
+        fixture = new WorkerFixture(dir.resolve("cache"));
+    }
+
+    @AfterAll
+    static void close() {
+        fixture.close();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"-O0", "-O2"})
+    void workloadOutputIsByteIdenticalToClangAndTheRebuildIsAllHits(String opt) throws Exception {
+        Path corpus = WorkerFixture.sqliteCorpus();
+        String[] args = {opt, "-DSQLITE_THREADSAFE=0", "-DSQLITE_OMIT_LOAD_EXTENSION", "-o", "PROGRAM",
+            corpus.resolve("shell.c").toString(), corpus.resolve("sqlite3.c").toString(), "-lm"};
+        Path viaCache = dir.resolve("sqlite-cas" + opt);
+        Path viaClang = dir.resolve("sqlite-clang" + opt);
+
+        long missesBefore = fixture.stat(LocalCache.UNIT_MISSES);
+        fixture.casOk(dir, "cc", with(args, viaCache));
+        assertThat(fixture.stat(LocalCache.UNIT_MISSES) - missesBefore).isEqualTo(2);
+        fixture.clangOk(dir, "cc", with(args, viaClang));
+
+        Path workload = corpus.resolve("workload.sql");
+        String expected = WorkerFixture.run(viaClang, workload, ":memory:");
+        assertThat(expected).isNotBlank();
+        assertThat(WorkerFixture.run(viaCache, workload, ":memory:")).isEqualTo(expected);
+
+        long hitsBefore = fixture.stat(LocalCache.UNIT_HITS);
+        long missesAfterFirst = fixture.stat(LocalCache.UNIT_MISSES);
+        Path rebuilt = dir.resolve("sqlite-cas-again" + opt);
+        fixture.casOk(dir, "cc", with(args, rebuilt));
+        assertThat(fixture.stat(LocalCache.UNIT_HITS) - hitsBefore).isEqualTo(2);
+        assertThat(fixture.stat(LocalCache.UNIT_MISSES)).isEqualTo(missesAfterFirst);
+        assertThat(WorkerFixture.run(rebuilt, workload, ":memory:")).isEqualTo(expected);
+    }
+
+    private static String[] with(String[] args, Path program) {
+        String[] copy = args.clone();
+        for (int i = 0; i < copy.length; i++) {
+            if (copy[i].equals("PROGRAM")) {
+                copy[i] = program.toString();
+            }
+        }
+        return copy;
+    }
+}

@@ -1,0 +1,96 @@
+package dev.cas.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real worker (bundled clang, in-process LLVM, RocksDB) over a cache in a temp directory, plus the plain bundled
+ * clang to compare against, and a way to run what they built.
+ */
+final class WorkerFixture implements AutoCloseable {
+    final Path cacheDirectory;
+    final Worker worker;
+    final Toolchain toolchain = Toolchain.load();
+
+    WorkerFixture(Path cacheDirectory) {
+        this.cacheDirectory = cacheDirectory;
+        this.worker = Worker.open(cacheDirectory, 5L << 30);
+    }
+
+    WorkerResponse cas(Path cwd, String compiler, String... args) {
+        return worker.compile(compiler, Arrays.asList(args), new BuildContext(cwd, System.getenv()));
+    }
+
+    /** Like {@link #cas} but the command must succeed. */
+    WorkerResponse casOk(Path cwd, String compiler, String... args) {
+        WorkerResponse response = cas(cwd, compiler, args);
+        assertThat(response.exitCode()).as("cas-compile %s %s failed:%n%s", compiler, List.of(args),
+                new String(response.stderr(), StandardCharsets.UTF_8)).isZero();
+        return response;
+    }
+
+    /** The same command through the plain bundled clang, no cache. */
+    void clangOk(Path cwd, String compiler, String... args) {
+        ProcessRunner.Result result = ProcessRunner.run(DirectClang.command(toolchain, compiler, List.of(args)), cwd,
+                System.getenv());
+        assertThat(result.exitCode()).as("clang failed:%n%s", new String(result.stderr(), StandardCharsets.UTF_8))
+                .isZero();
+    }
+
+    long stat(String name) {
+        return worker.stats().get(name);
+    }
+
+    /** Runs a built program with {@code stdin} as its input and returns its standard output. */
+    static String run(Path program, Path stdin, String... args) throws IOException, InterruptedException {
+        List<String> command = new java.util.ArrayList<>(List.of(program.toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        if (stdin != null) {
+            builder.redirectInput(stdin.toFile());
+        }
+        Process process = builder.start();
+        byte[] out = process.getInputStream().readAllBytes();
+        assertThat(process.waitFor(2, TimeUnit.MINUTES)).isTrue();
+        assertThat(process.exitValue()).as("%s exited with %d:%n%s", program, process.exitValue(),
+                new String(out, StandardCharsets.UTF_8)).isZero();
+        return new String(out, StandardCharsets.UTF_8);
+    }
+
+    static void write(Path file, String text) throws IOException {
+        Files.createDirectories(file.getParent());
+        Files.writeString(file, text);
+    }
+
+    static String text(byte[] bytes) {
+        return new String(bytes, StandardCharsets.UTF_8);
+    }
+
+    /** {@code ../shared/corpus/sqlite} beside the repository, found from the module's directory upwards. */
+    static Path sqliteCorpus() {
+        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+            Path candidate = dir.resolve("shared/corpus/sqlite");
+            if (Files.isRegularFile(candidate.resolve("sqlite3.c"))) {
+                return candidate;
+            }
+        }
+        throw new IllegalStateException("../shared/corpus/sqlite not found above " + Path.of("").toAbsolutePath());
+    }
+
+    Map<String, Long> stats() {
+        return worker.stats();
+    }
+
+    @Override
+    public void close() {
+        worker.close();
+    }
+}
