@@ -42,6 +42,7 @@ public final class UnitCompiler {
         if (source.kind() == Kind.ASSEMBLY) {
             return compileUncached(invocation, source, object, context);
         }
+        long begin = System.nanoTime();
         byte[] text;
         if (source.kind().isSource()) {
             // Its diagnostics are printed only on failure: the frontend prints them again, and they are stored.
@@ -57,8 +58,12 @@ public final class UnitCompiler {
             }
             text = Files.readAllBytes(input);
         }
+        long preprocessed = System.nanoTime();
         Digest key = fingerprint(invocation, source, text, context);
         Optional<Cached> hit = lookup(key);
+        log.debug("{}: preprocessed in {} ms, fingerprint and lookup {} ms, {}", source.path(),
+                (preprocessed - begin) / 1_000_000, (System.nanoTime() - preprocessed) / 1_000_000,
+                hit.isPresent() ? "hit" : "miss");
         if (hit.isPresent()) {
             writeObject(object, hit.get().object());
             cache.count(LocalCache.UNIT_HITS, 1);
@@ -76,6 +81,8 @@ public final class UnitCompiler {
             long millis = (System.nanoTime() - start) / 1_000_000;
             writeObject(object, compiled.object());
             store(key, compiled, millis);
+            log.debug("{}: compiled in {} ms, written and stored in {} ms", source.path(), millis,
+                    (System.nanoTime() - start) / 1_000_000 - millis);
             cache.count(LocalCache.UNIT_MISSES, 1);
             cache.count(LocalCache.OBJECTS_COMPILED, 1);
             cache.count(LocalCache.COMPILE_MS, millis);
@@ -148,8 +155,10 @@ public final class UnitCompiler {
             command.addAll(List.of("-c", "-emit-llvm", "-Xclang", "-disable-llvm-passes"));
             command.addAll(frontendInput);
             command.addAll(List.of("-o", ir.toString()));
+            long begin = System.nanoTime();
             ProcessRunner.Result frontend = ProcessRunner.run(command, context.workingDirectory(),
                     context.environment());
+            log.debug("{}: frontend {} ms", source.path(), (System.nanoTime() - begin) / 1_000_000);
             frontendDiagnostics = frontend.stderr();
             if (!frontend.succeeded()) {
                 return new Compiled(null, frontendDiagnostics, frontend.exitCode());

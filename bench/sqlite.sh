@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Benchmarks cas-compile on the SQLite shell (../shared/corpus/sqlite) against plain clang and ccache, side by side
+# in one run, at -O0 and -O2. Prints a table of medians and ratios.
+#
+#   bench/sqlite.sh [runs]        (default 3 runs per measurement)
+#
+# cold  : empty cache, compile + link the shell    vs the bundled clang doing the same (no cache)
+# warm  : every unit cached, `-c` of both units    vs ccache (Debian's) hitting on the same two `-c` commands
+# warm+link: the whole build served from the cache (compile + link), for reference
+set -euo pipefail
+root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
+runs="${1:-3}"
+corpus="$(cd "$root/../shared/corpus/sqlite" && pwd)"
+
+command -v ccache >/dev/null || {
+  echo "installing ccache (Debian package)..." >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ccache >/dev/null
+}
+"$root/bin/install-prerequisites"
+
+work="$(mktemp -d /tmp/cas-bench.XXXXXX)"
+trap 'CAS_CACHE_DIR="$work/cas" "$root/bin/cas-compile" stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+export CAS_CACHE_DIR="$work/cas"
+export CCACHE_DIR="$work/ccache"
+cas="$root/bin/cas-compile"
+"$cas" --version >/dev/null  # builds the jar if needed
+clang="$(find ~/.javacpp/cache -path '*llvm/linux-x86_64/clang' -type f | head -1)"
+[ -x "$clang" ] || { "$cas" cc --version >/dev/null; clang="$(find ~/.javacpp/cache -path '*llvm/linux-x86_64/clang' -type f | head -1)"; }
+defs=(-DSQLITE_THREADSAFE=0 -DSQLITE_OMIT_LOAD_EXTENSION)
+cd "$work"
+cp "$corpus"/shell.c "$corpus"/sqlite3.c "$corpus"/sqlite3.h "$corpus"/sqlite3ext.h .
+
+now() { date +%s.%N; }
+# median of the arguments
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+# time_cmd VAR command...: appends the wall time of one run to array VAR
+time_cmd() {
+  local -n out=$1; shift
+  local t0 t1; t0=$(now); "$@" >/dev/null 2>"$work/last.err" || { cat "$work/last.err" >&2; exit 1; }; t1=$(now)
+  out+=("$(echo "$t1 - $t0" | bc -l)")
+}
+
+rows=()
+for opt in -O0 -O2; do
+  clang_cold=(); cas_cold=(); cas_warm=(); cas_warm_link=(); ccache_warm=()
+  for ((i = 0; i < runs; i++)); do
+    time_cmd clang_cold "$clang" -fuse-ld=lld "$opt" "${defs[@]}" -o sqlite3-clang shell.c sqlite3.c -lm
+    "$cas" clear >/dev/null
+    time_cmd cas_cold "$cas" cc "$opt" "${defs[@]}" -o sqlite3-cas shell.c sqlite3.c -lm
+  done
+  cmp <(./sqlite3-clang :memory: <"$corpus/workload.sql") <(./sqlite3-cas :memory: <"$corpus/workload.sql") \
+    || { echo "workload output differs at $opt" >&2; exit 1; }
+  warm_c() { "$cas" cc "$opt" "${defs[@]}" -c shell.c -o shell.o && "$cas" cc "$opt" "${defs[@]}" -c sqlite3.c -o sqlite3.o; }
+  ccache_c() { ccache "$clang" "$opt" "${defs[@]}" -c shell.c -o shell.o && ccache "$clang" "$opt" "${defs[@]}" -c sqlite3.c -o sqlite3.o; }
+  warm_c >/dev/null 2>&1; ccache -C >/dev/null; ccache_c >/dev/null 2>&1  # populate both caches
+  for ((i = 0; i < runs; i++)); do
+    time_cmd cas_warm warm_c
+    time_cmd ccache_warm ccache_c
+    time_cmd cas_warm_link "$cas" cc "$opt" "${defs[@]}" -o sqlite3-cas shell.c sqlite3.c -lm
+  done
+  rows+=("$opt $(median "${clang_cold[@]}") $(median "${cas_cold[@]}") $(median "${ccache_warm[@]}") $(median "${cas_warm[@]}") $(median "${cas_warm_link[@]}")")
+done
+
+echo
+echo "SQLite shell (shell.c + sqlite3.c), median of $runs runs, $(nproc) cores, wall seconds"
+printf '%-5s | %10s | %9s | %11s | %13s | %9s | %11s | %12s\n' opt "clang cold" "cas cold" "cold ratio" "ccache warm -c" "cas warm -c" "warm ratio" "cas warm+link"
+printf -- '------|------------|-----------|-------------|----------------|-------------|-------------|--------------\n'
+for row in "${rows[@]}"; do
+  read -r opt cc cold ccw casw caslink <<<"$row"
+  printf '%-5s | %10.2f | %9.2f | %10.2fx | %14.3f | %11.3f | %10.2fx | %12.3f\n' "$opt" "$cc" "$cold" \
+    "$(echo "$cold / $cc" | bc -l)" "$ccw" "$casw" "$(echo "$casw / $ccw" | bc -l)" "$caslink"
+done
+echo "cold ratio = cas cold / clang cold (target <= 1.1); warm ratio = cas warm -c / ccache warm -c (goal <= 2)"
