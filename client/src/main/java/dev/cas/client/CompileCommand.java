@@ -1,14 +1,13 @@
 package dev.cas.client;
 
 import dev.cas.worker.DirectClang;
-import dev.cas.worker.SourceFile;
+import dev.cas.worker.CompilerInvocation;
 import dev.cas.worker.Toolchain;
 import dev.cas.worker.WorkerProtocol.Command;
 import dev.cas.worker.WorkerResponse;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -29,10 +28,7 @@ final class CompileCommand {
     }
 
     int run(List<String> args) {
-        List<String> request = new ArrayList<>(args);
-        if (args.get(0).startsWith("-") || SourceFile.classify(args.get(0), false, null).kind().isCompiled()) {
-            request.add(0, "cc"); // "cas-compile -c foo.c": no compiler named, as ccache allows
-        }
+        List<String> request = CompilerInvocation.withCompilerWord(args);
         ClientSettings settings;
         try {
             settings = ClientSettings.fromEnvironment(environment);

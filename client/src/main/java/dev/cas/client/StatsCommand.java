@@ -57,6 +57,8 @@ final class StatsCommand implements Callable<Integer> {
         out.append("cache directory            ").append(settings.cacheDirectory()).append('\n');
         out.append(String.format(Locale.ROOT, "analysis units             %d hits, %d misses (hit rate %s)%n", hits,
                 misses, total == 0 ? "-" : String.format(Locale.ROOT, "%.1f%%", 100.0 * hits / total)));
+        out.append(String.format(Locale.ROOT, "  hits without preprocessing %d%n",
+                s.getOrDefault("unit.direct.hits", 0L)));
         out.append(String.format(Locale.ROOT, "objects compiled           %d (%.1f s of compiling)%n",
                 s.getOrDefault("objects.compiled", 0L), s.getOrDefault("compile.ms", 0L) / 1000.0));
         out.append(String.format(Locale.ROOT, "time saved by hits         %.1f s%n",

@@ -179,6 +179,19 @@ public final class CompilerInvocation {
         return new CompilerInvocation(b);
     }
 
+    /**
+     * {@code [compiler, args...]} as given, or with {@code cc} put first when the command names no compiler
+     * ({@code cas-compile -c foo.c}, as ccache allows).
+     */
+    public static List<String> withCompilerWord(List<String> command) {
+        List<String> full = new ArrayList<>(command);
+        String first = command.get(0);
+        if (first.startsWith("-") || SourceFile.classify(first, false, null).kind().isCompiled()) {
+            full.add(0, "cc");
+        }
+        return full;
+    }
+
     private static String checkLanguage(String language) throws UsageException {
         return switch (language) {
             case "none" -> null;

@@ -12,18 +12,21 @@ import java.util.Optional;
 public record DependencyOptions(boolean enabled, boolean userHeadersOnly, Optional<String> file, List<String> targets,
         boolean phonyTargets) {
 
-    /** The flags to add to clang's preprocessing run, with clang's defaults for the file and the target made explicit. */
-    public List<String> preprocessorFlags(String objectPath, String sourcePath, Optional<String> output) {
+    /**
+     * The flags to add to clang's preprocessing run, with clang's defaults for the file and the target made explicit:
+     * the target is the {@code -o} path, else the source's name with {@code .o}.
+     */
+    public List<String> preprocessorFlags(SourceFile source, Optional<String> output) {
         if (!enabled) {
             return List.of();
         }
         List<String> flags = new ArrayList<>();
         flags.add(userHeadersOnly ? "-MMD" : "-MD");
         flags.add("-MF");
-        flags.add(file.orElseGet(() -> defaultFile(sourcePath, output)));
+        flags.add(filePath(source, output).orElseThrow());
         if (targets.isEmpty()) {
             flags.add("-MQ");
-            flags.add(output.orElse(objectPath));
+            flags.add(output.orElse(source.defaultObjectName()));
         } else {
             flags.addAll(targets);
         }
@@ -31,6 +34,11 @@ public record DependencyOptions(boolean enabled, boolean userHeadersOnly, Option
             flags.add("-MP");
         }
         return flags;
+    }
+
+    /** Where the dependency file of {@code source} goes, when one is asked for. */
+    public Optional<String> filePath(SourceFile source, Optional<String> output) {
+        return enabled ? Optional.of(file.orElseGet(() -> defaultFile(source.path(), output))) : Optional.empty();
     }
 
     /** clang: the {@code -o} path with its extension replaced by {@code .d}, else the input's name with {@code .d}. */

@@ -19,6 +19,8 @@ public final class LocalCache implements AutoCloseable {
     /** Counter names, persisted in the database. */
     public static final String UNIT_HITS = "unit.hits";
     public static final String UNIT_MISSES = "unit.misses";
+    /** Hits found without running the preprocessor (a subset of {@link #UNIT_HITS}). */
+    public static final String DIRECT_HITS = "unit.direct.hits";
     public static final String OBJECTS_COMPILED = "objects.compiled";
     public static final String UNCACHED = "uncached.invocations";
     public static final String FAILED = "failed.compiles";
@@ -61,7 +63,7 @@ public final class LocalCache implements AutoCloseable {
     /** The counters and sizes shown by {@code cas-compile stats}, in display order. */
     public Map<String, Long> stats() {
         Map<String, Long> stats = new LinkedHashMap<>();
-        for (String counter : new String[] {UNIT_HITS, UNIT_MISSES, OBJECTS_COMPILED, UNCACHED, FAILED,
+        for (String counter : new String[] {UNIT_HITS, DIRECT_HITS, UNIT_MISSES, OBJECTS_COMPILED, UNCACHED, FAILED,
             TIME_SAVED_MS, COMPILE_MS, CORRUPT, CACHE_ERRORS}) {
             stats.put(counter, database.counter(counter));
         }

@@ -22,6 +22,10 @@ import org.slf4j.LoggerFactory;
 public final class UnitCompiler {
     private static final Logger log = LoggerFactory.getLogger(UnitCompiler.class);
     private static final String SCHEMA = "cas-unit-v1";
+    private static final String DIRECT_SCHEMA = "cas-direct-v1";
+    /** Environment variables that change what the preprocessor reads or expands. */
+    private static final List<String> PREPROCESSOR_ENVIRONMENT = List.of("CPATH", "C_INCLUDE_PATH",
+            "CPLUS_INCLUDE_PATH", "OBJC_INCLUDE_PATH", "SOURCE_DATE_EPOCH", "CCC_OVERRIDE_OPTIONS", "SDKROOT");
 
     private final Toolchain toolchain;
     private final LocalCache cache;
@@ -38,15 +42,25 @@ public final class UnitCompiler {
     /** Compiles {@code source} to the object file {@code objectPath} (resolved against the working directory). */
     public UnitResult compile(CompilerInvocation invocation, SourceFile source, String objectPath,
             BuildContext context) throws IOException {
+        // Order: direct mode (no clang at all), then preprocess and the unit key, then compile on a miss.
         Path object = context.resolve(objectPath);
         if (source.kind() == Kind.ASSEMBLY) {
             return compileUncached(invocation, source, object, context);
         }
         long begin = System.nanoTime();
+        Optional<Digest> directKey = source.kind().isSource() && directModeEnabled(context)
+                ? Optional.of(directKey(invocation, source, context)) : Optional.empty();
+        if (directKey.isPresent()) {
+            Optional<UnitResult> direct = directHit(directKey.get(), invocation, source, object, context);
+            if (direct.isPresent()) {
+                log.debug("{}: direct hit in {} ms", source.path(), (System.nanoTime() - begin) / 1_000_000);
+                return direct.get();
+            }
+        }
         byte[] text;
         if (source.kind().isSource()) {
             // Its diagnostics are printed only on failure: the frontend prints them again, and they are stored.
-            ProcessRunner.Result preprocessed = preprocess(invocation, source, objectPath, context);
+            ProcessRunner.Result preprocessed = preprocess(invocation, source, context);
             if (!preprocessed.succeeded()) {
                 return UnitResult.failed(preprocessed.exitCode(), preprocessed.stderr());
             }
@@ -65,6 +79,7 @@ public final class UnitCompiler {
                 (preprocessed - begin) / 1_000_000, (System.nanoTime() - preprocessed) / 1_000_000,
                 hit.isPresent() ? "hit" : "miss");
         if (hit.isPresent()) {
+            directKey.ifPresent(direct -> recordDirect(direct, key, text, invocation, source, context));
             writeObject(object, hit.get().object());
             cache.count(LocalCache.UNIT_HITS, 1);
             cache.count(LocalCache.TIME_SAVED_MS, hit.get().manifest().compileMillis());
@@ -81,6 +96,7 @@ public final class UnitCompiler {
             long millis = (System.nanoTime() - start) / 1_000_000;
             writeObject(object, compiled.object());
             store(key, compiled, millis);
+            directKey.ifPresent(direct -> recordDirect(direct, key, text, invocation, source, context));
             log.debug("{}: compiled in {} ms, written and stored in {} ms", source.path(), millis,
                     (System.nanoTime() - start) / 1_000_000 - millis);
             cache.count(LocalCache.UNIT_MISSES, 1);
@@ -92,13 +108,12 @@ public final class UnitCompiler {
         }
     }
 
-    private ProcessRunner.Result preprocess(CompilerInvocation invocation, SourceFile source, String objectPath,
-            BuildContext context) {
+    private ProcessRunner.Result preprocess(CompilerInvocation invocation, SourceFile source, BuildContext context) {
         List<String> command = driver(invocation);
         command.addAll(languageFlag(source));
         command.addAll(invocation.preprocessorFlags());
         command.addAll(invocation.compileFlags());
-        command.addAll(invocation.dependencies().preprocessorFlags(objectPath, source.path(), invocation.output()));
+        command.addAll(invocation.dependencies().preprocessorFlags(source, invocation.output()));
         command.add("-E");
         command.add(source.path());
         return ProcessRunner.run(command, context.workingDirectory(), context.environment());
@@ -127,6 +142,67 @@ public final class UnitCompiler {
      * emits them) when it cannot see macro expansions, and the user must see exactly what clang prints. Preprocessing
      * twice costs ~0.1 s on sqlite3.c.
      */
+    /**
+     * The key of a unit before preprocessing: everything that can change what the preprocessor reads and writes,
+     * short of the files' contents, which the {@link IncludeManifest} stored under this key checks.
+     */
+    private Digest directKey(CompilerInvocation invocation, SourceFile source, BuildContext context) {
+        Fingerprint fingerprint = new Fingerprint(DIRECT_SCHEMA)
+                .add("toolchain", toolchain.identity())
+                .add("driver", invocation.driverModeFlag())
+                .add("working-directory", context.workingDirectory().toString())
+                .add("arguments", invocation.arguments())
+                .add("source", source.path());
+        for (String variable : PREPROCESSOR_ENVIRONMENT) {
+            fingerprint.add(variable, context.environment().getOrDefault(variable, ""));
+        }
+        return fingerprint.build();
+    }
+
+    private Optional<UnitResult> directHit(Digest directKey, CompilerInvocation invocation, SourceFile source,
+            Path object, BuildContext context) throws IOException {
+        Optional<IncludeManifest> manifest;
+        try {
+            manifest = cache.actions().get(directKey).flatMap(IncludeManifest::decode);
+        } catch (RuntimeException e) {
+            cacheFailed("direct lookup of " + directKey, e);
+            return Optional.empty();
+        }
+        if (manifest.isEmpty() || !manifest.get().stillMatches(context.workingDirectory())) {
+            return Optional.empty();
+        }
+        Optional<Cached> hit = lookup(manifest.get().unitKey());
+        if (hit.isEmpty()) {
+            return Optional.empty();
+        }
+        Optional<String> dependencyFile = invocation.dependencies().filePath(source, invocation.output());
+        if (dependencyFile.isPresent()) {
+            writeObject(context.resolve(dependencyFile.get()), manifest.get().dependencyFile());
+        }
+        writeObject(object, hit.get().object());
+        cache.count(LocalCache.UNIT_HITS, 1);
+        cache.count(LocalCache.DIRECT_HITS, 1);
+        cache.count(LocalCache.TIME_SAVED_MS, hit.get().manifest().compileMillis());
+        return Optional.of(new UnitResult(UnitResult.Outcome.HIT, 0, hit.get().diagnostics()));
+    }
+
+    private void recordDirect(Digest directKey, Digest unitKey, byte[] text, CompilerInvocation invocation,
+            SourceFile source, BuildContext context) {
+        try {
+            Optional<String> dependencyFile = invocation.dependencies().filePath(source, invocation.output());
+            byte[] dependencies = dependencyFile.isPresent()
+                    ? Files.readAllBytes(context.resolve(dependencyFile.get())) : new byte[0];
+            IncludeManifest.fromPreprocessed(unitKey, text, context.workingDirectory(), dependencies)
+                    .ifPresent(manifest -> cache.actions().put(directKey, manifest.encode()));
+        } catch (IOException | RuntimeException e) {
+            log.debug("no direct-mode record for {}: {}", source.path(), e.toString());
+        }
+    }
+
+    private static boolean directModeEnabled(BuildContext context) {
+        return !"0".equals(context.environment().get("CAS_DIRECT_MODE"));
+    }
+
     private Compiled compileMiss(CompilerInvocation invocation, SourceFile source, Path work, BuildContext context)
             throws IOException {
         List<String> frontendInput = new ArrayList<>(languageFlag(source));

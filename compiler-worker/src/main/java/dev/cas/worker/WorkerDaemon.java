@@ -11,6 +11,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -130,9 +131,11 @@ public final class WorkerDaemon implements AutoCloseable {
             return new WorkerResponse(WorkerProtocol.STALE, new byte[0], new byte[0]);
         }
         return switch (request.command()) {
-            case COMPILE -> worker.compile(request.arguments().get(0),
-                    request.arguments().subList(1, request.arguments().size()),
-                    new BuildContext(Path.of(request.workingDirectory()), request.environment()));
+            case COMPILE -> {
+                List<String> command = CompilerInvocation.withCompilerWord(request.arguments());
+                yield worker.compile(command.get(0), command.subList(1, command.size()),
+                        new BuildContext(Path.of(request.workingDirectory()), request.environment()));
+            }
             case STATS -> WorkerResponse.ok(formatStats(worker.stats()));
             case CLEAR -> {
                 worker.clear();

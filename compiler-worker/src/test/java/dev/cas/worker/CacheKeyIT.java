@@ -69,6 +69,38 @@ class CacheKeyIT {
     }
 
     @Test
+    void anUnchangedUnitHitsWithoutRunningThePreprocessor() {
+        compileHits(project, "-DFACTOR=1");
+        long direct = fixture.stat(LocalCache.DIRECT_HITS);
+        assertThat(compileHits(project, "-DFACTOR=1")).isTrue();
+        assertThat(fixture.stat(LocalCache.DIRECT_HITS)).isEqualTo(direct + 1);
+    }
+
+    @Test
+    void directHitsWriteTheDependencyFileClangWrote() throws Exception {
+        compileHits(project, "-DFACTOR=1", "-MMD", "-MP");
+        Path depFile = project.resolve("main.d");
+        String written = Files.readString(depFile);
+        assertThat(written).startsWith("main.o: src/main.c").contains("config.h");
+        Files.delete(depFile);
+        long direct = fixture.stat(LocalCache.DIRECT_HITS);
+        assertThat(compileHits(project, "-DFACTOR=1", "-MMD", "-MP")).isTrue();
+        assertThat(fixture.stat(LocalCache.DIRECT_HITS)).isEqualTo(direct + 1);
+        assertThat(Files.readString(depFile)).isEqualTo(written);
+    }
+
+    @Test
+    void unitsUsingTimeMacrosAreNeverServedWithoutPreprocessing() throws Exception {
+        WorkerFixture.write(project.resolve("src/main.c"), """
+                const char *built = __DATE__;
+                int main(void) { return built[0] == 0; }
+                """);
+        compileHits(project, "-DFACTOR=1");
+        compileHits(project, "-DFACTOR=1");
+        assertThat(fixture.stat(LocalCache.DIRECT_HITS)).isZero();
+    }
+
+    @Test
     void commentOnlyChangeHits() throws Exception {
         compileHits(project, "-DFACTOR=1");
         Path main = project.resolve("src/main.c");

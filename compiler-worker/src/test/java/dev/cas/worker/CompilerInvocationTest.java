@@ -23,7 +23,7 @@ class CompilerInvocationTest {
         assertThat(inv.preprocessorFlags()).containsExactly("-Iinclude", "-DX=1");
         assertThat(inv.compileFlags()).containsExactly("-O2", "-Wall");
         assertThat(inv.optLevel()).isEqualTo("2");
-        assertThat(inv.dependencies().preprocessorFlags("obj/a.o", "src/a.c", inv.output()))
+        assertThat(inv.dependencies().preprocessorFlags(inv.inputs().get(0), inv.output()))
                 .containsExactly("-MMD", "-MF", "obj/a.d", "-MQ", "obj/a.o", "-MP");
     }
 
@@ -99,10 +99,10 @@ class CompilerInvocationTest {
     @Test
     void defaultDependencyFileAndTargetFollowClang() throws Exception {
         CompilerInvocation inv = parse("cc", "-MD", "-c", "dir/a.c");
-        assertThat(inv.dependencies().preprocessorFlags("a.o", "dir/a.c", Optional.empty()))
+        assertThat(inv.dependencies().preprocessorFlags(inv.inputs().get(0), Optional.empty()))
                 .containsExactly("-MD", "-MF", "a.d", "-MQ", "a.o");
         CompilerInvocation explicit = parse("cc", "-MD", "-MF", "deps/a.dep", "-MT", "target", "-c", "a.c");
-        assertThat(explicit.dependencies().preprocessorFlags("a.o", "a.c", Optional.empty()))
+        assertThat(explicit.dependencies().preprocessorFlags(explicit.inputs().get(0), Optional.empty()))
                 .containsExactly("-MD", "-MF", "deps/a.dep", "-MT", "target");
     }
 }

@@ -53,7 +53,8 @@ class CorruptCacheIT {
         try (WorkerFixture fixture = new WorkerFixture(cache)) {
             fixture.casOk(dir, "cc", "-c", "main.c");
         }
-        assertThat(overwriteEveryValue(cache.resolve("db"), "actions")).isEqualTo(1);
+        // the unit manifest and the direct-mode include manifest
+        assertThat(overwriteEveryValue(cache.resolve("db"), "actions")).isEqualTo(2);
         try (WorkerFixture fixture = new WorkerFixture(cache)) {
             long misses = fixture.stat(LocalCache.UNIT_MISSES);
             fixture.casOk(dir, "cc", "-c", "main.c");

@@ -1,0 +1,166 @@
+package dev.cas.worker;
+
+import dev.cas.store.Digest;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The direct-mode record of a unit, as ccache keeps one: every file the preprocessor read (with the SHA-256 of its
+ * content), the unit key that preprocessing gave, and the dependency file clang wrote. When every file still has the
+ * recorded content, the unit key is known without running the preprocessor. Stored with a checksum of its own text.
+ */
+record IncludeManifest(Digest unitKey, List<FileHash> files, byte[] dependencyFile) {
+    private static final String HEADER = "cas-include-manifest 1";
+    /** Macros whose value changes from one build to the next: a unit using them is never served in direct mode. */
+    private static final List<byte[]> VOLATILE_MACROS = List.of(bytes("__TIME__"), bytes("__DATE__"),
+            bytes("__TIMESTAMP__"));
+
+    /** One file the preprocessor read, as named in the line markers (relative to the working directory or absolute). */
+    record FileHash(String path, String sha256) {
+    }
+
+    /**
+     * Builds the record from preprocessed text: the files are those its line markers name. Empty when the unit cannot
+     * be served in direct mode (a file is gone already, or uses {@code __TIME__}, {@code __DATE__}...).
+     */
+    static Optional<IncludeManifest> fromPreprocessed(Digest unitKey, byte[] text, Path workingDirectory,
+            byte[] dependencyFile) throws IOException {
+        List<FileHash> files = new ArrayList<>();
+        for (String name : lineMarkerFiles(text)) {
+            Path file = workingDirectory.resolve(name);
+            if (!Files.isRegularFile(file)) {
+                return Optional.empty();
+            }
+            byte[] content = Files.readAllBytes(file);
+            for (byte[] macro : VOLATILE_MACROS) {
+                if (contains(content, macro)) {
+                    return Optional.empty();
+                }
+            }
+            files.add(new FileHash(name, sha256(content)));
+        }
+        return Optional.of(new IncludeManifest(unitKey, files, dependencyFile));
+    }
+
+    /** True when every recorded file still has the recorded content. */
+    boolean stillMatches(Path workingDirectory) {
+        for (FileHash file : files) {
+            try {
+                if (!sha256(Files.readAllBytes(workingDirectory.resolve(file.path()))).equals(file.sha256())) {
+                    return false;
+                }
+            } catch (IOException gone) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    byte[] encode() {
+        StringBuilder body = new StringBuilder(HEADER).append('\n');
+        body.append("unit ").append(unitKey).append('\n');
+        body.append("deps ").append(Base64.getEncoder().encodeToString(dependencyFile)).append('\n');
+        for (FileHash file : files) {
+            body.append("file ").append(file.sha256()).append(' ').append(file.path()).append('\n');
+        }
+        String text = body.toString();
+        return (Digest.of(text).hash() + "\n" + text).getBytes(StandardCharsets.UTF_8);
+    }
+
+    static Optional<IncludeManifest> decode(byte[] stored) {
+        String all = new String(stored, StandardCharsets.UTF_8);
+        int newline = all.indexOf('\n');
+        if (newline < 0) {
+            return Optional.empty();
+        }
+        String text = all.substring(newline + 1);
+        if (!all.substring(0, newline).equals(Digest.of(text).hash()) || !text.startsWith(HEADER + "\n")) {
+            return Optional.empty();
+        }
+        Digest unit = null;
+        byte[] deps = null;
+        List<FileHash> files = new ArrayList<>();
+        try {
+            for (String line : text.substring(HEADER.length() + 1).split("\n")) {
+                if (line.startsWith("unit ")) {
+                    unit = Digest.parse(line.substring(5));
+                } else if (line.startsWith("deps ")) {
+                    deps = Base64.getDecoder().decode(line.substring(5));
+                } else if (line.startsWith("file ")) {
+                    files.add(new FileHash(line.substring(5 + 64 + 1), line.substring(5, 5 + 64)));
+                } else {
+                    return Optional.empty();
+                }
+            }
+        } catch (RuntimeException malformed) {
+            return Optional.empty();
+        }
+        return unit == null || deps == null ? Optional.empty() : Optional.of(new IncludeManifest(unit, files, deps));
+    }
+
+    /** The distinct file names in {@code # N "name" ...} lines, leaving out {@code <built-in>} and the like. */
+    static Set<String> lineMarkerFiles(byte[] text) {
+        Set<String> names = new LinkedHashSet<>();
+        int lineStart = 0;
+        while (lineStart < text.length) {
+            int lineEnd = lineStart;
+            while (lineEnd < text.length && text[lineEnd] != '\n') {
+                lineEnd++;
+            }
+            if (text[lineStart] == '#' && lineStart + 1 < lineEnd && text[lineStart + 1] == ' ') {
+                int open = indexOf(text, (byte) '"', lineStart, lineEnd);
+                int close = open < 0 ? -1 : indexOf(text, (byte) '"', open + 1, lineEnd);
+                if (close > open + 1 && text[open + 1] != '<') {
+                    String name = new String(text, open + 1, close - open - 1, StandardCharsets.UTF_8);
+                    if (!name.contains("\\")) {
+                        names.add(name);
+                    }
+                }
+            }
+            lineStart = lineEnd + 1;
+        }
+        return names;
+    }
+
+    private static int indexOf(byte[] text, byte wanted, int from, int to) {
+        for (int i = from; i < to; i++) {
+            if (text[i] == wanted) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static boolean contains(byte[] content, byte[] pattern) {
+        outer:
+        for (int i = 0; i + pattern.length <= content.length; i++) {
+            if (content[i] != pattern[0]) {
+                continue;
+            }
+            for (int j = 1; j < pattern.length; j++) {
+                if (content[i + j] != pattern[j]) {
+                    continue outer;
+                }
+            }
+            return true;
+        }
+        return false;
+    }
+
+    private static String sha256(byte[] content) {
+        return HexFormat.of().formatHex(Digest.sha256().digest(content));
+    }
+
+    private static byte[] bytes(String text) {
+        return text.getBytes(StandardCharsets.US_ASCII);
+    }
+}
