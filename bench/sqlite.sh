@@ -12,10 +12,13 @@ root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 runs="${1:-3}"
 corpus="$(cd "$root/../shared/corpus/sqlite" && pwd)"
 
-command -v ccache >/dev/null || {
-  echo "installing ccache (Debian package)..." >&2
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ccache >/dev/null
-}
+missing=()
+command -v ccache >/dev/null || missing+=(ccache)
+command -v bc >/dev/null || missing+=(bc)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing ${missing[*]} (Debian packages)..." >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
 "$root/bin/install-prerequisites"
 
 work="$(mktemp -d /tmp/cas-bench.XXXXXX)"

@@ -96,6 +96,34 @@ class LauncherIT {
     }
 
     @Test
+    void theNativeClientServesCompilesWithoutStartingAJvm() throws Exception {
+        Path script = Path.of("..", "bin", "cas-compile").toAbsolutePath().normalize();
+        Path nativeClient = Path.of("target", "cas-compile-client").toAbsolutePath();
+        Files.writeString(dir.resolve("start.c"), "int start(void) { return 0; }\n");
+        ProcessBuilder viaScript = new ProcessBuilder(script.toString(), "cc", "-c", "start.c")
+                .directory(dir.toFile());
+        viaScript.environment().putAll(cacheEnv()); // no worker yet: the native client hands over to Java
+        Run started = await(viaScript.start());
+        assertThat(started.exit()).as(started.stderr()).isZero();
+        assertThat(nativeClient).isExecutable();
+
+        List<Process> clients = new ArrayList<>();
+        for (int i = 0; i < UNITS; i++) {
+            Files.writeString(dir.resolve("n" + i + ".c"), "int n" + i + "(void) { return " + i + "; }\n");
+            ProcessBuilder builder = new ProcessBuilder(nativeClient.toString(), "cc", "-O2", "-c", "n" + i + ".c")
+                    .directory(dir.toFile());
+            builder.environment().putAll(cacheEnv());
+            builder.environment().put("CAS_JAVA_LAUNCHER", "/bin/false"); // any fallback to Java would fail
+            clients.add(builder.start());
+        }
+        for (int i = 0; i < UNITS; i++) {
+            Run run = await(clients.get(i));
+            assertThat(run.exit()).as(run.stderr()).isZero();
+            assertThat(dir.resolve("n" + i + ".o")).isNotEmptyFile();
+        }
+    }
+
+    @Test
     void aBrokenCacheNeverFailsTheBuild() throws Exception {
         Files.writeString(dir.resolve("main.c"), "#include <stdio.h>\nint main(void) { puts(\"built\"); }\n");
         Files.writeString(dir.resolve("not-a-directory"), "a file where the cache directory should be");
