@@ -6,7 +6,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import org.slf4j.Logger;
@@ -19,8 +18,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class CompileService {
     private static final Logger log = LoggerFactory.getLogger(CompileService.class);
-    private static final Set<String> DEPENDENCY_FLAGS = Set.of("-MD", "-MMD", "-MP");
-    private static final Set<String> DEPENDENCY_VALUED = Set.of("-MF", "-MT", "-MQ");
 
     private final Toolchain toolchain;
     private final UnitCompiler units;
@@ -80,7 +77,7 @@ public final class CompileService {
             if (compiled.exitCode() != 0) {
                 return compiled;
             }
-            ProcessRunner.Result link = ProcessRunner.run(linkCommand(invocation, sources, objects),
+            ProcessRunner.Result link = ProcessRunner.run(linkCommand(invocation, objects),
                     context.workingDirectory(), context.environment());
             return new WorkerResponse(link.exitCode(), link.stdout(), concat(compiled.stderr(), link.stderr()));
         } finally {
@@ -89,37 +86,12 @@ public final class CompileService {
     }
 
     /** The user's own command line with each source replaced by its object, linked by the bundled lld. */
-    private List<String> linkCommand(CompilerInvocation invocation, List<SourceFile> sources, List<String> objects) {
+    private List<String> linkCommand(CompilerInvocation invocation, List<String> objects) {
         List<String> command = units.driver(invocation);
         command.add("-fuse-ld=lld");
         command.add("-Qunused-arguments");
-        List<String> args = invocation.arguments();
-        int next = 0;
-        for (int i = 0; i < args.size(); i++) {
-            String arg = args.get(i);
-            if (DEPENDENCY_FLAGS.contains(arg)) {
-                continue;
-            }
-            if (DEPENDENCY_VALUED.contains(arg) || arg.equals("-x")) {
-                i++;
-                continue;
-            }
-            if (arg.length() > 3 && DEPENDENCY_VALUED.contains(arg.substring(0, 3))) {
-                continue;
-            }
-            if (next < sources.size() && arg.equals(sources.get(next).path()) && !isOptionValue(args, i)) {
-                command.add(objects.get(next++));
-                continue;
-            }
-            command.add(arg);
-        }
+        command.addAll(invocation.linkArguments(objects));
         return command;
-    }
-
-    private static boolean isOptionValue(List<String> args, int index) {
-        return index > 0 && List.of("-o", "-I", "-D", "-U", "-L", "-l", "-include", "-isystem", "-MF", "-MT", "-MQ",
-                "-Xlinker", "-Xclang", "-T", "-u", "-z", "-idirafter", "-iquote", "-imacros").contains(
-                args.get(index - 1));
     }
 
     private List<UnitResult> compileAll(CompilerInvocation invocation, List<SourceFile> sources,

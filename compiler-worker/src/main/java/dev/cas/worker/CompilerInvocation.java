@@ -70,6 +70,8 @@ public final class CompilerInvocation {
     private final boolean cxxDriver;
     private final Mode mode;
     private final List<SourceFile> inputs;
+    private final List<Integer> inputPositions;
+    private final Set<Integer> compileOnlyPositions;
     private final String output;
     private final List<String> preprocessorFlags;
     private final List<String> compileFlags;
@@ -84,6 +86,8 @@ public final class CompilerInvocation {
         this.cxxDriver = b.cxxDriver;
         this.mode = b.mode;
         this.inputs = List.copyOf(b.inputs);
+        this.inputPositions = List.copyOf(b.inputPositions);
+        this.compileOnlyPositions = Set.copyOf(b.compileOnlyPositions);
         this.output = b.output;
         this.preprocessorFlags = List.copyOf(b.preprocessorFlags);
         this.compileFlags = List.copyOf(b.compileFlags);
@@ -118,6 +122,7 @@ public final class CompilerInvocation {
                     continue;
                 }
                 b.inputs.add(SourceFile.classify(arg, b.cxxDriver, language));
+                b.inputPositions.add(i);
                 sawInput = true;
                 continue;
             }
@@ -126,20 +131,28 @@ public final class CompilerInvocation {
                 case "-c" -> compileOnly = true;
                 case "-o" -> b.output = value;
                 case "-x" -> {
+                    b.compileOnly(i - 1, i);
                     if (sawInput) {
                         throw new UsageException("'-x " + value + "' after an input file is not supported: put -x "
                                 + "before the inputs");
                     }
                     language = checkLanguage(value);
                 }
-                case "-MD", "-MMD", "-MP" -> b.dependencies.flag(arg);
-                case "-MF", "-MT", "-MQ" -> b.dependencies.valued(arg, value);
+                case "-MD", "-MMD", "-MP" -> {
+                    b.compileOnly(i);
+                    b.dependencies.flag(arg);
+                }
+                case "-MF", "-MT", "-MQ" -> {
+                    b.compileOnly(i - 1, i);
+                    b.dependencies.valued(arg, value);
+                }
                 default -> {
                     if (arg.startsWith("-o")) {
                         b.output = arg.substring(2);
                     } else if (arg.startsWith("-x")) {
                         throw new UsageException("write '-x LANGUAGE' as two arguments");
                     } else if (arg.startsWith("-MF") || arg.startsWith("-MT") || arg.startsWith("-MQ")) {
+                        b.compileOnly(i);
                         b.dependencies.valued(arg.substring(0, 3), arg.substring(3));
                     } else if (PASSTHROUGH_FLAGS.contains(arg) || arg.startsWith("-print-")) {
                         passthrough = true;
@@ -207,6 +220,24 @@ public final class CompilerInvocation {
             }
         }
         return false;
+    }
+
+    /**
+     * The command line for the link step: each compiled input replaced, in order, by its object, and the flags that
+     * only steer compiling ({@code -x}, dependency files) left out, so the linker sees objects where sources were.
+     */
+    public List<String> linkArguments(List<String> objectsOfCompiledInputs) {
+        List<String> link = new ArrayList<>();
+        int nextObject = 0;
+        for (int i = 0; i < arguments.size(); i++) {
+            int input = inputPositions.indexOf(i);
+            if (input >= 0 && inputs.get(input).kind().isCompiled()) {
+                link.add(objectsOfCompiledInputs.get(nextObject++));
+            } else if (!compileOnlyPositions.contains(i)) {
+                link.add(arguments.get(i));
+            }
+        }
+        return link;
     }
 
     /** The compiler named on the command line ({@code cc}, {@code g++}, ...); only its language matters. */
@@ -277,6 +308,8 @@ public final class CompilerInvocation {
         final boolean cxxDriver;
         Mode mode;
         final List<SourceFile> inputs = new ArrayList<>();
+        final List<Integer> inputPositions = new ArrayList<>();
+        final Set<Integer> compileOnlyPositions = new java.util.HashSet<>();
         String output;
         final List<String> preprocessorFlags = new ArrayList<>();
         final List<String> compileFlags = new ArrayList<>();
@@ -289,6 +322,12 @@ public final class CompilerInvocation {
             this.compiler = compiler;
             this.arguments = arguments;
             this.cxxDriver = SourceFile.isCxxDriver(compiler);
+        }
+
+        void compileOnly(int... positions) {
+            for (int position : positions) {
+                compileOnlyPositions.add(position);
+            }
         }
 
         void noteCompileFlag(String arg, String joined) {

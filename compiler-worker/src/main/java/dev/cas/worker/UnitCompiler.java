@@ -22,21 +22,19 @@ import org.slf4j.LoggerFactory;
 public final class UnitCompiler {
     private static final Logger log = LoggerFactory.getLogger(UnitCompiler.class);
     private static final String SCHEMA = "cas-unit-v1";
-    private static final String DIRECT_SCHEMA = "cas-direct-v1";
-    /** Environment variables that change what the preprocessor reads or expands. */
-    private static final List<String> PREPROCESSOR_ENVIRONMENT = List.of("CPATH", "C_INCLUDE_PATH",
-            "CPLUS_INCLUDE_PATH", "OBJC_INCLUDE_PATH", "SOURCE_DATE_EPOCH", "CCC_OVERRIDE_OPTIONS", "SDKROOT");
 
     private final Toolchain toolchain;
     private final LocalCache cache;
     private final LlvmBackend backend;
     private final Path scratch;
+    private final DirectModeCache direct;
 
     public UnitCompiler(Toolchain toolchain, LocalCache cache, LlvmBackend backend, Path scratch) {
         this.toolchain = toolchain;
         this.cache = cache;
         this.backend = backend;
         this.scratch = scratch;
+        this.direct = new DirectModeCache(toolchain, cache);
     }
 
     /** Compiles {@code source} to the object file {@code objectPath} (resolved against the working directory). */
@@ -48,8 +46,7 @@ public final class UnitCompiler {
             return compileUncached(invocation, source, object, context);
         }
         long begin = System.nanoTime();
-        Optional<Digest> directKey = source.kind().isSource() && directModeEnabled(context)
-                ? Optional.of(directKey(invocation, source, context)) : Optional.empty();
+        Optional<Digest> directKey = direct.key(invocation, source, context);
         if (directKey.isPresent()) {
             Optional<UnitResult> direct = directHit(directKey.get(), invocation, source, object, context);
             if (direct.isPresent()) {
@@ -79,8 +76,8 @@ public final class UnitCompiler {
                 (preprocessed - begin) / 1_000_000, (System.nanoTime() - preprocessed) / 1_000_000,
                 hit.isPresent() ? "hit" : "miss");
         if (hit.isPresent()) {
-            directKey.ifPresent(direct -> recordDirect(direct, key, text, invocation, source, context));
-            writeObject(object, hit.get().object());
+            directKey.ifPresent(k -> direct.record(k, key, text, invocation, source, context));
+            writeAtomically(object, hit.get().object());
             cache.count(LocalCache.UNIT_HITS, 1);
             cache.count(LocalCache.TIME_SAVED_MS, hit.get().manifest().compileMillis());
             return new UnitResult(UnitResult.Outcome.HIT, 0, hit.get().diagnostics());
@@ -94,9 +91,9 @@ public final class UnitCompiler {
                 return UnitResult.failed(compiled.exitCode(), compiled.diagnostics());
             }
             long millis = (System.nanoTime() - start) / 1_000_000;
-            writeObject(object, compiled.object());
+            writeAtomically(object, compiled.object());
             store(key, compiled, millis);
-            directKey.ifPresent(direct -> recordDirect(direct, key, text, invocation, source, context));
+            directKey.ifPresent(k -> direct.record(k, key, text, invocation, source, context));
             log.debug("{}: compiled in {} ms, written and stored in {} ms", source.path(), millis,
                     (System.nanoTime() - start) / 1_000_000 - millis);
             cache.count(LocalCache.UNIT_MISSES, 1);
@@ -137,38 +134,16 @@ public final class UnitCompiler {
                 .build();
     }
 
-    /**
-     * Compiles the original source, not the preprocessed text: clang words some diagnostics differently (or only
-     * emits them) when it cannot see macro expansions, and the user must see exactly what clang prints. Preprocessing
-     * twice costs ~0.1 s on sqlite3.c.
-     */
-    /**
-     * The key of a unit before preprocessing: everything that can change what the preprocessor reads and writes,
-     * short of the files' contents, which the {@link IncludeManifest} stored under this key checks.
-     */
-    private Digest directKey(CompilerInvocation invocation, SourceFile source, BuildContext context) {
-        Fingerprint fingerprint = new Fingerprint(DIRECT_SCHEMA)
-                .add("toolchain", toolchain.identity())
-                .add("driver", invocation.driverModeFlag())
-                .add("working-directory", context.workingDirectory().toString())
-                .add("arguments", invocation.arguments())
-                .add("source", source.path());
-        for (String variable : PREPROCESSOR_ENVIRONMENT) {
-            fingerprint.add(variable, context.environment().getOrDefault(variable, ""));
-        }
-        return fingerprint.build();
-    }
-
     private Optional<UnitResult> directHit(Digest directKey, CompilerInvocation invocation, SourceFile source,
             Path object, BuildContext context) throws IOException {
         Optional<IncludeManifest> manifest;
         try {
-            manifest = cache.actions().get(directKey).flatMap(IncludeManifest::decode);
+            manifest = direct.find(directKey, context);
         } catch (RuntimeException e) {
             cacheFailed("direct lookup of " + directKey, e);
             return Optional.empty();
         }
-        if (manifest.isEmpty() || !manifest.get().stillMatches(context.workingDirectory())) {
+        if (manifest.isEmpty()) {
             return Optional.empty();
         }
         Optional<Cached> hit = lookup(manifest.get().unitKey());
@@ -177,32 +152,20 @@ public final class UnitCompiler {
         }
         Optional<String> dependencyFile = invocation.dependencies().filePath(source, invocation.output());
         if (dependencyFile.isPresent()) {
-            writeObject(context.resolve(dependencyFile.get()), manifest.get().dependencyFile());
+            writeAtomically(context.resolve(dependencyFile.get()), manifest.get().dependencyFile());
         }
-        writeObject(object, hit.get().object());
+        writeAtomically(object, hit.get().object());
         cache.count(LocalCache.UNIT_HITS, 1);
         cache.count(LocalCache.DIRECT_HITS, 1);
         cache.count(LocalCache.TIME_SAVED_MS, hit.get().manifest().compileMillis());
         return Optional.of(new UnitResult(UnitResult.Outcome.HIT, 0, hit.get().diagnostics()));
     }
 
-    private void recordDirect(Digest directKey, Digest unitKey, byte[] text, CompilerInvocation invocation,
-            SourceFile source, BuildContext context) {
-        try {
-            Optional<String> dependencyFile = invocation.dependencies().filePath(source, invocation.output());
-            byte[] dependencies = dependencyFile.isPresent()
-                    ? Files.readAllBytes(context.resolve(dependencyFile.get())) : new byte[0];
-            IncludeManifest.fromPreprocessed(unitKey, text, context.workingDirectory(), dependencies)
-                    .ifPresent(manifest -> cache.actions().put(directKey, manifest.encode()));
-        } catch (IOException | RuntimeException e) {
-            log.debug("no direct-mode record for {}: {}", source.path(), e.toString());
-        }
-    }
-
-    private static boolean directModeEnabled(BuildContext context) {
-        return !"0".equals(context.environment().get("CAS_DIRECT_MODE"));
-    }
-
+    /**
+     * Compiles the original source, not the preprocessed text: clang words some diagnostics differently (or only
+     * emits them) when it cannot see macro expansions, and the user must see exactly what clang prints. Preprocessing
+     * twice costs ~0.1 s on sqlite3.c.
+     */
     private Compiled compileMiss(CompilerInvocation invocation, SourceFile source, Path work, BuildContext context)
             throws IOException {
         List<String> frontendInput = new ArrayList<>(languageFlag(source));
@@ -313,7 +276,7 @@ public final class UnitCompiler {
     }
 
     /** Writes through a temporary sibling and a rename, so a failed write never leaves a truncated object. */
-    static void writeObject(Path target, byte[] bytes) throws IOException {
+    static void writeAtomically(Path target, byte[] bytes) throws IOException {
         Path parent = target.toAbsolutePath().getParent();
         Path temporary = Files.createTempFile(parent, "." + target.getFileName(), ".tmp");
         try {

@@ -105,4 +105,12 @@ class CompilerInvocationTest {
         assertThat(explicit.dependencies().preprocessorFlags(explicit.inputs().get(0), Optional.empty()))
                 .containsExactly("-MD", "-MF", "deps/a.dep", "-MT", "target");
     }
+
+    @Test
+    void theLinkStepSeesObjectsWhereSourcesWere() throws Exception {
+        CompilerInvocation inv = parse("cc", "-O2", "-MD", "-MF", "x.d", "main.c", "-o", "app",
+                "lib.o", "util.c", "-lm");
+        assertThat(inv.linkArguments(List.of("/tmp/0-main.o", "/tmp/1-util.o")))
+                .containsExactly("-O2", "/tmp/0-main.o", "-o", "app", "lib.o", "/tmp/1-util.o", "-lm");
+    }
 }

@@ -1,0 +1,68 @@
+package dev.cas.worker;
+
+import dev.cas.store.Digest;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Direct mode, as ccache has it: finds a unit's key without running the preprocessor. The key of the command
+ * (toolchain, directory, arguments, source name, preprocessor environment) leads to an {@link IncludeManifest}; when
+ * every file it lists still has the recorded content, its unit key is the one preprocessing would give. Any doubt is
+ * a miss, and the preprocessor decides. {@code CAS_DIRECT_MODE=0} switches it off.
+ */
+final class DirectModeCache {
+    private static final Logger log = LoggerFactory.getLogger(DirectModeCache.class);
+    private static final String SCHEMA = "cas-direct-v1";
+    /** Environment variables that change what the preprocessor reads or expands. */
+    private static final List<String> PREPROCESSOR_ENVIRONMENT = List.of("CPATH", "C_INCLUDE_PATH",
+            "CPLUS_INCLUDE_PATH", "OBJC_INCLUDE_PATH", "SOURCE_DATE_EPOCH", "CCC_OVERRIDE_OPTIONS", "SDKROOT");
+
+    private final Toolchain toolchain;
+    private final LocalCache cache;
+
+    DirectModeCache(Toolchain toolchain, LocalCache cache) {
+        this.toolchain = toolchain;
+        this.cache = cache;
+    }
+
+    /** The direct key of a C or C++ source; empty for other inputs or when direct mode is off. */
+    Optional<Digest> key(CompilerInvocation invocation, SourceFile source, BuildContext context) {
+        if (!source.kind().isSource() || "0".equals(context.environment().get("CAS_DIRECT_MODE"))) {
+            return Optional.empty();
+        }
+        Fingerprint fingerprint = new Fingerprint(SCHEMA)
+                .add("toolchain", toolchain.identity())
+                .add("driver", invocation.driverModeFlag())
+                .add("working-directory", context.workingDirectory().toString())
+                .add("arguments", invocation.arguments())
+                .add("source", source.path());
+        for (String variable : PREPROCESSOR_ENVIRONMENT) {
+            fingerprint.add(variable, context.environment().getOrDefault(variable, ""));
+        }
+        return Optional.of(fingerprint.build());
+    }
+
+    /** The manifest recorded under {@code directKey}, if every file it lists is unchanged. */
+    Optional<IncludeManifest> find(Digest directKey, BuildContext context) {
+        return cache.actions().get(directKey).flatMap(IncludeManifest::decode)
+                .filter(manifest -> manifest.stillMatches(context.workingDirectory()));
+    }
+
+    /** Records what preprocessing read, so the next unchanged build of this command needs no preprocessor. */
+    void record(Digest directKey, Digest unitKey, byte[] preprocessed, CompilerInvocation invocation,
+            SourceFile source, BuildContext context) {
+        try {
+            Optional<String> dependencyFile = invocation.dependencies().filePath(source, invocation.output());
+            byte[] dependencies = dependencyFile.isPresent()
+                    ? Files.readAllBytes(context.resolve(dependencyFile.get())) : new byte[0];
+            IncludeManifest.fromPreprocessed(unitKey, preprocessed, context.workingDirectory(), dependencies)
+                    .ifPresent(manifest -> cache.actions().put(directKey, manifest.encode()));
+        } catch (IOException | RuntimeException e) {
+            log.debug("no direct-mode record for {}: {}", source.path(), e.toString());
+        }
+    }
+}
