@@ -23,6 +23,7 @@ final class DirectModeCache {
 
     private final Toolchain toolchain;
     private final LocalCache cache;
+    private final FileHashes hashes = new FileHashes(java.time.Clock.systemUTC());
 
     DirectModeCache(Toolchain toolchain, LocalCache cache) {
         this.toolchain = toolchain;
@@ -49,7 +50,7 @@ final class DirectModeCache {
     /** The manifest recorded under {@code directKey}, if every file it lists is unchanged. */
     Optional<IncludeManifest> find(Digest directKey, BuildContext context) {
         return cache.actions().get(directKey).flatMap(IncludeManifest::decode)
-                .filter(manifest -> manifest.stillMatches(context.workingDirectory()));
+                .filter(manifest -> manifest.stillMatches(context.workingDirectory(), hashes));
     }
 
     /** Records what preprocessing read, so the next unchanged build of this command needs no preprocessor. */
@@ -59,7 +60,7 @@ final class DirectModeCache {
             Optional<String> dependencyFile = invocation.dependencies().filePath(source, invocation.output());
             byte[] dependencies = dependencyFile.isPresent()
                     ? Files.readAllBytes(context.resolve(dependencyFile.get())) : new byte[0];
-            IncludeManifest.fromPreprocessed(unitKey, preprocessed, context.workingDirectory(), dependencies)
+            IncludeManifest.fromPreprocessed(unitKey, preprocessed, context.workingDirectory(), dependencies, hashes)
                     .ifPresent(manifest -> cache.actions().put(directKey, manifest.encode()));
         } catch (IOException | RuntimeException e) {
             log.debug("no direct-mode record for {}: {}", source.path(), e.toString());

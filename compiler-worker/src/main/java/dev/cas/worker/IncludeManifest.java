@@ -7,7 +7,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
@@ -33,7 +32,7 @@ record IncludeManifest(Digest unitKey, List<FileHash> files, byte[] dependencyFi
      * be served in direct mode (a file is gone already, or uses {@code __TIME__}, {@code __DATE__}...).
      */
     static Optional<IncludeManifest> fromPreprocessed(Digest unitKey, byte[] text, Path workingDirectory,
-            byte[] dependencyFile) throws IOException {
+            byte[] dependencyFile, FileHashes hashes) throws IOException {
         List<FileHash> files = new ArrayList<>();
         for (String name : lineMarkerFiles(text)) {
             Path file = workingDirectory.resolve(name);
@@ -46,16 +45,16 @@ record IncludeManifest(Digest unitKey, List<FileHash> files, byte[] dependencyFi
                     return Optional.empty();
                 }
             }
-            files.add(new FileHash(name, sha256(content)));
+            files.add(new FileHash(name, hashes.sha256(file)));
         }
         return Optional.of(new IncludeManifest(unitKey, files, dependencyFile));
     }
 
     /** True when every recorded file still has the recorded content. */
-    boolean stillMatches(Path workingDirectory) {
+    boolean stillMatches(Path workingDirectory, FileHashes hashes) {
         for (FileHash file : files) {
             try {
-                if (!sha256(Files.readAllBytes(workingDirectory.resolve(file.path()))).equals(file.sha256())) {
+                if (!hashes.sha256(workingDirectory.resolve(file.path())).equals(file.sha256())) {
                     return false;
                 }
             } catch (IOException gone) {
@@ -154,10 +153,6 @@ record IncludeManifest(Digest unitKey, List<FileHash> files, byte[] dependencyFi
             return true;
         }
         return false;
-    }
-
-    private static String sha256(byte[] content) {
-        return HexFormat.of().formatHex(Digest.sha256().digest(content));
     }
 
     private static byte[] bytes(String text) {
