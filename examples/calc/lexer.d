@@ -1,2 +1,0 @@
-lexer.o: lexer.c calc.h
-calc.h:

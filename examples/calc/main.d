@@ -1,2 +1,0 @@
-main.o: main.c calc.h
-calc.h:

@@ -1,2 +1,0 @@
-parser.o: parser.c calc.h
-calc.h:
