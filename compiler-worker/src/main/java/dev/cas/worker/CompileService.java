@@ -79,7 +79,7 @@ public final class CompileService {
             }
             ProcessRunner.Result link = ProcessRunner.run(linkCommand(invocation, objects),
                     context.workingDirectory(), context.environment());
-            return new WorkerResponse(link.exitCode(), link.stdout(), concat(compiled.stderr(), link.stderr()));
+            return new WorkerResponse(link.exitCode(), link.stdout(), UnitCompiler.concat(compiled.stderr(), link.stderr()));
         } finally {
             UnitCompiler.deleteRecursively(work);
         }
@@ -131,12 +131,5 @@ public final class CompileService {
             }
         }
         return new WorkerResponse(exit, new byte[0], stderr.toByteArray());
-    }
-
-    private static byte[] concat(byte[] a, byte[] b) {
-        byte[] joined = new byte[a.length + b.length];
-        System.arraycopy(a, 0, joined, 0, a.length);
-        System.arraycopy(b, 0, joined, a.length, b.length);
-        return joined;
     }
 }

@@ -65,31 +65,25 @@ record IncludeManifest(Digest unitKey, List<FileHash> files, byte[] dependencyFi
     }
 
     byte[] encode() {
-        StringBuilder body = new StringBuilder(HEADER).append('\n');
+        StringBuilder body = new StringBuilder();
         body.append("unit ").append(unitKey).append('\n');
         body.append("deps ").append(Base64.getEncoder().encodeToString(dependencyFile)).append('\n');
         for (FileHash file : files) {
             body.append("file ").append(file.sha256()).append(' ').append(file.path()).append('\n');
         }
-        String text = body.toString();
-        return (Digest.of(text).hash() + "\n" + text).getBytes(StandardCharsets.UTF_8);
+        return SealedText.seal(HEADER, body.toString());
     }
 
     static Optional<IncludeManifest> decode(byte[] stored) {
-        String all = new String(stored, StandardCharsets.UTF_8);
-        int newline = all.indexOf('\n');
-        if (newline < 0) {
-            return Optional.empty();
-        }
-        String text = all.substring(newline + 1);
-        if (!all.substring(0, newline).equals(Digest.of(text).hash()) || !text.startsWith(HEADER + "\n")) {
+        Optional<String> body = SealedText.open(stored, HEADER);
+        if (body.isEmpty()) {
             return Optional.empty();
         }
         Digest unit = null;
         byte[] deps = null;
         List<FileHash> files = new ArrayList<>();
         try {
-            for (String line : text.substring(HEADER.length() + 1).split("\n")) {
+            for (String line : body.get().split("\n")) {
                 if (line.startsWith("unit ")) {
                     unit = Digest.parse(line.substring(5));
                 } else if (line.startsWith("deps ")) {
@@ -109,34 +103,15 @@ record IncludeManifest(Digest unitKey, List<FileHash> files, byte[] dependencyFi
     /** The distinct file names in {@code # N "name" ...} lines, leaving out {@code <built-in>} and the like. */
     static Set<String> lineMarkerFiles(byte[] text) {
         Set<String> names = new LinkedHashSet<>();
-        int lineStart = 0;
-        while (lineStart < text.length) {
-            int lineEnd = lineStart;
-            while (lineEnd < text.length && text[lineEnd] != '\n') {
-                lineEnd++;
-            }
-            if (text[lineStart] == '#' && lineStart + 1 < lineEnd && text[lineStart + 1] == ' ') {
-                int open = indexOf(text, (byte) '"', lineStart, lineEnd);
-                int close = open < 0 ? -1 : indexOf(text, (byte) '"', open + 1, lineEnd);
-                if (close > open + 1 && text[open + 1] != '<') {
-                    String name = new String(text, open + 1, close - open - 1, StandardCharsets.UTF_8);
-                    if (!name.contains("\\")) {
-                        names.add(name);
-                    }
+        LineMarkers.forEach(text, (open, close) -> {
+            if (close > open + 1 && text[open + 1] != '<') {
+                String name = new String(text, open + 1, close - open - 1, StandardCharsets.UTF_8);
+                if (!name.contains("\\")) {
+                    names.add(name);
                 }
             }
-            lineStart = lineEnd + 1;
-        }
+        });
         return names;
-    }
-
-    private static int indexOf(byte[] text, byte wanted, int from, int to) {
-        for (int i = from; i < to; i++) {
-            if (text[i] == wanted) {
-                return i;
-            }
-        }
-        return -1;
     }
 
     private static boolean contains(byte[] content, byte[] pattern) {

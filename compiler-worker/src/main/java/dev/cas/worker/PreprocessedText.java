@@ -16,48 +16,22 @@ final class PreprocessedText {
         byte[] cwd = ("\"" + withSlash(workingDirectory)).getBytes(StandardCharsets.UTF_8);
         byte[] toolchain = ("\"" + withSlash(toolchainDirectory)).getBytes(StandardCharsets.UTF_8);
         byte[] toolchainPlaceholder = "\"<toolchain>/".getBytes(StandardCharsets.UTF_8);
-        int lineStart = 0;
-        int flushedUpTo = 0;
-        while (lineStart < text.length) {
-            int lineEnd = lineEnd(text, lineStart);
-            if (text[lineStart] == '#' && lineStart + 1 < lineEnd && text[lineStart + 1] == ' ') {
-                int quote = indexOf(text, (byte) '"', lineStart, lineEnd);
-                if (quote >= 0) {
-                    if (startsWith(text, quote, cwd)) {
-                        sink.update(text, flushedUpTo, quote + 1 - flushedUpTo);
-                        flushedUpTo = quote + cwd.length;
-                    } else if (startsWith(text, quote, toolchain)) {
-                        sink.update(text, flushedUpTo, quote - flushedUpTo);
-                        sink.update(toolchainPlaceholder);
-                        flushedUpTo = quote + toolchain.length;
-                    }
-                }
+        int[] flushedUpTo = {0};
+        LineMarkers.forEach(text, (quote, close) -> {
+            if (startsWith(text, quote, cwd)) {
+                sink.update(text, flushedUpTo[0], quote + 1 - flushedUpTo[0]);
+                flushedUpTo[0] = quote + cwd.length;
+            } else if (startsWith(text, quote, toolchain)) {
+                sink.update(text, flushedUpTo[0], quote - flushedUpTo[0]);
+                sink.update(toolchainPlaceholder);
+                flushedUpTo[0] = quote + toolchain.length;
             }
-            lineStart = lineEnd + 1;
-        }
-        sink.update(text, flushedUpTo, text.length - flushedUpTo);
+        });
+        sink.update(text, flushedUpTo[0], text.length - flushedUpTo[0]);
     }
 
     private static String withSlash(String directory) {
         return directory.endsWith("/") ? directory : directory + "/";
-    }
-
-    private static int lineEnd(byte[] text, int from) {
-        for (int i = from; i < text.length; i++) {
-            if (text[i] == '\n') {
-                return i;
-            }
-        }
-        return text.length;
-    }
-
-    private static int indexOf(byte[] text, byte wanted, int from, int to) {
-        for (int i = from; i < to; i++) {
-            if (text[i] == wanted) {
-                return i;
-            }
-        }
-        return -1;
     }
 
     private static boolean startsWith(byte[] text, int at, byte[] prefix) {

@@ -291,7 +291,7 @@ public final class UnitCompiler {
         return ("cas-compile: error: " + text + "\n").getBytes(StandardCharsets.UTF_8);
     }
 
-    private static byte[] concat(byte[] a, byte[] b) {
+    static byte[] concat(byte[] a, byte[] b) {
         byte[] joined = new byte[a.length + b.length];
         System.arraycopy(a, 0, joined, 0, a.length);
         System.arraycopy(b, 0, joined, a.length, b.length);

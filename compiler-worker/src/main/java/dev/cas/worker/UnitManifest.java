@@ -1,7 +1,6 @@
 package dev.cas.worker;
 
 import dev.cas.store.Digest;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -15,32 +14,26 @@ public record UnitManifest(List<Digest> objects, Digest diagnostics, long compil
     private static final String HEADER = "cas-unit-manifest 1";
 
     public byte[] encode() {
-        StringBuilder body = new StringBuilder(HEADER).append('\n');
+        StringBuilder body = new StringBuilder();
         for (Digest object : objects) {
             body.append("object ").append(object).append('\n');
         }
         body.append("diagnostics ").append(diagnostics).append('\n');
         body.append("compile-ms ").append(compileMillis).append('\n');
-        String text = body.toString();
-        return (Digest.of(text).hash() + "\n" + text).getBytes(StandardCharsets.UTF_8);
+        return SealedText.seal(HEADER, body.toString());
     }
 
     /** Decodes an entry; empty when it is damaged in any way. */
     public static Optional<UnitManifest> decode(byte[] stored) {
-        String all = new String(stored, StandardCharsets.UTF_8);
-        int newline = all.indexOf('\n');
-        if (newline < 0) {
-            return Optional.empty();
-        }
-        String text = all.substring(newline + 1);
-        if (!all.substring(0, newline).equals(Digest.of(text).hash()) || !text.startsWith(HEADER + "\n")) {
+        Optional<String> body = SealedText.open(stored, HEADER);
+        if (body.isEmpty()) {
             return Optional.empty();
         }
         List<Digest> objects = new ArrayList<>();
         Digest diagnostics = null;
         long millis = 0;
         try {
-            for (String line : text.substring(HEADER.length() + 1).split("\n")) {
+            for (String line : body.get().split("\n")) {
                 int space = line.indexOf(' ');
                 String value = line.substring(space + 1);
                 switch (line.substring(0, space)) {
