@@ -30,8 +30,4 @@ public interface BlobStore {
         }
         return missing;
     }
-
-    default boolean contains(Digest digest) {
-        return findMissing(Set.of(digest)).isEmpty();
-    }
 }

@@ -4,7 +4,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 
-/** A store in a map: for tests of decorators, and for builds that run with no cache at all. */
+/** A store in a map: the leaf that decorator tests wrap, so they exercise the decorator and nothing else. */
 public final class InMemoryBlobStore implements BlobStore {
     private final ConcurrentMap<Digest, byte[]> entries = new ConcurrentHashMap<>();
 

@@ -20,12 +20,15 @@ public final class CompileService {
     private static final Logger log = LoggerFactory.getLogger(CompileService.class);
 
     private final Toolchain toolchain;
+    private final LocalCache cache;
     private final UnitCompiler units;
     private final ExecutorService pool;
     private final Path scratch;
 
-    public CompileService(Toolchain toolchain, UnitCompiler units, ExecutorService pool, Path scratch) {
+    public CompileService(Toolchain toolchain, LocalCache cache, UnitCompiler units, ExecutorService pool,
+            Path scratch) {
         this.toolchain = toolchain;
+        this.cache = cache;
         this.units = units;
         this.pool = pool;
         this.scratch = scratch;
@@ -52,6 +55,7 @@ public final class CompileService {
     private WorkerResponse passthrough(CompilerInvocation invocation, BuildContext context) {
         List<String> command = DirectClang.command(toolchain, invocation.compiler(), invocation.arguments());
         ProcessRunner.Result result = ProcessRunner.run(command, context.workingDirectory(), context.environment());
+        cache.count(LocalCache.UNCACHED, 1);
         return new WorkerResponse(result.exitCode(), result.stdout(), result.stderr());
     }
 

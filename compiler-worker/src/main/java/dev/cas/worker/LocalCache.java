@@ -22,6 +22,7 @@ public final class LocalCache implements AutoCloseable {
     /** Hits found without running the preprocessor (a subset of {@link #UNIT_HITS}). */
     public static final String DIRECT_HITS = "unit.direct.hits";
     public static final String OBJECTS_COMPILED = "objects.compiled";
+    /** Commands run by clang unchanged ({@code -E}, {@code -S}, linking objects only) and assembly files. */
     public static final String UNCACHED = "uncached.invocations";
     public static final String FAILED = "failed.compiles";
     public static final String TIME_SAVED_MS = "time.saved.ms";

@@ -61,10 +61,6 @@ public final class Toolchain {
         return binDir;
     }
 
-    public Path tool(String name) {
-        return binDir.resolve(name);
-    }
-
     static String buildProperty(String name) {
         Properties properties = new Properties();
         try (InputStream in = Toolchain.class.getResourceAsStream("build.properties")) {

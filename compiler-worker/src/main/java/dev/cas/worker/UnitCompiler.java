@@ -14,10 +14,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Builds one analysis unit (a translation unit) through the cache: preprocess with the bundled clang, fingerprint,
- * and on a hit write the stored object without running the frontend; on a miss run clang's frontend to bitcode,
- * optimise and code-generate in process ({@link LlvmBackend}), and store the object with its diagnostics.
- * A cache that fails is logged and bypassed: the build never fails because of it.
+ * Builds one analysis unit (a translation unit) through the cache. Direct mode ({@link DirectModeCache}) may find the
+ * unit without running clang at all; otherwise the bundled clang preprocesses, the unit is fingerprinted, and a hit
+ * writes the stored object without running the frontend. On a miss clang's frontend emits bitcode which is optimised
+ * and code-generated in process ({@link LlvmBackend}) — or clang compiles the unit itself at {@code -O0} and for
+ * flags the C API cannot honour — and the object is stored with its diagnostics. A cache that fails is logged and
+ * bypassed: the build never fails because of it.
  */
 public final class UnitCompiler {
     private static final Logger log = LoggerFactory.getLogger(UnitCompiler.class);
@@ -48,10 +50,10 @@ public final class UnitCompiler {
         long begin = System.nanoTime();
         Optional<Digest> directKey = direct.key(invocation, source, context);
         if (directKey.isPresent()) {
-            Optional<UnitResult> direct = directHit(directKey.get(), invocation, source, object, context);
-            if (direct.isPresent()) {
+            Optional<UnitResult> served = directHit(directKey.get(), invocation, source, object, context);
+            if (served.isPresent()) {
                 log.debug("{}: direct hit in {} ms", source.path(), (System.nanoTime() - begin) / 1_000_000);
-                return direct.get();
+                return served.get();
             }
         }
         byte[] text;

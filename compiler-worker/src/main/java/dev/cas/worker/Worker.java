@@ -41,7 +41,7 @@ public final class Worker implements AutoCloseable {
                         return thread;
                     });
             UnitCompiler units = new UnitCompiler(toolchain, cache, new LlvmBackend(), scratch);
-            return new Worker(cache, pool, new CompileService(toolchain, units, pool, scratch), scratch);
+            return new Worker(cache, pool, new CompileService(toolchain, cache, units, pool, scratch), scratch);
         } catch (IOException e) {
             cache.close();
             throw new UncheckedIOException("cannot create a scratch directory", e);
