@@ -108,7 +108,15 @@ public final class LlvmBackend {
         }
     }
 
-    private static LLVMModuleRef parse(LLVMContextRef context, Path input) throws BackendException {
+    /** Optimises and code-generates a module given as bitcode (a piece), in a context of its own. */
+    public byte[] compile(byte[] bitcode, Options options) throws BackendException {
+        try (IrModules.Owned owned = IrModules.fromBitcode(bitcode)) {
+            return optimiseAndEmit(owned.module(), options);
+        }
+    }
+
+    /** Parses {@code input} (bitcode or text) into {@code context}. */
+    static LLVMModuleRef parse(LLVMContextRef context, Path input) throws BackendException {
         LLVMMemoryBufferRef buffer = new LLVMMemoryBufferRef();
         BytePointer message = new BytePointer();
         if (LLVMCreateMemoryBufferWithContentsOfFile(new BytePointer(input.toString()), buffer, message) != 0) {

@@ -22,6 +22,11 @@ public final class LocalCache implements AutoCloseable {
     /** Hits found without running the preprocessor (a subset of {@link #UNIT_HITS}). */
     public static final String DIRECT_HITS = "unit.direct.hits";
     public static final String OBJECTS_COMPILED = "objects.compiled";
+    /** Per-function pieces served from the cache and compiled, within units that missed. */
+    public static final String FUNCTION_HITS = "function.hits";
+    public static final String FUNCTION_MISSES = "function.misses";
+    /** Units the per-function path could not split (compiled whole). */
+    public static final String FUNCTION_FALLBACKS = "function.fallbacks";
     /** Commands run by clang unchanged ({@code -E}, {@code -S}, linking objects only) and assembly files. */
     public static final String UNCACHED = "uncached.invocations";
     public static final String FAILED = "failed.compiles";
@@ -64,7 +69,8 @@ public final class LocalCache implements AutoCloseable {
     /** The counters and sizes shown by {@code cas-compile stats}, in display order. */
     public Map<String, Long> stats() {
         Map<String, Long> stats = new LinkedHashMap<>();
-        for (String counter : new String[] {UNIT_HITS, DIRECT_HITS, UNIT_MISSES, OBJECTS_COMPILED, UNCACHED, FAILED,
+        for (String counter : new String[] {UNIT_HITS, DIRECT_HITS, UNIT_MISSES, FUNCTION_HITS, FUNCTION_MISSES, FUNCTION_FALLBACKS,
+            OBJECTS_COMPILED, UNCACHED, FAILED,
             TIME_SAVED_MS, COMPILE_MS, CORRUPT, CACHE_ERRORS}) {
             stats.put(counter, database.counter(counter));
         }

@@ -43,6 +43,10 @@ public final class Toolchain {
         link(binDir.resolve("libLLVM.so." + soVersion), "libLLVM.so");
         link(binDir.resolve("libclang-cpp.so." + soVersion), "libclang-cpp.so");
         link(binDir.resolve("ld.lld"), "lld");
+        // the extraction marks only some of the bundled programs executable
+        for (String tool : new String[] {"lld", "llvm-objcopy"}) {
+            binDir.resolve(tool).toFile().setExecutable(true);
+        }
         String identity = "llvm=" + llvmVersion + ";preset=" + buildProperty("llvm.preset")
                 + ";triple=" + TARGET_TRIPLE + ";cas=" + buildProperty("version");
         return new Toolchain(binDir, identity);

@@ -30,11 +30,14 @@ public final class UnitCompiler {
     private final LlvmBackend backend;
     private final Path scratch;
     private final DirectModeCache direct;
+    private final PerFunctionCompiler perFunction;
 
-    public UnitCompiler(Toolchain toolchain, LocalCache cache, LlvmBackend backend, Path scratch) {
+    UnitCompiler(Toolchain toolchain, LocalCache cache, LlvmBackend backend, PerFunctionCompiler perFunction,
+            Path scratch) {
         this.toolchain = toolchain;
         this.cache = cache;
         this.backend = backend;
+        this.perFunction = perFunction;
         this.scratch = scratch;
         this.direct = new DirectModeCache(toolchain, cache);
     }
@@ -206,12 +209,28 @@ public final class UnitCompiler {
             }
         }
         try {
-            byte[] object = backend.compile(ir,
-                    LlvmBackend.Options.fromFlags(invocation.optLevel(), invocation.compileFlags()));
+            LlvmBackend.Options options = LlvmBackend.Options.fromFlags(invocation.optLevel(),
+                    invocation.compileFlags());
+            if (perFunctionEnabled(invocation, context)) {
+                Optional<PerFunctionCompiler.Outcome> pieces = perFunction.compile(ir, options, work);
+                if (pieces.isPresent()) {
+                    long misses = pieces.get().misses();
+                    cache.count(LocalCache.FUNCTION_MISSES, misses);
+                    cache.count(LocalCache.FUNCTION_HITS, pieces.get().pieces().size() - misses);
+                    return new Compiled(pieces.get().object(), frontendDiagnostics, 0);
+                }
+                cache.count(LocalCache.FUNCTION_FALLBACKS, 1);
+            }
+            byte[] object = backend.compile(ir, options);
             return new Compiled(object, frontendDiagnostics, 0);
         } catch (LlvmBackend.BackendException e) {
             return new Compiled(null, concat(frontendDiagnostics, message(e.getMessage())), 1);
         }
+    }
+
+    /** Optimised builds without debug info go through per-function pieces ({@code CAS_PER_FUNCTION=1} for now). */
+    private static boolean perFunctionEnabled(CompilerInvocation invocation, BuildContext context) {
+        return "1".equals(context.environment().get("CAS_PER_FUNCTION")) && !invocation.debugInfo();
     }
 
     private UnitResult compileUncached(CompilerInvocation invocation, SourceFile source, Path object,

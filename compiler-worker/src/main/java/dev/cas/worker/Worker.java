@@ -8,6 +8,7 @@ import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
@@ -18,12 +19,15 @@ import java.util.concurrent.TimeUnit;
 public final class Worker implements AutoCloseable {
     private final LocalCache cache;
     private final ExecutorService pool;
+    private final ForkJoinPool piecePool;
     private final CompileService service;
     private final Path scratch;
 
-    private Worker(LocalCache cache, ExecutorService pool, CompileService service, Path scratch) {
+    private Worker(LocalCache cache, ExecutorService pool, ForkJoinPool piecePool, CompileService service,
+            Path scratch) {
         this.cache = cache;
         this.pool = pool;
+        this.piecePool = piecePool;
         this.service = service;
         this.scratch = scratch;
     }
@@ -40,8 +44,11 @@ public final class Worker implements AutoCloseable {
                         thread.setDaemon(true);
                         return thread;
                     });
-            UnitCompiler units = new UnitCompiler(toolchain, cache, new LlvmBackend(), scratch);
-            return new Worker(cache, pool, new CompileService(toolchain, cache, units, pool, scratch), scratch);
+            LlvmBackend backend = new LlvmBackend();
+            ForkJoinPool piecePool = new ForkJoinPool(Math.max(2, Runtime.getRuntime().availableProcessors()));
+            PerFunctionCompiler perFunction = new PerFunctionCompiler(toolchain, cache, backend, piecePool);
+            UnitCompiler units = new UnitCompiler(toolchain, cache, backend, perFunction, scratch);
+            return new Worker(cache, pool, piecePool, new CompileService(toolchain, cache, units, pool, scratch), scratch);
         } catch (IOException e) {
             cache.close();
             throw new UncheckedIOException("cannot create a scratch directory", e);
@@ -60,12 +67,14 @@ public final class Worker implements AutoCloseable {
         cache.clear();
     }
 
-    /** Stops the pool first (no unit may still write to the cache), then closes the cache. */
+    /** Stops the pools first (no unit or piece may still write to the cache), then closes the cache. */
     @Override
     public void close() {
         pool.shutdown();
+        piecePool.shutdown();
         try {
             pool.awaitTermination(1, TimeUnit.MINUTES);
+            piecePool.awaitTermination(1, TimeUnit.MINUTES);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -34,6 +34,11 @@ class CxxProgramIT {
     @BeforeAll
     static void setUp() throws Exception {
         fixture = new WorkerFixture(dir.resolve("cache"));
+        writeSources(dir);
+    }
+
+    /** registry.h, a.cpp and main.cpp: the program whose output is {@link #EXPECTED}. */
+    static void writeSources(Path dir) throws Exception {
         WorkerFixture.write(dir.resolve("registry.h"), """
                 #pragma once
                 #include <iostream>

@@ -19,6 +19,8 @@ final class WorkerFixture implements AutoCloseable {
     final Path cacheDirectory;
     final Worker worker;
     final Toolchain toolchain = Toolchain.load();
+    /** The environment the commands run with; tests add switches such as CAS_PER_FUNCTION. */
+    final Map<String, String> environment = new java.util.HashMap<>(System.getenv());
 
     WorkerFixture(Path cacheDirectory) {
         this.cacheDirectory = cacheDirectory;
@@ -26,7 +28,7 @@ final class WorkerFixture implements AutoCloseable {
     }
 
     WorkerResponse cas(Path cwd, String compiler, String... args) {
-        return worker.compile(compiler, Arrays.asList(args), new BuildContext(cwd, System.getenv()));
+        return worker.compile(compiler, Arrays.asList(args), new BuildContext(cwd, environment));
     }
 
     /** Like {@link #cas} but the command must succeed. */

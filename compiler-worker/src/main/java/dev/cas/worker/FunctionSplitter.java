@@ -1,0 +1,364 @@
+package dev.cas.worker;
+
+import static org.bytedeco.llvm.global.LLVM.*;
+
+import dev.cas.store.Digest;
+import dev.cas.worker.IrModules.Owned;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.RecursiveTask;
+import org.bytedeco.llvm.LLVM.LLVMModuleRef;
+import org.bytedeco.llvm.LLVM.LLVMPassBuilderOptionsRef;
+import org.bytedeco.llvm.LLVM.LLVMTypeRef;
+import org.bytedeco.llvm.LLVM.LLVMValueRef;
+
+/**
+ * Cuts a unit's LLVM module into pieces: one per function (functions that share a comdat stay together, aliases go
+ * with their target) plus one data piece holding every global variable, module asm and the constructor lists. Each
+ * piece keeps the bodies of small direct callees as {@code available_externally}, so inlining still happens.
+ *
+ * <p>Preparation makes pieces linkable and their text stable under edits elsewhere: static functions and variables
+ * are renamed with a tag unique to the unit and its configuration and made external + hidden (the merged object
+ * makes them local again); constants whose address does not matter (string literals) are named by their content and
+ * copied into every piece that uses them. Splitting is recursive bisection through bitcode, each half in its own
+ * context: near-linear, where cloning the module once per function is quadratic.
+ */
+final class FunctionSplitter {
+    /** Functions up to this many instructions are imported into their callers' pieces for inlining. */
+    static final int IMPORT_LIMIT = 100;
+    static final String DATA_PIECE = "<data>";
+    private static final Set<String> DATA_ONLY_GLOBALS = Set.of("llvm.used", "llvm.compiler.used",
+            "llvm.global_ctors", "llvm.global_dtors");
+
+    /** One piece: the functions it defines (or {@link #DATA_PIECE}), its canonical IR text and its bitcode. */
+    record Piece(String name, List<String> functions, String text, byte[] bitcode) {
+    }
+
+    /** What each piece keeps, decided once on the prepared module. */
+    private record Plan(List<List<String>> groups, Map<String, Set<String>> imports) {
+    }
+
+    private FunctionSplitter() {
+    }
+
+    /**
+     * Prepares {@code module} in place and splits it. Empty when the unit holds something pieces cannot express yet
+     * (an ifunc, or a variable initialised with a {@code blockaddress}): the caller compiles it whole.
+     */
+    static Optional<List<Piece>> split(LLVMModuleRef module, String tag, ForkJoinPool pool) {
+        if (!IrModules.isNull(LLVMGetFirstGlobalIFunc(module)) || hasBlockAddressInitialiser(module)) {
+            return Optional.empty();
+        }
+        runPasses(module, "always-inline,globaldce");
+        Plan plan = prepare(module, tag);
+        byte[] prepared = IrModules.toBitcode(module);
+        return Optional.of(pool.invoke(new Bisection(prepared, plan.groups(), plan)));
+    }
+
+    /** One level of the bisection; the halves of a level run in parallel, each in its own LLVM context. */
+    private static final class Bisection extends RecursiveTask<List<Piece>> {
+        private final byte[] bitcode;
+        private final List<List<String>> groups;
+        private final Plan plan;
+
+        Bisection(byte[] bitcode, List<List<String>> groups, Plan plan) {
+            this.bitcode = bitcode;
+            this.groups = groups;
+            this.plan = plan;
+        }
+
+        @Override
+        protected List<Piece> compute() {
+            if (groups.size() == 1) {
+                return List.of(leaf(bitcode, groups.get(0), plan));
+            }
+            int half = groups.size() / 2;
+            Bisection first = new Bisection(reduce(groups.subList(0, half)), groups.subList(0, half), plan);
+            Bisection second = new Bisection(reduce(groups.subList(half, groups.size())),
+                    groups.subList(half, groups.size()), plan);
+            second.fork();
+            List<Piece> pieces = new ArrayList<>(first.compute());
+            pieces.addAll(second.join());
+            return pieces;
+        }
+
+        private byte[] reduce(List<List<String>> part) {
+            try (Owned copy = IrModules.fromBitcode(bitcode)) {
+                keepOnly(copy.module(), part, plan, false);
+                return IrModules.toBitcode(copy.module());
+            }
+        }
+    }
+
+    private static Plan prepare(LLVMModuleRef module, String tag) {
+        Map<String, Integer> contentNames = new HashMap<>();
+        for (LLVMValueRef global : IrModules.globals(module)) {
+            String name = IrModules.name(global);
+            if (DATA_ONLY_GLOBALS.contains(name) || LLVMIsDeclaration(global) != 0) {
+                continue;
+            }
+            int linkage = LLVMGetLinkage(global);
+            if (isLocal(linkage) && LLVMIsGlobalConstant(global) != 0
+                    && LLVMGetUnnamedAddress(global) == LLVMGlobalUnnamedAddr && IrModules.isNull(LLVMGetComdat(global))) {
+                // address-insignificant constant: copied into each piece that uses it, named by content
+                String content = IrModules.print(LLVMGlobalGetValueType(global)) + " "
+                        + IrModules.print(LLVMGetInitializer(global)) + " align " + LLVMGetAlignment(global);
+                String base = ".cas.c." + Digest.of(content).hash().substring(0, 16);
+                int seen = contentNames.merge(base, 1, Integer::sum);
+                IrModules.rename(global, seen == 1 ? base : base + "." + seen);
+                LLVMSetLinkage(global, LLVMPrivateLinkage);
+            } else {
+                externalise(global, name, linkage, tag);
+            }
+        }
+        for (LLVMValueRef function : IrModules.functions(module)) {
+            if (LLVMIsDeclaration(function) == 0) {
+                externalise(function, IrModules.name(function), LLVMGetLinkage(function), tag);
+            }
+        }
+        for (LLVMValueRef alias : IrModules.aliases(module)) {
+            externalise(alias, IrModules.name(alias), LLVMGetLinkage(alias), tag);
+        }
+        return new Plan(groups(module), imports(module));
+    }
+
+    /**
+     * Local symbols get the unit's tag and become hidden externals. Discardable ({@code linkonce}) ones become
+     * {@code weak}, and stay so: in a piece of its own nothing references such a function, and the optimiser would
+     * drop it; weak keeps it, and the linker still keeps one copy per comdat.
+     */
+    private static void externalise(LLVMValueRef value, String name, int linkage, String tag) {
+        if (isLocal(linkage)) {
+            String renamed = (name.isEmpty() ? "anon" : name) + ".__cas_" + tag;
+            IrModules.rename(value, renamed);
+            LLVMSetLinkage(value, LLVMExternalLinkage);
+            LLVMSetVisibility(value, LLVMHiddenVisibility);
+        } else if (linkage == LLVMLinkOnceAnyLinkage || linkage == LLVMLinkOnceODRLinkage) {
+            LLVMSetLinkage(value, linkage == LLVMLinkOnceAnyLinkage ? LLVMWeakAnyLinkage : LLVMWeakODRLinkage);
+        }
+    }
+
+    private static boolean isLocal(int linkage) {
+        return linkage == LLVMInternalLinkage || linkage == LLVMPrivateLinkage;
+    }
+
+    /** Groups of function names, one per piece, in module order; the data piece is the first group. */
+    private static List<List<String>> groups(LLVMModuleRef module) {
+        Map<Object, List<String>> byComdat = new LinkedHashMap<>();
+        Set<Long> dataComdats = new HashSet<>();
+        for (LLVMValueRef global : IrModules.globals(module)) {
+            if (!IrModules.isNull(LLVMGetComdat(global))) {
+                dataComdats.add(LLVMGetComdat(global).address());
+            }
+        }
+        List<String> data = new ArrayList<>(List.of(DATA_PIECE));
+        byComdat.put(DATA_PIECE, data);
+        for (LLVMValueRef function : IrModules.functions(module)) {
+            if (LLVMIsDeclaration(function) != 0 || LLVMGetLinkage(function) == LLVMAvailableExternallyLinkage) {
+                continue;
+            }
+            String name = IrModules.name(function);
+            var comdat = LLVMGetComdat(function);
+            if (IrModules.isNull(comdat)) {
+                byComdat.put(name, new ArrayList<>(List.of(name)));
+            } else if (dataComdats.contains(comdat.address())) {
+                data.add(name);
+            } else {
+                byComdat.computeIfAbsent(comdat.address(), k -> new ArrayList<>()).add(name);
+            }
+        }
+        return new ArrayList<>(byComdat.values());
+    }
+
+    /** For each function, the small direct callees (and every available_externally one) whose bodies it keeps. */
+    private static Map<String, Set<String>> imports(LLVMModuleRef module) {
+        int noinline = LLVMGetEnumAttributeKindForName("noinline", 8);
+        int optnone = LLVMGetEnumAttributeKindForName("optnone", 7);
+        Map<String, Set<String>> imports = new HashMap<>();
+        for (LLVMValueRef function : IrModules.functions(module)) {
+            if (LLVMIsDeclaration(function) != 0) {
+                continue;
+            }
+            Set<String> callees = new LinkedHashSet<>();
+            for (var block = LLVMGetFirstBasicBlock(function); block != null && !block.isNull();
+                    block = LLVMGetNextBasicBlock(block)) {
+                for (LLVMValueRef inst = LLVMGetFirstInstruction(block); !IrModules.isNull(inst);
+                        inst = LLVMGetNextInstruction(inst)) {
+                    if (IrModules.isNull(LLVMIsACallInst(inst)) && IrModules.isNull(LLVMIsAInvokeInst(inst))) {
+                        continue;
+                    }
+                    LLVMValueRef callee = LLVMIsAFunction(LLVMGetCalledValue(inst));
+                    if (IrModules.isNull(callee) || LLVMIsDeclaration(callee) != 0 || callee.equals(function)) {
+                        continue;
+                    }
+                    boolean availableExternally = LLVMGetLinkage(callee) == LLVMAvailableExternallyLinkage;
+                    boolean small = instructionCount(callee) <= IMPORT_LIMIT
+                            && IrModules.isNull(LLVMGetEnumAttributeAtIndex(callee, LLVMAttributeFunctionIndex, noinline))
+                            && IrModules.isNull(LLVMGetEnumAttributeAtIndex(callee, LLVMAttributeFunctionIndex, optnone));
+                    if (availableExternally || small) {
+                        callees.add(IrModules.name(callee));
+                    }
+                }
+            }
+            imports.put(IrModules.name(function), callees);
+        }
+        return imports;
+    }
+
+    private static int instructionCount(LLVMValueRef function) {
+        int count = 0;
+        for (var block = LLVMGetFirstBasicBlock(function); block != null && !block.isNull();
+                block = LLVMGetNextBasicBlock(block)) {
+            for (LLVMValueRef inst = LLVMGetFirstInstruction(block); !IrModules.isNull(inst);
+                    inst = LLVMGetNextInstruction(inst)) {
+                if (++count > IMPORT_LIMIT) {
+                    return count;
+                }
+            }
+        }
+        return count;
+    }
+
+    private static Piece leaf(byte[] bitcode, List<String> group, Plan plan) {
+        try (Owned piece = IrModules.fromBitcode(bitcode)) {
+            LLVMModuleRef module = piece.module();
+            keepOnly(module, List.of(group), plan, true);
+            LLVMSetModuleIdentifier(module, "", 0);
+            LLVMSetSourceFileName(module, "", 0);
+            String name = group.get(0).equals(DATA_PIECE) || group.size() == 1 ? group.get(0) : group.get(0) + "+";
+            List<String> functions = group.stream().filter(f -> !f.equals(DATA_PIECE)).toList();
+            return new Piece(name, functions, IrModules.print(module), IrModules.toBitcode(module));
+        }
+    }
+
+    /**
+     * Reduces a module to the given groups: their functions keep their bodies, callees they import keep theirs
+     * (as {@code available_externally} in a final piece), everything else becomes a declaration, and what is no
+     * longer referenced goes. Global variables stay only with the data piece; address-insignificant constants are
+     * copied wherever used.
+     */
+    private static void keepOnly(LLVMModuleRef module, List<List<String>> groups, Plan plan, boolean finalPiece) {
+        Set<String> own = new HashSet<>();
+        boolean data = false;
+        for (List<String> group : groups) {
+            own.addAll(group);
+            data |= group.contains(DATA_PIECE);
+        }
+        Set<String> imported = new HashSet<>();
+        for (String function : own) {
+            imported.addAll(plan.imports().getOrDefault(function, Set.of()));
+        }
+        imported.removeAll(own);
+        replaceForeignAliases(module, own, data);
+        if (!data) {
+            for (String special : DATA_ONLY_GLOBALS) {
+                LLVMValueRef global = LLVMGetNamedGlobal(module, special);
+                if (!IrModules.isNull(global)) {
+                    LLVMDeleteGlobal(global);
+                }
+            }
+            LLVMSetModuleInlineAsm2(module, "", 0);
+        }
+        for (LLVMValueRef function : IrModules.functions(module)) {
+            if (LLVMIsDeclaration(function) != 0) {
+                continue;
+            }
+            String name = IrModules.name(function);
+            boolean keepBody = own.contains(name) || imported.contains(name);
+            if (!keepBody || (finalPiece && imported.contains(name))) {
+                LLVMSetComdat(function, null);
+                LLVMSetLinkage(function, LLVMAvailableExternallyLinkage);
+            }
+        }
+        for (LLVMValueRef global : IrModules.globals(module)) {
+            if (!data && LLVMIsDeclaration(global) == 0 && LLVMGetLinkage(global) != LLVMPrivateLinkage) {
+                LLVMSetInitializer(global, null);
+                LLVMSetComdat(global, null);
+                LLVMSetLinkage(global, LLVMExternalLinkage);
+            }
+        }
+        // Bodies of the functions turned available_externally go in non-final halves; imports keep theirs in a
+        // final piece, where code generation will not emit them.
+        runPasses(module, finalPiece ? "globaldce" : "elim-avail-extern,globaldce");
+    }
+
+    /** Aliases whose target lives in another piece become declarations of the same name. */
+    private static void replaceForeignAliases(LLVMModuleRef module, Set<String> own, boolean data) {
+        boolean replaced = false;
+        for (LLVMValueRef alias : IrModules.aliases(module)) {
+            LLVMValueRef target = LLVMAliasGetAliasee(alias);
+            boolean targetIsFunction = !IrModules.isNull(LLVMIsAFunction(target));
+            boolean local = targetIsFunction ? own.contains(IrModules.name(target)) : data;
+            if (local) {
+                continue;
+            }
+            String name = IrModules.name(alias);
+            LLVMTypeRef type = LLVMGlobalGetValueType(alias);
+            String dead = name + ".cas.dead";
+            IrModules.rename(alias, dead);
+            LLVMValueRef declaration = targetIsFunction ? LLVMAddFunction(module, name, type)
+                    : LLVMAddGlobal(module, type, name);
+            LLVMSetVisibility(declaration, LLVMGetVisibility(alias));
+            if (!targetIsFunction) {
+                LLVMSetThreadLocal(declaration, LLVMIsThreadLocal(target));
+            }
+            LLVMReplaceAllUsesWith(alias, declaration);
+            LLVMSetLinkage(alias, LLVMPrivateLinkage);
+            replaced = true;
+        }
+        if (replaced) {
+            runPasses(module, "globaldce");
+        }
+    }
+
+    private static boolean hasBlockAddressInitialiser(LLVMModuleRef module) {
+        for (LLVMValueRef global : IrModules.globals(module)) {
+            if (LLVMIsDeclaration(global) == 0 && containsBlockAddress(LLVMGetInitializer(global), 0)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean containsBlockAddress(LLVMValueRef value, int depth) {
+        if (IrModules.isNull(value) || depth > 64) {
+            return false;
+        }
+        if (!IrModules.isNull(LLVMIsABlockAddress(value))) {
+            return true;
+        }
+        if (!IrModules.isNull(LLVMIsAGlobalValue(value))) {
+            return false;
+        }
+        int operands = LLVMGetNumOperands(value);
+        for (int i = 0; i < operands; i++) {
+            if (containsBlockAddress(LLVMGetOperand(value, i), depth + 1)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    static void runPasses(LLVMModuleRef module, String passes) {
+        LLVMPassBuilderOptionsRef options = LLVMCreatePassBuilderOptions();
+        try {
+            var error = LLVMRunPasses(module, passes, null, options);
+            if (error != null && !error.isNull()) {
+                var message = LLVMGetErrorMessage(error);
+                String text = message.getString();
+                LLVMDisposeErrorMessage(message);
+                throw new IllegalStateException("LLVM passes '" + passes + "' failed: " + text);
+            }
+        } finally {
+            LLVMDisposePassBuilderOptions(options);
+        }
+    }
+}

@@ -1,0 +1,198 @@
+package dev.cas.worker;
+
+import static org.bytedeco.llvm.global.LLVM.*;
+
+import dev.cas.store.Digest;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ForkJoinPool;
+import org.bytedeco.llvm.LLVM.LLVMContextRef;
+import org.bytedeco.llvm.LLVM.LLVMModuleRef;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The per-function back end of optimised builds: splits a unit's frontend IR into pieces ({@link FunctionSplitter}),
+ * fingerprints each piece by its canonical IR (which includes the bodies it imports), looks all of them up at once,
+ * optimises and code-generates only the misses in parallel, stores them, and merges every piece into the one object
+ * the unit must produce ({@code ld.lld -r}, then the unit's renamed statics made local again).
+ */
+final class PerFunctionCompiler {
+    private static final Logger log = LoggerFactory.getLogger(PerFunctionCompiler.class);
+    private static final String SCHEMA = "cas-piece-v1";
+
+    /** What one unit's pieces did: for stats and {@code explain}. */
+    record Outcome(byte[] object, List<PieceResult> pieces) {
+        long misses() {
+            return pieces.stream().filter(p -> !p.hit()).count();
+        }
+    }
+
+    /** One piece: its name, its key and whether the cache had it. */
+    record PieceResult(String name, List<String> functions, Digest key, boolean hit) {
+    }
+
+    private final Toolchain toolchain;
+    private final LocalCache cache;
+    private final LlvmBackend backend;
+    private final ForkJoinPool pool;
+
+    PerFunctionCompiler(Toolchain toolchain, LocalCache cache, LlvmBackend backend, ForkJoinPool pool) {
+        this.toolchain = toolchain;
+        this.cache = cache;
+        this.backend = backend;
+        this.pool = pool;
+    }
+
+    /**
+     * Suffix of the unit's statics while they live in separate pieces. It is the same in every unit: each unit's
+     * pieces are merged and the suffixed symbols made local again before any two units meet, and a constant suffix
+     * lets a header's inline function that calls a static helper be shared between units.
+     */
+    static final String LOCAL_TAG = "local";
+
+    /** Compiles the unit whose IR is in {@code bitcode}; empty when it cannot be split (the caller compiles it whole). */
+    Optional<Outcome> compile(Path bitcode, LlvmBackend.Options options, Path work)
+            throws IOException, LlvmBackend.BackendException {
+        long start = System.nanoTime();
+        List<FunctionSplitter.Piece> pieces;
+        LLVMContextRef context = LLVMContextCreate();
+        try {
+            LLVMModuleRef module = LlvmBackend.parse(context, bitcode);
+            try {
+                Optional<List<FunctionSplitter.Piece>> split = FunctionSplitter.split(module, LOCAL_TAG, pool);
+                if (split.isEmpty()) {
+                    return Optional.empty();
+                }
+                pieces = split.get();
+            } finally {
+                LLVMDisposeModule(module);
+            }
+        } finally {
+            LLVMContextDispose(context);
+        }
+        long split = System.nanoTime();
+        List<Digest> keys = pieces.stream().map(piece -> key(piece, options)).toList();
+        Map<Integer, byte[]> objects = lookupAll(keys);
+        long looked = System.nanoTime();
+        List<Integer> misses = new ArrayList<>();
+        for (int i = 0; i < pieces.size(); i++) {
+            if (!objects.containsKey(i)) {
+                misses.add(i);
+            }
+        }
+        Map<Integer, byte[]> compiled = new ConcurrentHashMap<>();
+        try {
+            pool.submit(() -> misses.parallelStream().forEach(i -> {
+                long begin = System.nanoTime();
+                byte[] object = codegen(pieces.get(i), options);
+                compiled.put(i, object);
+                store(keys.get(i), object, (System.nanoTime() - begin) / 1_000_000);
+            })).get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof CodegenFailure failure) {
+                throw failure.cause;
+            }
+            throw new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+        objects.putAll(compiled);
+        long generated = System.nanoTime();
+        byte[] merged = merge(pieces, objects, work);
+        log.debug("{} pieces: split {} ms, lookup {} ms, {} misses generated in {} ms, merged in {} ms",
+                pieces.size(), (split - start) / 1_000_000, (looked - split) / 1_000_000, misses.size(),
+                (generated - looked) / 1_000_000, (System.nanoTime() - generated) / 1_000_000);
+        List<PieceResult> results = new ArrayList<>();
+        for (int i = 0; i < pieces.size(); i++) {
+            results.add(new PieceResult(pieces.get(i).name(), pieces.get(i).functions(), keys.get(i),
+                    !compiled.containsKey(i)));
+        }
+        return Optional.of(new Outcome(merged, results));
+    }
+
+    private Digest key(FunctionSplitter.Piece piece, LlvmBackend.Options options) {
+        return new Fingerprint(SCHEMA)
+                .add("toolchain", toolchain.identity())
+                .add("options", options.toString())
+                .add("ir", piece.text())
+                .build();
+    }
+
+    /** One pass over every key: the hits' objects by piece index. */
+    private Map<Integer, byte[]> lookupAll(List<Digest> keys) {
+        Map<Integer, byte[]> found = new ConcurrentHashMap<>();
+        for (int i = 0; i < keys.size(); i++) {
+            try {
+                Optional<byte[]> object = cache.actions().get(keys.get(i)).flatMap(UnitManifest::decode)
+                        .filter(manifest -> manifest.objects().size() == 1)
+                        .flatMap(manifest -> cache.blobs().get(manifest.objects().get(0)));
+                if (object.isPresent()) {
+                    found.put(i, object.get());
+                }
+            } catch (RuntimeException e) {
+                log.warn("piece lookup failed, compiling it: {}", e.toString());
+            }
+        }
+        return found;
+    }
+
+    private byte[] codegen(FunctionSplitter.Piece piece, LlvmBackend.Options options) {
+        try {
+            return backend.compile(piece.bitcode(), options);
+        } catch (LlvmBackend.BackendException e) {
+            throw new CodegenFailure(e);
+        }
+    }
+
+    private void store(Digest key, byte[] object, long millis) {
+        try {
+            Digest digest = Digest.of(object);
+            cache.blobs().put(digest, object);
+            cache.actions().put(key, new UnitManifest(List.of(digest), Digest.EMPTY, millis).encode());
+        } catch (RuntimeException e) {
+            log.warn("cannot store a piece: {}", e.toString());
+        }
+    }
+
+    /** {@code ld.lld -r} over the pieces, then the unit's renamed statics become local symbols again. */
+    private byte[] merge(List<FunctionSplitter.Piece> pieces, Map<Integer, byte[]> objects, Path work)
+            throws IOException, LlvmBackend.BackendException {
+        List<String> link = new ArrayList<>(List.of(toolchain.binDir().resolve("ld.lld").toString(), "-r", "-o",
+                work.resolve("merged.o").toString()));
+        for (int i = 0; i < pieces.size(); i++) {
+            Path piece = work.resolve("piece-" + i + ".o");
+            Files.write(piece, objects.get(i));
+            link.add(piece.toString());
+        }
+        run(link, work);
+        run(List.of(toolchain.binDir().resolve("llvm-objcopy").toString(), "--wildcard",
+                "--localize-symbol=*.__cas_" + LOCAL_TAG, work.resolve("merged.o").toString()), work);
+        return Files.readAllBytes(work.resolve("merged.o"));
+    }
+
+    private static void run(List<String> command, Path work) throws LlvmBackend.BackendException {
+        ProcessRunner.Result result = ProcessRunner.run(command, work, Map.of());
+        if (!result.succeeded()) {
+            throw new LlvmBackend.BackendException(command.get(0) + " failed while merging pieces: "
+                    + new String(result.stderr(), java.nio.charset.StandardCharsets.UTF_8));
+        }
+    }
+
+    /** Carries a back-end failure out of the parallel code generation. */
+    private static final class CodegenFailure extends RuntimeException {
+        final LlvmBackend.BackendException cause;
+
+        CodegenFailure(LlvmBackend.BackendException cause) {
+            super(cause);
+            this.cause = cause;
+        }
+    }
+}

@@ -1,0 +1,169 @@
+package dev.cas.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Optimised builds through per-function pieces ({@code CAS_PER_FUNCTION=1}): every program behaves as clang's build
+ * of it, and after an edit only the pieces that changed are compiled again.
+ */
+class PerFunctionIT {
+    /** What real C throws at a splitter, in one program. */
+    static final String PITFALLS = """
+            #include <stdarg.h>
+            #include <stdio.h>
+            #include <string.h>
+            __asm__(".globl cas_asm_answer\\n.type cas_asm_answer,@function\\ncas_asm_answer:\\n movl $42, %eax\\n ret\\n");
+            int cas_asm_answer(void);
+            static _Thread_local int tls_counter = 5;
+            __attribute__((weak)) int weak_value(void) { return 7; }
+            static int hidden_impl(int x) { return x * 3; }
+            int aliased(int x) __attribute__((alias("hidden_impl_public")));
+            int hidden_impl_public(int x) { return hidden_impl(x) + 1; }
+            static const int table[] = {2, 3, 5, 7, 11, 13};
+            static int (*const ops[])(int) = {hidden_impl, hidden_impl_public};
+            static int ctor_ran;
+            __attribute__((constructor)) static void init(void) { ctor_ran = 1; }
+            __attribute__((destructor)) static void fini(void) { printf("bye\\n"); }
+            static int sum(int n, ...) {
+                va_list ap;
+                va_start(ap, n);
+                int total = 0;
+                for (int i = 0; i < n; i++) total += va_arg(ap, int);
+                va_end(ap);
+                return total;
+            }
+            static int counter(void) { static int calls; return ++calls; }
+            DISPATCH
+            int main(void) {
+                int asm_out;
+                __asm__("movl $9, %0" : "=r"(asm_out));
+                tls_counter++;
+                counter();
+                printf("asm %d %d tls %d weak %d alias %d table %d ops %d %d ctor %d sum %d goto %d %d counter %d str %zu\\n",
+                       cas_asm_answer(), asm_out, tls_counter, weak_value(), aliased(4), table[3], ops[0](2), ops[1](2),
+                       ctor_ran, sum(4, 1, 2, 3, 4), dispatch(1), dispatch(5), counter(), strlen("hello, pieces"));
+                return 0;
+            }
+            """;
+    static final String PLAIN_DISPATCH = "static int dispatch(int op) { return 100 + op % 3; }";
+    static final String COMPUTED_GOTO = """
+            static int dispatch(int op) {
+                static void *labels[] = {&&zero, &&one, &&two};
+                goto *labels[op % 3];
+            zero: return 100;
+            one: return 101;
+            two: return 102;
+            }
+            """;
+    static final String PITFALLS_OUTPUT =
+            "asm 42 9 tls 6 weak 7 alias 13 table 7 ops 6 7 ctor 1 sum 10 goto 101 102 counter 2 str 13\nbye\n";
+
+    @TempDir
+    Path dir;
+    WorkerFixture fixture;
+
+    @BeforeEach
+    void setUp() {
+        fixture = new WorkerFixture(dir.resolve("cache"));
+        fixture.environment.put("CAS_PER_FUNCTION", "1");
+    }
+
+    @AfterEach
+    void tearDown() {
+        fixture.close();
+    }
+
+    private String buildAndRun(String name, String... args) throws Exception {
+        fixture.casOk(dir, "cc", args);
+        return WorkerFixture.run(dir.resolve(name), null);
+    }
+
+    @Test
+    void cPitfallsRunAsClangsBuild() throws Exception {
+        WorkerFixture.write(dir.resolve("pit.c"), PITFALLS.replace("DISPATCH", PLAIN_DISPATCH));
+        fixture.clangOk(dir, "cc", "-O2", "-o", "pit-clang", "pit.c");
+        assertThat(WorkerFixture.run(dir.resolve("pit-clang"), null)).isEqualTo(PITFALLS_OUTPUT);
+        long pieces = fixture.stat(LocalCache.FUNCTION_MISSES);
+        assertThat(buildAndRun("pit-cas", "-O2", "-o", "pit-cas", "pit.c")).isEqualTo(PITFALLS_OUTPUT);
+        assertThat(fixture.stat(LocalCache.FUNCTION_MISSES) - pieces).isGreaterThanOrEqualTo(8);
+        assertThat(fixture.stat(LocalCache.FUNCTION_FALLBACKS)).isZero();
+    }
+
+    @Test
+    void computedGotoTablesFallBackToTheWholeUnit() throws Exception {
+        WorkerFixture.write(dir.resolve("goto.c"), PITFALLS.replace("DISPATCH", COMPUTED_GOTO));
+        assertThat(buildAndRun("goto-cas", "-O2", "-o", "goto-cas", "goto.c")).isEqualTo(PITFALLS_OUTPUT);
+        assertThat(fixture.stat(LocalCache.FUNCTION_FALLBACKS)).isEqualTo(1);
+    }
+
+    @Test
+    void cxxProgramRunsAsClangsBuild() throws Exception {
+        CxxProgramIT.writeSources(dir);
+        fixture.casOk(dir, "c++", "-O2", "-std=c++17", "-o", "cxx-cas", "a.cpp", "main.cpp");
+        assertThat(fixture.stat(LocalCache.FUNCTION_MISSES)).isPositive();
+        assertThat(WorkerFixture.run(dir.resolve("cxx-cas"), null)).isEqualTo(CxxProgramIT.EXPECTED);
+    }
+
+    @Test
+    void sameSourceUnderTwoConfigurationsInOneProgram() throws Exception {
+        WorkerFixture.write(dir.resolve("variant.c"), """
+                static int scale(int x) { return x * FACTOR; }
+                int NAME(int x) { return scale(x) + 1; }
+                """);
+        WorkerFixture.write(dir.resolve("main.c"), """
+                #include <stdio.h>
+                int twice(int); int thrice(int);
+                int main(void) { printf("%d %d\\n", twice(10), thrice(10)); return 0; }
+                """);
+        fixture.casOk(dir, "cc", "-O2", "-DFACTOR=2", "-DNAME=twice", "-c", "variant.c", "-o", "v2.o");
+        fixture.casOk(dir, "cc", "-O2", "-DFACTOR=3", "-DNAME=thrice", "-c", "variant.c", "-o", "v3.o");
+        assertThat(buildAndRun("variants", "-O2", "-o", "variants", "main.c", "v2.o", "v3.o")).isEqualTo("21 31\n");
+    }
+
+    @Test
+    void aHeaderInlineFunctionIsGeneratedOnceForTwoUnits() throws Exception {
+        WorkerFixture.write(dir.resolve("shared.h"), """
+                static inline int mix(int a, int b) { int r = a; for (int i = 0; i < b; i++) r = r * 31 + i; return r; }
+                __attribute__((noinline)) static int shared_work(int x) { return mix(x, 7) ^ mix(x, 3); }
+                """);
+        WorkerFixture.write(dir.resolve("one.c"), "#include \"shared.h\"\nint one(int x) { return shared_work(x); }\n");
+        WorkerFixture.write(dir.resolve("two.c"), "#include \"shared.h\"\nint two(int x) { return shared_work(x) + 2; }\n");
+        fixture.casOk(dir, "cc", "-O2", "-c", "one.c");
+        long hits = fixture.stat(LocalCache.FUNCTION_HITS);
+        fixture.casOk(dir, "cc", "-O2", "-c", "two.c");
+        assertThat(fixture.stat(LocalCache.FUNCTION_HITS) - hits).as("shared_work's piece").isGreaterThanOrEqualTo(1);
+    }
+
+    @Test
+    void sqliteAtO2AndTheStandardEditRecompilesOnlyTheEditedFunction() throws Exception {
+        Path corpus = WorkerFixture.sqliteCorpus();
+        for (String file : new String[] {"sqlite3.c", "sqlite3.h", "shell.c", "sqlite3ext.h"}) {
+            Files.copy(corpus.resolve(file), dir.resolve(file));
+        }
+        String[] build = {"-O2", "-DSQLITE_THREADSAFE=0", "-DSQLITE_OMIT_LOAD_EXTENSION", "-o", "sqlite-cas",
+            "shell.c", "sqlite3.c", "-lm"};
+        fixture.casOk(dir, "cc", build);
+        fixture.clangOk(dir, "cc", "-O2", "-DSQLITE_THREADSAFE=0", "-DSQLITE_OMIT_LOAD_EXTENSION", "-o",
+                "sqlite-clang", "shell.c", "sqlite3.c", "-lm");
+        Path workload = corpus.resolve("workload.sql");
+        String expected = WorkerFixture.run(dir.resolve("sqlite-clang"), workload, ":memory:");
+        assertThat(WorkerFixture.run(dir.resolve("sqlite-cas"), workload, ":memory:")).isEqualTo(expected);
+
+        String source = Files.readString(dir.resolve("sqlite3.c"));
+        int function = source.indexOf("static void whereLoopOutputAdjust(");
+        int edit = source.indexOf("k = 20;", function);
+        Files.writeString(dir.resolve("sqlite3.c"), source.substring(0, edit) + "k = 21;" + source.substring(edit + 7));
+        long misses = fixture.stat(LocalCache.FUNCTION_MISSES);
+        fixture.casOk(dir, "cc", build);
+        assertThat(fixture.stat(LocalCache.FUNCTION_MISSES) - misses).as("pieces compiled after the edit")
+                .isEqualTo(1);
+        assertThat(WorkerFixture.run(dir.resolve("sqlite-cas"), workload, ":memory:")).isEqualTo(expected);
+    }
+}
