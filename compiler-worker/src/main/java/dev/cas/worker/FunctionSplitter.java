@@ -38,12 +38,32 @@ final class FunctionSplitter {
     private static final Set<String> DATA_ONLY_GLOBALS = Set.of("llvm.used", "llvm.compiler.used",
             "llvm.global_ctors", "llvm.global_dtors");
 
-    /** One piece: the functions it defines (or {@link #DATA_PIECE}), its canonical IR text and its bitcode. */
-    record Piece(String name, List<String> functions, String text, byte[] bitcode) {
+    /** One built piece: the functions it defines and its bitcode. */
+    record Piece(List<String> group, byte[] bitcode) {
     }
 
     /** What each piece keeps, decided once on the prepared module. */
     private record Plan(List<List<String>> groups, Map<String, Set<String>> imports) {
+    }
+
+    /**
+     * A unit ready to be cut: its prepared module as bitcode and as text, and the plan. The groups are the pieces:
+     * the first is the data piece.
+     */
+    record Prepared(byte[] bitcode, String text, List<List<String>> groups, Map<String, Set<String>> imports) {
+        /** The callees whose bodies the piece of {@code group} keeps for inlining. */
+        Set<String> importsOf(List<String> group) {
+            Set<String> all = new java.util.TreeSet<>();
+            for (String function : group) {
+                all.addAll(imports.getOrDefault(function, Set.of()));
+            }
+            group.forEach(all::remove);
+            return all;
+        }
+
+        private Plan plan() {
+            return new Plan(groups, imports);
+        }
     }
 
     private FunctionSplitter() {
@@ -53,14 +73,24 @@ final class FunctionSplitter {
      * Prepares {@code module} in place and splits it. Empty when the unit holds something pieces cannot express yet
      * (an ifunc, or a variable initialised with a {@code blockaddress}): the caller compiles it whole.
      */
-    static Optional<List<Piece>> split(LLVMModuleRef module, String tag, ForkJoinPool pool) {
+    static Optional<Prepared> prepare(LLVMModuleRef module, String tag) {
         if (!IrModules.isNull(LLVMGetFirstGlobalIFunc(module)) || hasBlockAddressInitialiser(module)) {
             return Optional.empty();
         }
         runPasses(module, "always-inline,globaldce");
-        Plan plan = prepare(module, tag);
-        byte[] prepared = IrModules.toBitcode(module);
-        return Optional.of(pool.invoke(new Bisection(prepared, plan.groups(), plan)));
+        Plan plan = plan(module, tag);
+        LLVMSetModuleIdentifier(module, "", 0);
+        LLVMSetSourceFileName(module, "", 0);
+        return Optional.of(new Prepared(IrModules.toBitcode(module), IrModules.print(module), plan.groups(),
+                plan.imports()));
+    }
+
+    /** Builds the pieces of the given groups (all of them on a cold build, the misses after an edit). */
+    static List<Piece> extract(Prepared prepared, List<List<String>> groups, ForkJoinPool pool) {
+        if (groups.isEmpty()) {
+            return List.of();
+        }
+        return pool.invoke(new Bisection(prepared.bitcode(), groups, prepared.plan()));
     }
 
     /** One level of the bisection; the halves of a level run in parallel, each in its own LLVM context. */
@@ -98,7 +128,7 @@ final class FunctionSplitter {
         }
     }
 
-    private static Plan prepare(LLVMModuleRef module, String tag) {
+    private static Plan plan(LLVMModuleRef module, String tag) {
         Map<String, Integer> contentNames = new HashMap<>();
         for (LLVMValueRef global : IrModules.globals(module)) {
             String name = IrModules.name(global);
@@ -231,11 +261,7 @@ final class FunctionSplitter {
         try (Owned piece = IrModules.fromBitcode(bitcode)) {
             LLVMModuleRef module = piece.module();
             keepOnly(module, List.of(group), plan, true);
-            LLVMSetModuleIdentifier(module, "", 0);
-            LLVMSetSourceFileName(module, "", 0);
-            String name = group.get(0).equals(DATA_PIECE) || group.size() == 1 ? group.get(0) : group.get(0) + "+";
-            List<String> functions = group.stream().filter(f -> !f.equals(DATA_PIECE)).toList();
-            return new Piece(name, functions, IrModules.print(module), IrModules.toBitcode(module));
+            return new Piece(group, IrModules.toBitcode(module));
         }
     }
 

@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  */
 final class PerFunctionCompiler {
     private static final Logger log = LoggerFactory.getLogger(PerFunctionCompiler.class);
-    private static final String SCHEMA = "cas-piece-v1";
+    private static final String SCHEMA = "cas-piece-v3";
 
     /** What one unit's pieces did: for stats and {@code explain}. */
     record Outcome(byte[] object, List<PieceResult> pieces) {
@@ -61,39 +61,49 @@ final class PerFunctionCompiler {
     Optional<Outcome> compile(Path bitcode, LlvmBackend.Options options, Path work)
             throws IOException, LlvmBackend.BackendException {
         long start = System.nanoTime();
-        List<FunctionSplitter.Piece> pieces;
+        FunctionSplitter.Prepared prepared;
         LLVMContextRef context = LLVMContextCreate();
         try {
             LLVMModuleRef module = LlvmBackend.parse(context, bitcode);
             try {
-                Optional<List<FunctionSplitter.Piece>> split = FunctionSplitter.split(module, LOCAL_TAG, pool);
-                if (split.isEmpty()) {
+                Optional<FunctionSplitter.Prepared> ready = FunctionSplitter.prepare(module, LOCAL_TAG);
+                if (ready.isEmpty()) {
                     return Optional.empty();
                 }
-                pieces = split.get();
+                prepared = ready.get();
             } finally {
                 LLVMDisposeModule(module);
             }
         } finally {
             LLVMContextDispose(context);
         }
-        long split = System.nanoTime();
-        List<Digest> keys = pieces.stream().map(piece -> key(piece, options)).toList();
+        long preparedAt = System.nanoTime();
+        List<List<String>> groups = prepared.groups();
+        PieceFingerprints index = PieceFingerprints.parse(prepared.text());
+        long indexed = System.nanoTime();
+        List<Digest> keys = pool.submit(() -> java.util.stream.IntStream.range(0, groups.size()).parallel()
+                .mapToObj(i -> key(index.pieceText(groups.get(i), prepared.importsOf(groups.get(i)), i == 0),
+                        options))
+                .toList()).join();
+        long keyed = System.nanoTime();
         Map<Integer, byte[]> objects = lookupAll(keys);
         long looked = System.nanoTime();
         List<Integer> misses = new ArrayList<>();
-        for (int i = 0; i < pieces.size(); i++) {
+        for (int i = 0; i < groups.size(); i++) {
             if (!objects.containsKey(i)) {
                 misses.add(i);
             }
         }
+        List<FunctionSplitter.Piece> built = FunctionSplitter.extract(prepared,
+                misses.stream().map(groups::get).toList(), pool);
+        long extracted = System.nanoTime();
         Map<Integer, byte[]> compiled = new ConcurrentHashMap<>();
         try {
-            pool.submit(() -> misses.parallelStream().forEach(i -> {
+            pool.submit(() -> java.util.stream.IntStream.range(0, misses.size()).parallel().forEach(m -> {
                 long begin = System.nanoTime();
-                byte[] object = codegen(pieces.get(i), options);
-                compiled.put(i, object);
-                store(keys.get(i), object, (System.nanoTime() - begin) / 1_000_000);
+                byte[] object = codegen(built.get(m), options);
+                compiled.put(misses.get(m), object);
+                store(keys.get(misses.get(m)), object, (System.nanoTime() - begin) / 1_000_000);
             })).get();
         } catch (java.util.concurrent.ExecutionException e) {
             if (e.getCause() instanceof CodegenFailure failure) {
@@ -106,23 +116,27 @@ final class PerFunctionCompiler {
         }
         objects.putAll(compiled);
         long generated = System.nanoTime();
-        byte[] merged = merge(pieces, objects, work);
-        log.debug("{} pieces: split {} ms, lookup {} ms, {} misses generated in {} ms, merged in {} ms",
-                pieces.size(), (split - start) / 1_000_000, (looked - split) / 1_000_000, misses.size(),
-                (generated - looked) / 1_000_000, (System.nanoTime() - generated) / 1_000_000);
+        byte[] merged = merge(groups.size(), objects, work);
+        log.debug("{} pieces: prepared {} ms, indexed {} ms, keys {} ms, lookup {} ms, {} misses built {} ms, "
+                + "generated {} ms, merged {} ms", groups.size(), (preparedAt - start) / 1_000_000,
+                (indexed - preparedAt) / 1_000_000, (keyed - indexed) / 1_000_000, (looked - keyed) / 1_000_000,
+                misses.size(), (extracted - looked) / 1_000_000, (generated - extracted) / 1_000_000,
+                (System.nanoTime() - generated) / 1_000_000);
         List<PieceResult> results = new ArrayList<>();
-        for (int i = 0; i < pieces.size(); i++) {
-            results.add(new PieceResult(pieces.get(i).name(), pieces.get(i).functions(), keys.get(i),
-                    !compiled.containsKey(i)));
+        for (int i = 0; i < groups.size(); i++) {
+            List<String> functions = groups.get(i).stream().filter(f -> !f.equals(FunctionSplitter.DATA_PIECE))
+                    .toList();
+            results.add(new PieceResult(i == 0 ? FunctionSplitter.DATA_PIECE : groups.get(i).get(0), functions,
+                    keys.get(i), !compiled.containsKey(i)));
         }
         return Optional.of(new Outcome(merged, results));
     }
 
-    private Digest key(FunctionSplitter.Piece piece, LlvmBackend.Options options) {
+    private Digest key(String pieceText, LlvmBackend.Options options) {
         return new Fingerprint(SCHEMA)
                 .add("toolchain", toolchain.identity())
                 .add("options", options.toString())
-                .add("ir", piece.text())
+                .add("ir", pieceText)
                 .build();
     }
 
@@ -163,11 +177,11 @@ final class PerFunctionCompiler {
     }
 
     /** {@code ld.lld -r} over the pieces, then the unit's renamed statics become local symbols again. */
-    private byte[] merge(List<FunctionSplitter.Piece> pieces, Map<Integer, byte[]> objects, Path work)
+    private byte[] merge(int pieces, Map<Integer, byte[]> objects, Path work)
             throws IOException, LlvmBackend.BackendException {
         List<String> link = new ArrayList<>(List.of(toolchain.binDir().resolve("ld.lld").toString(), "-r", "-o",
                 work.resolve("merged.o").toString()));
-        for (int i = 0; i < pieces.size(); i++) {
+        for (int i = 0; i < pieces; i++) {
             Path piece = work.resolve("piece-" + i + ".o");
             Files.write(piece, objects.get(i));
             link.add(piece.toString());
