@@ -123,7 +123,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     const char *disable = getenv("CAS_DISABLE");
-    static const char *const java_words[] = {"stats", "clear", "stop", "help", "-h", "--help", "-V", "--version"};
+    static const char *const java_words[] = {"stats", "explain", "clear", "stop", "help", "-h", "--help", "-V", "--version"};
     int java_only = argc < 2 || (disable && *disable);
     for (size_t i = 0; !java_only && i < sizeof java_words / sizeof java_words[0]; i++) {
         java_only = strcmp(argv[1], java_words[i]) == 0;

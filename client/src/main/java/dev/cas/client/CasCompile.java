@@ -19,10 +19,10 @@ import picocli.CommandLine.Command;
             "The bundled clang 20 always compiles; lld links.", "",
             "Environment: CAS_CACHE_DIR (default ~/.cache/cas), CAS_CACHE_MAX_SIZE (default 5G),",
             "CAS_WORKER_IDLE_SECONDS (default 600), CAS_DISABLE=1 (no cache)."},
-        subcommands = {StatsCommand.class, ClearCommand.class, StopCommand.class,
+        subcommands = {StatsCommand.class, ExplainCommand.class, ClearCommand.class, StopCommand.class,
             CommandLine.HelpCommand.class})
 public final class CasCompile implements Runnable {
-    private static final Set<String> OWN_WORDS = Set.of("stats", "clear", "stop", "help", "-h", "--help", "-V",
+    private static final Set<String> OWN_WORDS = Set.of("stats", "explain", "clear", "stop", "help", "-h", "--help", "-V",
             "--version");
 
     public static void main(String[] args) {

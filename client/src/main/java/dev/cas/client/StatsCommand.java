@@ -59,6 +59,10 @@ final class StatsCommand implements Callable<Integer> {
                 misses, total == 0 ? "-" : String.format(Locale.ROOT, "%.1f%%", 100.0 * hits / total)));
         out.append(String.format(Locale.ROOT, "  hits without preprocessing %d%n",
                 s.getOrDefault("unit.direct.hits", 0L)));
+        out.append(String.format(Locale.ROOT, "functions (in units that missed) %d hits, %d compiled; %d units "
+                + "not split, %d with -g%n", s.getOrDefault("function.hits", 0L),
+                s.getOrDefault("function.misses", 0L), s.getOrDefault("function.fallbacks", 0L),
+                s.getOrDefault("function.fallbacks.debug", 0L)));
         out.append(String.format(Locale.ROOT, "objects compiled           %d (%.1f s of compiling)%n",
                 s.getOrDefault("objects.compiled", 0L), s.getOrDefault("compile.ms", 0L) / 1000.0));
         out.append(String.format(Locale.ROOT, "time saved by hits         %.1f s%n",

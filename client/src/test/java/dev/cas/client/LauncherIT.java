@@ -124,6 +124,22 @@ class LauncherIT {
     }
 
     @Test
+    void explainTellsWhatTheLastBuildCompiled() throws Exception {
+        Files.writeString(dir.resolve("lib.c"), "int f(int x) { return x * 2; }\nint g(int x) { return x + 2; }\n");
+        Map<String, String> env = new java.util.HashMap<>(cacheEnv());
+        env.put("CAS_PER_FUNCTION", "1");
+        assertThat(casCompile(env, "cc", "-O2", "-c", "lib.c").exit()).isZero();
+        Run explained = casCompile(env, "explain", "lib.c");
+        assertThat(explained.exit()).as(explained.stderr()).isZero();
+        assertThat(explained.stdout()).startsWith("lib.c: translation unit miss: per-function build")
+                .contains("new (no earlier per-function build of this unit): 3");
+
+        Run unknown = casCompile(env, "explain", "never-built.c");
+        assertThat(unknown.exit()).isEqualTo(1);
+        assertThat(unknown.stderr()).contains("no build of 'never-built.c' is recorded");
+    }
+
+    @Test
     void aBrokenCacheNeverFailsTheBuild() throws Exception {
         Files.writeString(dir.resolve("main.c"), "#include <stdio.h>\nint main(void) { puts(\"built\"); }\n");
         Files.writeString(dir.resolve("not-a-directory"), "a file where the cache directory should be");

@@ -27,6 +27,8 @@ public final class LocalCache implements AutoCloseable {
     public static final String FUNCTION_MISSES = "function.misses";
     /** Units the per-function path could not split (compiled whole). */
     public static final String FUNCTION_FALLBACKS = "function.fallbacks";
+    /** Units built whole because they carry debug info, which per-function caching does not handle yet. */
+    public static final String FUNCTION_DEBUG_FALLBACKS = "function.fallbacks.debug";
     /** Commands run by clang unchanged ({@code -E}, {@code -S}, linking objects only) and assembly files. */
     public static final String UNCACHED = "uncached.invocations";
     public static final String FAILED = "failed.compiles";
@@ -70,6 +72,7 @@ public final class LocalCache implements AutoCloseable {
     public Map<String, Long> stats() {
         Map<String, Long> stats = new LinkedHashMap<>();
         for (String counter : new String[] {UNIT_HITS, DIRECT_HITS, UNIT_MISSES, FUNCTION_HITS, FUNCTION_MISSES, FUNCTION_FALLBACKS,
+            FUNCTION_DEBUG_FALLBACKS,
             OBJECTS_COMPILED, UNCACHED, FAILED,
             TIME_SAVED_MS, COMPILE_MS, CORRUPT, CACHE_ERRORS}) {
             stats.put(counter, database.counter(counter));

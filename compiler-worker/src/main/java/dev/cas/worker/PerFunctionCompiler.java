@@ -34,8 +34,8 @@ final class PerFunctionCompiler {
         }
     }
 
-    /** One piece: its name, its key and whether the cache had it. */
-    record PieceResult(String name, List<String> functions, Digest key, boolean hit) {
+    /** One piece: its name, its key, the callees it imports, and whether the cache had it. */
+    record PieceResult(String name, List<String> functions, Digest key, java.util.Set<String> imports, boolean hit) {
     }
 
     private final Toolchain toolchain;
@@ -127,7 +127,7 @@ final class PerFunctionCompiler {
             List<String> functions = groups.get(i).stream().filter(f -> !f.equals(FunctionSplitter.DATA_PIECE))
                     .toList();
             results.add(new PieceResult(i == 0 ? FunctionSplitter.DATA_PIECE : groups.get(i).get(0), functions,
-                    keys.get(i), !compiled.containsKey(i)));
+                    keys.get(i), prepared.importsOf(groups.get(i)), !compiled.containsKey(i)));
         }
         return Optional.of(new Outcome(merged, results));
     }

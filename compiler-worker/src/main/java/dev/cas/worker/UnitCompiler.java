@@ -31,6 +31,7 @@ public final class UnitCompiler {
     private final Path scratch;
     private final DirectModeCache direct;
     private final PerFunctionCompiler perFunction;
+    private final BuildExplanations explanations;
 
     UnitCompiler(Toolchain toolchain, LocalCache cache, LlvmBackend backend, PerFunctionCompiler perFunction,
             Path scratch) {
@@ -40,6 +41,12 @@ public final class UnitCompiler {
         this.perFunction = perFunction;
         this.scratch = scratch;
         this.direct = new DirectModeCache(toolchain, cache);
+        this.explanations = new BuildExplanations(cache);
+    }
+
+    /** What {@code cas-compile explain} says about the last build of {@code sourcePath}. */
+    public Optional<String> explain(Path workingDirectory, String sourcePath) {
+        return explanations.explain(workingDirectory, sourcePath);
     }
 
     /** Compiles {@code source} to the object file {@code objectPath} (resolved against the working directory). */
@@ -55,6 +62,7 @@ public final class UnitCompiler {
         if (directKey.isPresent()) {
             Optional<UnitResult> served = directHit(directKey.get(), invocation, source, object, context);
             if (served.isPresent()) {
+                explanations.recordHit(context, source, true);
                 log.debug("{}: direct hit in {} ms", source.path(), (System.nanoTime() - begin) / 1_000_000);
                 return served.get();
             }
@@ -82,6 +90,7 @@ public final class UnitCompiler {
                 hit.isPresent() ? "hit" : "miss");
         if (hit.isPresent()) {
             directKey.ifPresent(k -> direct.record(k, key, text, invocation, source, context));
+            explanations.recordHit(context, source, false);
             writeAtomically(object, hit.get().object());
             cache.count(LocalCache.UNIT_HITS, 1);
             cache.count(LocalCache.TIME_SAVED_MS, hit.get().manifest().compileMillis());
@@ -188,6 +197,10 @@ public final class UnitCompiler {
             ProcessRunner.Result result = ProcessRunner.run(command, context.workingDirectory(),
                     context.environment());
             byte[] object = result.succeeded() ? Files.readAllBytes(objectFile) : null;
+            if (object != null) {
+                explanations.recordWhole(context, source, invocation.optLevel().equals("0")
+                        ? "-O0: clang code-generates the unit itself" : "a flag only clang's own back end honours");
+            }
             return new Compiled(object, result.stderr(), result.exitCode());
         }
         byte[] frontendDiagnostics = new byte[0];
@@ -211,26 +224,30 @@ public final class UnitCompiler {
         try {
             LlvmBackend.Options options = LlvmBackend.Options.fromFlags(invocation.optLevel(),
                     invocation.compileFlags());
-            if (perFunctionEnabled(invocation, context)) {
+            String whole;
+            if (!"1".equals(context.environment().get("CAS_PER_FUNCTION"))) {
+                whole = "per-function caching is off; CAS_PER_FUNCTION=1 turns it on";
+            } else if (invocation.debugInfo()) {
+                cache.count(LocalCache.FUNCTION_DEBUG_FALLBACKS, 1);
+                whole = "debug info (-g): per-function caching does not handle it yet";
+            } else {
                 Optional<PerFunctionCompiler.Outcome> pieces = perFunction.compile(ir, options, work);
                 if (pieces.isPresent()) {
                     long misses = pieces.get().misses();
                     cache.count(LocalCache.FUNCTION_MISSES, misses);
                     cache.count(LocalCache.FUNCTION_HITS, pieces.get().pieces().size() - misses);
+                    explanations.recordPieces(context, source, options.toString(), pieces.get().pieces());
                     return new Compiled(pieces.get().object(), frontendDiagnostics, 0);
                 }
                 cache.count(LocalCache.FUNCTION_FALLBACKS, 1);
+                whole = "the unit cannot be split: an ifunc, or a variable holding a blockaddress";
             }
             byte[] object = backend.compile(ir, options);
+            explanations.recordWhole(context, source, whole);
             return new Compiled(object, frontendDiagnostics, 0);
         } catch (LlvmBackend.BackendException e) {
             return new Compiled(null, concat(frontendDiagnostics, message(e.getMessage())), 1);
         }
-    }
-
-    /** Optimised builds without debug info go through per-function pieces ({@code CAS_PER_FUNCTION=1} for now). */
-    private static boolean perFunctionEnabled(CompilerInvocation invocation, BuildContext context) {
-        return "1".equals(context.environment().get("CAS_PER_FUNCTION")) && !invocation.debugInfo();
     }
 
     private UnitResult compileUncached(CompilerInvocation invocation, SourceFile source, Path object,

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.Executors;
@@ -21,10 +22,12 @@ public final class Worker implements AutoCloseable {
     private final ExecutorService pool;
     private final ForkJoinPool piecePool;
     private final CompileService service;
+    private final UnitCompiler units;
     private final Path scratch;
 
     private Worker(LocalCache cache, ExecutorService pool, ForkJoinPool piecePool, CompileService service,
-            Path scratch) {
+            UnitCompiler units, Path scratch) {
+        this.units = units;
         this.cache = cache;
         this.pool = pool;
         this.piecePool = piecePool;
@@ -48,7 +51,8 @@ public final class Worker implements AutoCloseable {
             ForkJoinPool piecePool = new ForkJoinPool(Math.max(2, Runtime.getRuntime().availableProcessors()));
             PerFunctionCompiler perFunction = new PerFunctionCompiler(toolchain, cache, backend, piecePool);
             UnitCompiler units = new UnitCompiler(toolchain, cache, backend, perFunction, scratch);
-            return new Worker(cache, pool, piecePool, new CompileService(toolchain, cache, units, pool, scratch), scratch);
+            return new Worker(cache, pool, piecePool, new CompileService(toolchain, cache, units, pool, scratch), units,
+                    scratch);
         } catch (IOException e) {
             cache.close();
             throw new UncheckedIOException("cannot create a scratch directory", e);
@@ -57,6 +61,11 @@ public final class Worker implements AutoCloseable {
 
     public WorkerResponse compile(String compiler, List<String> args, BuildContext context) {
         return service.run(compiler, args, context);
+    }
+
+    /** The explanation of the last build of {@code sourcePath}, resolved against {@code workingDirectory}. */
+    public Optional<String> explain(Path workingDirectory, String sourcePath) {
+        return units.explain(workingDirectory, sourcePath);
     }
 
     public Map<String, Long> stats() {

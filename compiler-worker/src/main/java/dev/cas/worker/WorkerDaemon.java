@@ -145,6 +145,11 @@ public final class WorkerDaemon implements AutoCloseable {
                 stop();
                 yield WorkerResponse.ok("");
             }
+            case EXPLAIN -> worker.explain(Path.of(request.workingDirectory()), request.arguments().get(0))
+                    .map(WorkerResponse::ok)
+                    .orElseGet(() -> WorkerResponse.error(1, "no build of '" + request.arguments().get(0)
+                            + "' is recorded in this cache (looked for it relative to " + request.workingDirectory()
+                            + ")"));
             case PING -> WorkerResponse.ok(WorkerProtocol.buildId() + " pid " + ProcessHandle.current().pid());
         };
     }

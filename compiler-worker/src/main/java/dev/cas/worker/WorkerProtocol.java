@@ -21,7 +21,7 @@ public final class WorkerProtocol {
 
     /** What the launcher asks for. */
     public enum Command {
-        COMPILE, STATS, CLEAR, SHUTDOWN, PING
+        COMPILE, STATS, CLEAR, SHUTDOWN, PING, EXPLAIN
     }
 
     /** One request: a command, the caller's build, directory and environment, and its arguments. */

@@ -142,6 +142,43 @@ class PerFunctionIT {
     }
 
     @Test
+    void explainGivesEachMissItsReason() throws Exception {
+        WorkerFixture.write(dir.resolve("lib.c"), """
+                static int helper(int x) { return x + 1; }
+                int api(int x) { return helper(x) * 2; }
+                int other(int x) { return x - 1; }
+                """);
+        fixture.casOk(dir, "cc", "-O2", "-c", "lib.c");
+        assertThat(fixture.worker.explain(dir, "lib.c")).hasValueSatisfying(text -> assertThat(text)
+                .contains("new (no earlier per-function build of this unit)"));
+        fixture.casOk(dir, "cc", "-O2", "-c", "lib.c");
+        assertThat(fixture.worker.explain(dir, "lib.c")).hasValueSatisfying(text -> assertThat(text)
+                .startsWith("translation unit hit"));
+
+        WorkerFixture.write(dir.resolve("lib.c"), """
+                static int helper(int x) { return x + 2; }
+                int api(int x) { return helper(x) * 2; }
+                int other(int x) { return x - 1; }
+                int added(int x) { return x * 7; }
+                """);
+        fixture.casOk(dir, "cc", "-O2", "-c", "lib.c");
+        assertThat(fixture.worker.explain(dir, "lib.c")).hasValueSatisfying(text -> assertThat(text)
+                .contains("body changed (or a declaration, type or constant it uses): 1\n    helper\n")
+                .contains("imported callee changed (helper): 1\n    api\n")
+                .contains("new function: 1\n    added\n")
+                .doesNotContain("other"));
+
+        fixture.casOk(dir, "cc", "-O3", "-c", "lib.c");
+        assertThat(fixture.worker.explain(dir, "lib.c")).hasValueSatisfying(text -> assertThat(text)
+                .contains("options changed"));
+
+        fixture.casOk(dir, "cc", "-O2", "-g", "-c", "lib.c");
+        assertThat(fixture.worker.explain(dir, "lib.c")).hasValueSatisfying(text -> assertThat(text)
+                .contains("debug info (-g)"));
+        assertThat(fixture.stat(LocalCache.FUNCTION_DEBUG_FALLBACKS)).isEqualTo(1);
+    }
+
+    @Test
     void sqliteAtO2AndTheStandardEditRecompilesOnlyTheEditedFunction() throws Exception {
         Path corpus = WorkerFixture.sqliteCorpus();
         for (String file : new String[] {"sqlite3.c", "sqlite3.h", "shell.c", "sqlite3ext.h"}) {
@@ -164,6 +201,8 @@ class PerFunctionIT {
         fixture.casOk(dir, "cc", build);
         assertThat(fixture.stat(LocalCache.FUNCTION_MISSES) - misses).as("pieces compiled after the edit")
                 .isEqualTo(1);
+        assertThat(fixture.worker.explain(dir, "sqlite3.c")).hasValueSatisfying(text -> assertThat(text)
+                .contains("1 compiled", "body changed", "whereLoopOutputAdjust"));
         assertThat(WorkerFixture.run(dir.resolve("sqlite-cas"), workload, ":memory:")).isEqualTo(expected);
     }
 }
