@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The per-function benchmark (issue 3): sqlite3.c rebuilt with -c after the standard one-function edit
+# (../shared/corpus/sqlite/README.md), side by side in one run: plain clang, ccache (a miss: the file changed), and
+# cas with per-function pieces (CAS_PER_FUNCTION=1); plus the cold per-function build and peak memory.
+#
+#   bench/sqlite-edit.sh [runs]     (default 3; each run edits `k = 20` to a new value, so every tool sees a change)
+set -euo pipefail
+root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
+runs="${1:-3}"
+corpus="$(cd "$root/../shared/corpus/sqlite" && pwd)"
+missing=()
+command -v ccache >/dev/null || missing+=(ccache)
+command -v bc >/dev/null || missing+=(bc)
+[ -x /usr/bin/time ] || missing+=(time)
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+"$root/bin/install-prerequisites"
+
+work="$(mktemp -d /tmp/cas-edit-bench.XXXXXX)"
+trap 'CAS_CACHE_DIR="$work/cas" "$root/bin/cas-compile" stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+export CAS_CACHE_DIR="$work/cas" CCACHE_DIR="$work/ccache" CAS_PER_FUNCTION=1
+cas="$root/bin/cas-compile"
+"$cas" --version >/dev/null
+clang="$(find ~/.javacpp/cache -path '*llvm/linux-x86_64/clang' -type f | head -1)"
+cd "$work"
+cp "$corpus"/sqlite3.c "$corpus"/sqlite3.h .
+flags=(-DSQLITE_THREADSAFE=0 -DSQLITE_OMIT_LOAD_EXTENSION -c sqlite3.c -o sqlite3.o)
+
+now() { date +%s.%N; }
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+timed() { local t0 t1; t0=$(now); "$@" >/dev/null 2>"$work/last.err" || { cat "$work/last.err" >&2; exit 1; }; t1=$(now); echo "$t1 - $t0" | bc -l; }
+edit() { python3 - "$1" <<'PY'
+import sys
+s = open('sqlite3.c').read()
+i = s.index('static void whereLoopOutputAdjust(')
+j = s.index('k = ', i)
+end = s.index(';', j)
+open('sqlite3.c', 'w').write(s[:j] + 'k = ' + sys.argv[1] + s[end:])
+PY
+}
+worker_peak_kib() { awk '/VmHWM/ {print $2}' "/proc/$(pgrep -f "WorkerDaemon $CAS_CACHE_DIR" | head -1)/status"; }
+
+for opt in -O2 -O0; do
+  clang_edit=(); ccache_edit=(); cas_edit=(); cas_cold=(); clang_cold=(); rss_cas=(); rss_clang=()
+  for ((i = 0; i < runs; i++)); do
+    edit 20
+    "$cas" stop >/dev/null; rm -rf "$CAS_CACHE_DIR"
+    cas_cold+=("$(timed "$cas" cc "$opt" "${flags[@]}")")
+    rss_cas+=("$(worker_peak_kib)")
+    clang_cold+=("$(timed "$clang" "$opt" "${flags[@]}")")
+    rss_clang+=("$(/usr/bin/time -f %M "$clang" "$opt" "${flags[@]}" 2>&1 >/dev/null | tail -1)")
+  done
+  ccache "$clang" "$opt" "${flags[@]}" >/dev/null 2>&1
+  for ((i = 0; i < runs; i++)); do
+    edit $((21 + i))
+    clang_edit+=("$(timed "$clang" "$opt" "${flags[@]}")")
+    ccache_edit+=("$(timed ccache "$clang" "$opt" "${flags[@]}")")
+    cas_edit+=("$(timed "$cas" cc "$opt" "${flags[@]}")")
+  done
+  echo "$opt $(median "${clang_cold[@]}") $(median "${cas_cold[@]}") $(median "${clang_edit[@]}") $(median "${ccache_edit[@]}") $(median "${cas_edit[@]}") $(median "${rss_clang[@]}") $(median "${rss_cas[@]}")" >>"$work/rows"
+  "$cas" explain sqlite3.c | head -5 >&2
+done
+
+echo
+echo "sqlite3.c -c, median of $runs runs, $(nproc) cores, wall seconds; cas with CAS_PER_FUNCTION=1"
+printf '%-5s | %10s | %9s | %10s | %10s | %11s | %9s | %10s | %13s | %13s\n' opt "clang cold" "cas cold" "cold ratio" "clang edit" "ccache edit" "cas edit" "edit ratio" "clang RSS MiB" "worker RSS MiB"
+printf -- '------|------------|-----------|------------|------------|-------------|-----------|------------|---------------|---------------\n'
+while read -r opt cc cold ce cce casedit rc rw; do
+  printf '%-5s | %10.2f | %9.2f | %9.2fx | %10.2f | %11.2f | %9.2f | %9.2fx | %13.0f | %13.0f\n' "$opt" "$cc" "$cold" \
+    "$(echo "$cold / $cc" | bc -l)" "$ce" "$cce" "$casedit" "$(echo "$casedit / $ce" | bc -l)" \
+    "$(echo "$rc / 1024" | bc -l)" "$(echo "$rw / 1024" | bc -l)"
+done <"$work/rows"
+echo "edit ratio = cas edit / clang edit (target at -O2: <= 0.125, goal 0.1); cold ratio target <= 1.15"
