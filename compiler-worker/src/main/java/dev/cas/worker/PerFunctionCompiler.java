@@ -140,10 +140,10 @@ final class PerFunctionCompiler {
                 .build();
     }
 
-    /** One pass over every key: the hits' objects by piece index. */
+    /** One pass over every key (in parallel: each read is verified and decompressed): the hits by piece index. */
     private Map<Integer, byte[]> lookupAll(List<Digest> keys) {
         Map<Integer, byte[]> found = new ConcurrentHashMap<>();
-        for (int i = 0; i < keys.size(); i++) {
+        pool.submit(() -> java.util.stream.IntStream.range(0, keys.size()).parallel().forEach(i -> {
             try {
                 Optional<byte[]> object = cache.actions().get(keys.get(i)).flatMap(UnitManifest::decode)
                         .filter(manifest -> manifest.objects().size() == 1)
@@ -154,7 +154,7 @@ final class PerFunctionCompiler {
             } catch (RuntimeException e) {
                 log.warn("piece lookup failed, compiling it: {}", e.toString());
             }
-        }
+        })).join();
         return found;
     }
 

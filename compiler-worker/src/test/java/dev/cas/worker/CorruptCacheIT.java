@@ -53,12 +53,14 @@ class CorruptCacheIT {
         try (WorkerFixture fixture = new WorkerFixture(cache)) {
             fixture.casOk(dir, "cc", "-c", "main.c");
         }
-        // the unit manifest and the direct-mode include manifest
-        assertThat(overwriteEveryValue(cache.resolve("db"), "actions")).isEqualTo(2);
+        // the unit manifest, the direct-mode include manifest and the explanation of the build
+        assertThat(overwriteEveryValue(cache.resolve("db"), "actions")).isEqualTo(3);
         try (WorkerFixture fixture = new WorkerFixture(cache)) {
             long misses = fixture.stat(LocalCache.UNIT_MISSES);
             fixture.casOk(dir, "cc", "-c", "main.c");
             assertThat(fixture.stat(LocalCache.UNIT_MISSES)).isEqualTo(misses + 1);
+            assertThat(fixture.worker.explain(dir, "main.c")).hasValueSatisfying(text -> assertThat(text)
+                    .startsWith("translation unit miss"));
         }
     }
 
