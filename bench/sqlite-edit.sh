@@ -8,27 +8,20 @@ set -euo pipefail
 root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 runs="${1:-3}"
 corpus="$(cd "$root/../shared/corpus/sqlite" && pwd)"
-missing=()
-command -v ccache >/dev/null || missing+=(ccache)
-command -v bc >/dev/null || missing+=(bc)
-[ -x /usr/bin/time ] || missing+=(time)
-if [ ${#missing[@]} -gt 0 ]; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+source "$root/bench/lib.sh"
+bench_install ccache bc time python3
 "$root/bin/install-prerequisites"
 
 work="$(mktemp -d /tmp/cas-edit-bench.XXXXXX)"
 trap 'CAS_CACHE_DIR="$work/cas" "$root/bin/cas-compile" stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 export CAS_CACHE_DIR="$work/cas" CCACHE_DIR="$work/ccache" CAS_PER_FUNCTION=1
 cas="$root/bin/cas-compile"
-"$cas" --version >/dev/null
-clang="$(find ~/.javacpp/cache -path '*llvm/linux-x86_64/clang' -type f | head -1)"
+"$cas" cc --version >/dev/null  # builds the jar and unpacks the bundled toolchain if needed
+clang="$(bundled_clang)"
 cd "$work"
 cp "$corpus"/sqlite3.c "$corpus"/sqlite3.h .
 flags=(-DSQLITE_THREADSAFE=0 -DSQLITE_OMIT_LOAD_EXTENSION -c sqlite3.c -o sqlite3.o)
 
-now() { date +%s.%N; }
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 timed() { local t0 t1; t0=$(now); "$@" >/dev/null 2>"$work/last.err" || { cat "$work/last.err" >&2; exit 1; }; t1=$(now); echo "$t1 - $t0" | bc -l; }
 edit() { python3 - "$1" <<'PY'
 import sys

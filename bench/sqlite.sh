@@ -12,13 +12,8 @@ root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 runs="${1:-3}"
 corpus="$(cd "$root/../shared/corpus/sqlite" && pwd)"
 
-missing=()
-command -v ccache >/dev/null || missing+=(ccache)
-command -v bc >/dev/null || missing+=(bc)
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "installing ${missing[*]} (Debian packages)..." >&2
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+source "$root/bench/lib.sh"
+bench_install ccache bc
 "$root/bin/install-prerequisites"
 
 work="$(mktemp -d /tmp/cas-bench.XXXXXX)"
@@ -27,15 +22,12 @@ export CAS_CACHE_DIR="$work/cas"
 export CCACHE_DIR="$work/ccache"
 cas="$root/bin/cas-compile"
 "$cas" --version >/dev/null  # builds the jar if needed
-clang="$(find ~/.javacpp/cache -path '*llvm/linux-x86_64/clang' -type f | head -1)"
-[ -x "$clang" ] || { "$cas" cc --version >/dev/null; clang="$(find ~/.javacpp/cache -path '*llvm/linux-x86_64/clang' -type f | head -1)"; }
+"$cas" cc --version >/dev/null  # unpacks the bundled toolchain if needed
+clang="$(bundled_clang)"
 defs=(-DSQLITE_THREADSAFE=0 -DSQLITE_OMIT_LOAD_EXTENSION)
 cd "$work"
 cp "$corpus"/shell.c "$corpus"/sqlite3.c "$corpus"/sqlite3.h "$corpus"/sqlite3ext.h .
 
-now() { date +%s.%N; }
-# median of the arguments
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 # time_cmd VAR command...: appends the wall time of one run to array VAR
 time_cmd() {
   local -n out=$1; shift

@@ -376,13 +376,7 @@ final class FunctionSplitter {
     static void runPasses(LLVMModuleRef module, String passes) {
         LLVMPassBuilderOptionsRef options = LLVMCreatePassBuilderOptions();
         try {
-            var error = LLVMRunPasses(module, passes, null, options);
-            if (error != null && !error.isNull()) {
-                var message = LLVMGetErrorMessage(error);
-                String text = message.getString();
-                LLVMDisposeErrorMessage(message);
-                throw new IllegalStateException("LLVM passes '" + passes + "' failed: " + text);
-            }
+            IrModules.runPasses(module, passes, null, options);
         } finally {
             LLVMDisposePassBuilderOptions(options);
         }

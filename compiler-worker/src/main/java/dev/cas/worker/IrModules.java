@@ -101,29 +101,38 @@ final class IrModules {
     }
 
     static String print(LLVMModuleRef module) {
-        BytePointer text = LLVMPrintModuleToString(module);
-        try {
-            return text.getString(StandardCharsets.UTF_8);
-        } finally {
-            LLVMDisposeMessage(text);
-        }
+        return takeMessage(LLVMPrintModuleToString(module));
     }
 
     static String print(org.bytedeco.llvm.LLVM.LLVMTypeRef type) {
-        BytePointer text = LLVMPrintTypeToString(type);
-        try {
-            return text.getString(StandardCharsets.UTF_8);
-        } finally {
-            LLVMDisposeMessage(text);
-        }
+        return takeMessage(LLVMPrintTypeToString(type));
     }
 
     static String print(LLVMValueRef value) {
-        BytePointer text = LLVMPrintValueToString(value);
+        return takeMessage(LLVMPrintValueToString(value));
+    }
+
+    /** The text of a message LLVM allocated for us, which this disposes. */
+    static String takeMessage(BytePointer message) {
+        if (isNull(message)) {
+            return "(no message)";
+        }
         try {
-            return text.getString(StandardCharsets.UTF_8);
+            return message.getString(StandardCharsets.UTF_8);
         } finally {
-            LLVMDisposeMessage(text);
+            LLVMDisposeMessage(message);
+        }
+    }
+
+    /** Runs a pass pipeline; a pipeline LLVM refuses is an IllegalStateException with LLVM's message. */
+    static void runPasses(LLVMModuleRef module, String passes, org.bytedeco.llvm.LLVM.LLVMTargetMachineRef machine,
+            org.bytedeco.llvm.LLVM.LLVMPassBuilderOptionsRef options) {
+        org.bytedeco.llvm.LLVM.LLVMErrorRef error = LLVMRunPasses(module, passes, machine, options);
+        if (!isNull(error)) {
+            BytePointer text = LLVMGetErrorMessage(error);
+            String why = text.getString(StandardCharsets.UTF_8);
+            LLVMDisposeErrorMessage(text);
+            throw new IllegalStateException("LLVM passes '" + passes + "' failed: " + why);
         }
     }
 }

@@ -6,10 +6,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.bytedeco.javacpp.BytePointer;
-import org.bytedeco.javacpp.SizeTPointer;
 import org.bytedeco.llvm.LLVM.LLVMComdatRef;
 import org.bytedeco.llvm.LLVM.LLVMContextRef;
-import org.bytedeco.llvm.LLVM.LLVMErrorRef;
 import org.bytedeco.llvm.LLVM.LLVMMemoryBufferRef;
 import org.bytedeco.llvm.LLVM.LLVMModuleRef;
 import org.bytedeco.llvm.LLVM.LLVMPassBuilderOptionsRef;
@@ -120,12 +118,12 @@ public final class LlvmBackend {
         LLVMMemoryBufferRef buffer = new LLVMMemoryBufferRef();
         BytePointer message = new BytePointer();
         if (LLVMCreateMemoryBufferWithContentsOfFile(new BytePointer(input.toString()), buffer, message) != 0) {
-            throw new BackendException("cannot read " + input + ": " + takeMessage(message));
+            throw new BackendException("cannot read " + input + ": " + IrModules.takeMessage(message));
         }
         LLVMModuleRef module = new LLVMModuleRef();
         // LLVMParseIRInContext takes ownership of the buffer, whether it succeeds or not.
         if (LLVMParseIRInContext(context, buffer, module, message) != 0) {
-            throw new BackendException("invalid LLVM IR in " + input + ": " + takeMessage(message));
+            throw new BackendException("invalid LLVM IR in " + input + ": " + IrModules.takeMessage(message));
         }
         return module;
     }
@@ -138,7 +136,7 @@ public final class LlvmBackend {
         LLVMTargetRef target = new LLVMTargetRef();
         BytePointer message = new BytePointer();
         if (LLVMGetTargetFromTriple(new BytePointer(triple), target, message) != 0) {
-            throw new BackendException("unsupported target '" + triple + "': " + takeMessage(message));
+            throw new BackendException("unsupported target '" + triple + "': " + IrModules.takeMessage(message));
         }
         String[] cpuAndFeatures = cpuAndFeatures(module);
         int relocation = LLVMGetModuleFlag(module, "PIC Level", "PIC Level".length()) != null
@@ -151,7 +149,7 @@ public final class LlvmBackend {
             lowerStructors(module, "llvm.global_dtors", ".fini_array");
             LLVMMemoryBufferRef object = new LLVMMemoryBufferRef();
             if (LLVMTargetMachineEmitToMemoryBuffer(machine, module, LLVMObjectFile, message, object) != 0) {
-                throw new BackendException("code generation failed: " + takeMessage(message));
+                throw new BackendException("code generation failed: " + IrModules.takeMessage(message));
             }
             try {
                 BytePointer start = LLVMGetBufferStart(object);
@@ -177,12 +175,10 @@ public final class LlvmBackend {
             LLVMPassBuilderOptionsSetLoopInterleaving(passOptions, options.unrollLoops() ? 1 : 0);
             LLVMPassBuilderOptionsSetMergeFunctions(passOptions, options.mergeFunctions() ? 1 : 0);
             LLVMPassBuilderOptionsSetCallGraphProfile(passOptions, 1);
-            LLVMErrorRef error = LLVMRunPasses(module, options.pipeline(), machine, passOptions);
-            if (error != null && !error.isNull()) {
-                BytePointer text = LLVMGetErrorMessage(error);
-                String why = text.getString();
-                LLVMDisposeErrorMessage(text);
-                throw new BackendException("optimisation failed: " + why);
+            try {
+                IrModules.runPasses(module, options.pipeline(), machine, passOptions);
+            } catch (IllegalStateException e) {
+                throw new BackendException("optimisation failed: " + e.getMessage());
             }
         } finally {
             LLVMDisposePassBuilderOptions(passOptions);
@@ -258,14 +254,6 @@ public final class LlvmBackend {
         return value.getString().substring(0, length[0]);
     }
 
-    private static String takeMessage(BytePointer message) {
-        if (message == null || message.isNull()) {
-            return "(no message)";
-        }
-        String text = message.getString();
-        LLVMDisposeMessage(message);
-        return text;
-    }
 
     /** The back end refused the IR or could not produce an object. */
     public static final class BackendException extends Exception {

@@ -1,0 +1,22 @@
+# Shared by the bench scripts: Debian packages they need, timing and medians.
+bench_install() {
+  local missing=() tool
+  for tool in "$@"; do
+    case "$tool" in
+      time) [ -x /usr/bin/time ] || missing+=(time) ;;
+      *) command -v "$tool" >/dev/null || missing+=("$tool") ;;
+    esac
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing ${missing[*]} (Debian packages)..." >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+}
+
+now() { date +%s.%N; }
+
+# median of the arguments
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+
+# the bundled clang, unpacked by the cas toolchain
+bundled_clang() { find ~/.javacpp/cache -path '*llvm/linux-x86_64/clang' -type f | head -1; }
