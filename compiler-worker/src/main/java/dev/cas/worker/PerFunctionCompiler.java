@@ -176,20 +176,32 @@ final class PerFunctionCompiler {
         }
     }
 
-    /** {@code ld.lld -r} over the pieces, then the unit's renamed statics become local symbols again. */
+    /**
+     * {@code ld.lld -r} over the pieces, then the unit's renamed statics become local symbols again. The pieces go to
+     * the linker as one archive (one file, not thousands).
+     */
     private byte[] merge(int pieces, Map<Integer, byte[]> objects, Path work)
             throws IOException, LlvmBackend.BackendException {
-        List<String> link = new ArrayList<>(List.of(toolchain.binDir().resolve("ld.lld").toString(), "-r", "-o",
-                work.resolve("merged.o").toString()));
-        for (int i = 0; i < pieces; i++) {
-            Path piece = work.resolve("piece-" + i + ".o");
-            Files.write(piece, objects.get(i));
-            link.add(piece.toString());
+        Path archive = work.resolve("pieces.a");
+        try (var out = new java.io.BufferedOutputStream(Files.newOutputStream(archive), 1 << 16)) {
+            out.write("!<arch>\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            for (int i = 0; i < pieces; i++) {
+                byte[] object = objects.get(i);
+                String header = String.format("%-16s%-12s%-6s%-6s%-8s%-10d`\n", "p" + i + ".o/", "0", "0", "0",
+                        "644", object.length);
+                out.write(header.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                out.write(object);
+                if (object.length % 2 == 1) {
+                    out.write('\n');
+                }
+            }
         }
-        run(link, work);
+        Path merged = work.resolve("merged.o");
+        run(List.of(toolchain.binDir().resolve("ld.lld").toString(), "-r", "-o", merged.toString(),
+                "--whole-archive", archive.toString()), work);
         run(List.of(toolchain.binDir().resolve("llvm-objcopy").toString(), "--wildcard",
-                "--localize-symbol=*.__cas_" + LOCAL_TAG, work.resolve("merged.o").toString()), work);
-        return Files.readAllBytes(work.resolve("merged.o"));
+                "--localize-symbol=*.__cas_" + LOCAL_TAG, merged.toString()), work);
+        return Files.readAllBytes(merged);
     }
 
     private static void run(List<String> command, Path work) throws LlvmBackend.BackendException {
