@@ -112,6 +112,34 @@ class PerFunctionIT {
     }
 
     @Test
+    void cxxThreadLocalsWithDynamicInitialisersAcrossThreads() throws Exception {
+        WorkerFixture.write(dir.resolve("tls.cpp"), """
+                #include <cstdio>
+                #include <string>
+                #include <thread>
+                #include <vector>
+                struct Tracker { std::string name; int hits = 0; explicit Tracker(const char* n) : name(n) {} };
+                thread_local Tracker tracker("worker");
+                static thread_local int local_count = 10;
+                inline thread_local std::vector<int> inline_tls{1, 2, 3};
+                int bump() { return ++tracker.hits + ++local_count + static_cast<int>(inline_tls.size()); }
+                int main() {
+                    int main_value = bump();
+                    int thread_value = 0;
+                    std::thread t([&] { thread_value = bump() + bump(); });
+                    t.join();
+                    std::printf("%s %d %d %d\\n", tracker.name.c_str(), main_value, thread_value, tracker.hits);
+                }
+                """);
+        fixture.clangOk(dir, "c++", "-O2", "-std=c++17", "-pthread", "-o", "tls-clang", "tls.cpp");
+        String expected = WorkerFixture.run(dir.resolve("tls-clang"), null);
+        assertThat(expected).isEqualTo("worker 15 32 1\n");
+        fixture.casOk(dir, "c++", "-O2", "-std=c++17", "-pthread", "-o", "tls-cas", "tls.cpp");
+        assertThat(fixture.stat(LocalCache.FUNCTION_MISSES)).isPositive();
+        assertThat(WorkerFixture.run(dir.resolve("tls-cas"), null)).isEqualTo(expected);
+    }
+
+    @Test
     void sameSourceUnderTwoConfigurationsInOneProgram() throws Exception {
         WorkerFixture.write(dir.resolve("variant.c"), """
                 static int scale(int x) { return x * FACTOR; }
