@@ -141,7 +141,7 @@ public final class UnitCompiler {
                 .add("driver", invocation.driverModeFlag())
                 .add("kind", source.kind().name())
                 .add("flags", invocation.compileFlags())
-                .add("backend", invocation.needsDriverBackend() ? "clang-driver" : "llvm-c-api")
+                .add("backend", backendName(invocation, context))
                 .add("debug-working-directory", invocation.debugInfo() ? cwd : "")
                 .add("source", sink -> PreprocessedText.digestNormalised(text, cwd, toolchain.binDir().toString(),
                         sink))
@@ -173,6 +173,15 @@ public final class UnitCompiler {
         cache.count(LocalCache.DIRECT_HITS, 1);
         cache.count(LocalCache.TIME_SAVED_MS, hit.get().manifest().compileMillis());
         return Optional.of(new UnitResult(UnitResult.Outcome.HIT, 0, hit.get().diagnostics()));
+    }
+
+    /** Which back end builds a miss; part of the key, as the three give different (equally correct) objects. */
+    private static String backendName(CompilerInvocation invocation, BuildContext context) {
+        if (invocation.needsDriverBackend()) {
+            return "clang-driver";
+        }
+        boolean perFunction = "1".equals(context.environment().get("CAS_PER_FUNCTION")) && !invocation.debugInfo();
+        return perFunction ? "llvm-c-api-per-function" : "llvm-c-api";
     }
 
     /**
@@ -231,7 +240,14 @@ public final class UnitCompiler {
                 cache.count(LocalCache.FUNCTION_DEBUG_FALLBACKS, 1);
                 whole = "debug info (-g): per-function caching does not handle it yet";
             } else {
-                Optional<PerFunctionCompiler.Outcome> pieces = perFunction.compile(ir, options, work);
+                Optional<PerFunctionCompiler.Outcome> pieces;
+                try {
+                    pieces = perFunction.compile(ir, options, work);
+                } catch (RuntimeException e) {
+                    // the per-function path is an optimisation: a failure in it must not fail the build
+                    log.warn("per-function build of {} failed, compiling it whole: {}", source.path(), e.toString());
+                    pieces = Optional.empty();
+                }
                 if (pieces.isPresent()) {
                     long misses = pieces.get().misses();
                     cache.count(LocalCache.FUNCTION_MISSES, misses);
