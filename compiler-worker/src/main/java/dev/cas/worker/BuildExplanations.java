@@ -36,7 +36,7 @@ final class BuildExplanations {
 
     void recordPieces(BuildContext context, SourceFile source, String options,
             List<PerFunctionCompiler.PieceResult> pieces) {
-        Digest piecesKey = key(PIECES, context, source);
+        Digest piecesKey = key(PIECES, context.resolve(source.path()));
         Optional<Previous> previous = Optional.empty();
         try {
             previous = cache.actions().get(piecesKey).flatMap(stored -> Previous.decode(stored));
@@ -102,22 +102,21 @@ final class BuildExplanations {
     }
 
     Optional<String> explain(Path workingDirectory, String sourcePath) {
-        SourceFile source = new SourceFile(sourcePath, SourceFile.Kind.C, null);
-        return cache.actions().get(key(LAST, new BuildContext(workingDirectory, Map.of()), source))
+        return cache.actions().get(key(LAST, workingDirectory.resolve(sourcePath)))
                 .flatMap(stored -> SealedText.open(stored, LAST));
     }
 
     private void save(BuildContext context, SourceFile source, String text) {
         try {
-            cache.actions().put(key(LAST, context, source), SealedText.seal(LAST, text));
+            cache.actions().put(key(LAST, context.resolve(source.path())), SealedText.seal(LAST, text));
         } catch (RuntimeException ignored) {
             // an explanation is never worth failing a build
         }
     }
 
     /** Per source file, wherever it was built from: the absolute, normalised path. */
-    private static Digest key(String schema, BuildContext context, SourceFile source) {
-        return new Fingerprint(schema).add("source", context.resolve(source.path()).normalize().toString()).build();
+    private static Digest key(String schema, Path source) {
+        return new Fingerprint(schema).add("source", source.normalize().toString()).build();
     }
 
     /** The pieces of the previous per-function build: options and each piece's key by name. */

@@ -298,7 +298,7 @@ public final class CompilerInvocation {
     }
 
     public String driverModeFlag() {
-        return cxxDriver ? "--driver-mode=g++" : "--driver-mode=gcc";
+        return SourceFile.driverModeFlag(compiler);
     }
 
     /** Accumulates a parse. */

@@ -15,13 +15,19 @@ public final class DirectClang {
     }
 
     public static List<String> command(Toolchain toolchain, String compiler, List<String> args) {
-        List<String> command = new ArrayList<>();
-        command.add(toolchain.clang().toString());
-        command.add(SourceFile.isCxxDriver(compiler) ? "--driver-mode=g++" : "--driver-mode=gcc");
+        List<String> command = driver(toolchain, compiler);
         if (args.stream().noneMatch(NOT_LINKING::contains)) {
             command.add("-fuse-ld=lld");
         }
         command.addAll(args);
+        return command;
+    }
+
+    /** The bundled clang in the driver mode {@code compiler} asks for; callers add the arguments. */
+    static List<String> driver(Toolchain toolchain, String compiler) {
+        List<String> command = new ArrayList<>();
+        command.add(toolchain.clang().toString());
+        command.add(SourceFile.driverModeFlag(compiler));
         return command;
     }
 }

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ForkJoinPool;
 import org.bytedeco.llvm.LLVM.LLVMContextRef;
@@ -81,9 +82,9 @@ final class PerFunctionCompiler {
         List<List<String>> groups = prepared.groups();
         PieceFingerprints index = PieceFingerprints.parse(prepared.text());
         long indexed = System.nanoTime();
+        List<Set<String>> imports = groups.stream().map(prepared::importsOf).toList();
         List<Digest> keys = pool.submit(() -> java.util.stream.IntStream.range(0, groups.size()).parallel()
-                .mapToObj(i -> key(index.pieceText(groups.get(i), prepared.importsOf(groups.get(i)), i == 0),
-                        options))
+                .mapToObj(i -> key(index.pieceText(groups.get(i), imports.get(i), i == 0), options))
                 .toList()).join();
         long keyed = System.nanoTime();
         Map<Integer, byte[]> objects = lookupAll(keys);
@@ -127,7 +128,7 @@ final class PerFunctionCompiler {
             List<String> functions = groups.get(i).stream().filter(f -> !f.equals(FunctionSplitter.DATA_PIECE))
                     .toList();
             results.add(new PieceResult(i == 0 ? FunctionSplitter.DATA_PIECE : groups.get(i).get(0), functions,
-                    keys.get(i), prepared.importsOf(groups.get(i)), !compiled.containsKey(i)));
+                    keys.get(i), imports.get(i), !compiled.containsKey(i)));
         }
         return Optional.of(new Outcome(merged, results));
     }

@@ -57,6 +57,11 @@ public record SourceFile(String path, Kind kind, String explicitLanguage) {
         return (dot < 0 ? name : name.substring(0, dot)) + ".o";
     }
 
+    /** The clang driver mode for the compiler named on the command line: g++ for C++ compilers, gcc otherwise. */
+    public static String driverModeFlag(String compiler) {
+        return isCxxDriver(compiler) ? "--driver-mode=g++" : "--driver-mode=gcc";
+    }
+
     public static boolean isCxxDriver(String compiler) {
         String name = Path.of(compiler).getFileName().toString().toLowerCase(Locale.ROOT);
         return name.contains("++") || name.matches(".*\\bcxx\\b.*");

@@ -319,10 +319,7 @@ public final class UnitCompiler {
     }
 
     List<String> driver(CompilerInvocation invocation) {
-        List<String> command = new ArrayList<>();
-        command.add(toolchain.clang().toString());
-        command.add(invocation.driverModeFlag());
-        return command;
+        return DirectClang.driver(toolchain, invocation.compiler());
     }
 
     private static List<String> languageFlag(SourceFile source) {
