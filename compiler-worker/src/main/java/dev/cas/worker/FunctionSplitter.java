@@ -14,7 +14,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.RecursiveTask;
+import java.util.concurrent.RecursiveAction;
+import java.util.function.Consumer;
 import org.bytedeco.llvm.LLVM.LLVMModuleRef;
 import org.bytedeco.llvm.LLVM.LLVMPassBuilderOptionsRef;
 import org.bytedeco.llvm.LLVM.LLVMTypeRef;
@@ -47,10 +48,10 @@ final class FunctionSplitter {
     }
 
     /**
-     * A unit ready to be cut: its prepared module as bitcode and as text, and the plan. The groups are the pieces:
-     * the first is the data piece.
+     * A unit ready to be cut: its prepared module as text, and the plan. The groups are the pieces: the first is the
+     * data piece.
      */
-    record Prepared(byte[] bitcode, String text, List<List<String>> groups, Map<String, Set<String>> imports) {
+    record Prepared(String text, List<List<String>> groups, Map<String, Set<String>> imports) {
         /** The callees whose bodies the piece of {@code group} keeps for inlining. */
         Set<String> importsOf(List<String> group) {
             Set<String> all = new java.util.TreeSet<>();
@@ -70,57 +71,75 @@ final class FunctionSplitter {
     }
 
     /**
-     * Prepares {@code module} in place and splits it. Empty when the unit holds something pieces cannot express yet
-     * (an ifunc, or a variable initialised with a {@code blockaddress}): the caller compiles it whole.
+     * Prepares {@code module} in place and plans its pieces. Empty when the unit holds something pieces cannot
+     * express yet (an ifunc, or a variable initialised with a {@code blockaddress}): the caller compiles it whole.
+     * The module is printed on a pool thread while this one reads the calls (both only read it).
      */
-    static Optional<Prepared> prepare(LLVMModuleRef module, String tag) {
+    static Optional<Prepared> prepare(LLVMModuleRef module, String tag, ForkJoinPool pool) {
         if (!IrModules.isNull(LLVMGetFirstGlobalIFunc(module)) || hasBlockAddressInitialiser(module)) {
             return Optional.empty();
         }
         runPasses(module, "always-inline,globaldce");
-        Plan plan = plan(module, tag);
+        rename(module, tag);
         LLVMSetModuleIdentifier(module, "", 0);
         LLVMSetSourceFileName(module, "", 0);
-        return Optional.of(new Prepared(IrModules.toBitcode(module), IrModules.print(module), plan.groups(),
-                plan.imports()));
+        var text = pool.submit(() -> IrModules.print(module));
+        List<List<String>> groups = groups(module);
+        Map<String, Set<String>> imports = imports(module);
+        return Optional.of(new Prepared(text.join(), groups, imports));
     }
 
-    /** Builds the pieces of the given groups (all of them on a cold build, the misses after an edit). */
-    static List<Piece> extract(Prepared prepared, List<List<String>> groups, ForkJoinPool pool) {
-        if (groups.isEmpty()) {
-            return List.of();
+    /**
+     * Cuts the one piece of {@code group} out of the prepared module itself, which is cheaper than a copy when an
+     * edit left a single miss. The module is left holding just that piece.
+     */
+    static Piece extractInPlace(LLVMModuleRef module, Prepared prepared, List<String> group) {
+        return cut(module, group, prepared.plan());
+    }
+
+    /**
+     * Builds the pieces of the given groups from the prepared module's bitcode and hands each to {@code sink} as soon
+     * as it exists (on the pool's threads), so code generation of early pieces overlaps the cutting of later ones.
+     */
+    static void extract(byte[] bitcode, Prepared prepared, List<List<String>> groups, ForkJoinPool pool,
+            Consumer<Piece> sink) {
+        if (!groups.isEmpty()) {
+            pool.invoke(new Bisection(bitcode, false, groups, prepared.plan(), sink));
         }
-        return pool.invoke(new Bisection(prepared.bitcode(), groups, prepared.plan()));
     }
 
-    /** One level of the bisection; the halves of a level run in parallel, each in its own LLVM context. */
-    private static final class Bisection extends RecursiveTask<List<Piece>> {
-        private final byte[] bitcode;
+    /**
+     * One node of the bisection: reduces its parent's bitcode to its own groups (each node in its own LLVM context,
+     * so siblings reduce in parallel), then forks its halves; a single group is a finished piece.
+     */
+    private static final class Bisection extends RecursiveAction {
+        private final byte[] parent;
+        private final boolean reduce;
         private final List<List<String>> groups;
         private final Plan plan;
+        private final Consumer<Piece> sink;
 
-        Bisection(byte[] bitcode, List<List<String>> groups, Plan plan) {
-            this.bitcode = bitcode;
+        Bisection(byte[] parent, boolean reduce, List<List<String>> groups, Plan plan, Consumer<Piece> sink) {
+            this.parent = parent;
+            this.reduce = reduce;
             this.groups = groups;
             this.plan = plan;
+            this.sink = sink;
         }
 
         @Override
-        protected List<Piece> compute() {
+        protected void compute() {
             if (groups.size() == 1) {
-                return List.of(leaf(bitcode, groups.get(0), plan));
+                sink.accept(leaf(parent, groups.get(0), plan));
+                return;
             }
+            byte[] bitcode = reduce ? reduce(parent, groups, plan) : parent;
             int half = groups.size() / 2;
-            Bisection first = new Bisection(reduce(groups.subList(0, half)), groups.subList(0, half), plan);
-            Bisection second = new Bisection(reduce(groups.subList(half, groups.size())),
-                    groups.subList(half, groups.size()), plan);
-            second.fork();
-            List<Piece> pieces = new ArrayList<>(first.compute());
-            pieces.addAll(second.join());
-            return pieces;
+            invokeAll(new Bisection(bitcode, true, groups.subList(0, half), plan, sink),
+                    new Bisection(bitcode, true, groups.subList(half, groups.size()), plan, sink));
         }
 
-        private byte[] reduce(List<List<String>> part) {
+        private static byte[] reduce(byte[] bitcode, List<List<String>> part, Plan plan) {
             try (Owned copy = IrModules.fromBitcode(bitcode)) {
                 keepOnly(copy.module(), part, plan, false);
                 return IrModules.toBitcode(copy.module());
@@ -128,7 +147,7 @@ final class FunctionSplitter {
         }
     }
 
-    private static Plan plan(LLVMModuleRef module, String tag) {
+    private static void rename(LLVMModuleRef module, String tag) {
         Map<String, Integer> contentNames = new HashMap<>();
         for (LLVMValueRef global : IrModules.globals(module)) {
             String name = IrModules.name(global);
@@ -157,7 +176,6 @@ final class FunctionSplitter {
         for (LLVMValueRef alias : IrModules.aliases(module)) {
             externalise(alias, IrModules.name(alias), LLVMGetLinkage(alias), tag);
         }
-        return new Plan(groups(module), imports(module));
     }
 
     /**
@@ -259,10 +277,15 @@ final class FunctionSplitter {
 
     private static Piece leaf(byte[] bitcode, List<String> group, Plan plan) {
         try (Owned piece = IrModules.fromBitcode(bitcode)) {
-            LLVMModuleRef module = piece.module();
-            keepOnly(module, List.of(group), plan, true);
-            return new Piece(group, IrModules.toBitcode(module));
+            return cut(piece.module(), group, plan);
         }
+    }
+
+    /** Reduces a module to one piece: first to the group and its imports, then the imports made inline-only. */
+    private static Piece cut(LLVMModuleRef module, List<String> group, Plan plan) {
+        keepOnly(module, List.of(group), plan, false);
+        keepOnly(module, List.of(group), plan, true);
+        return new Piece(group, IrModules.toBitcode(module));
     }
 
     /**

@@ -13,7 +13,7 @@ import java.util.Map;
 /**
  * The embedded cache of one machine, as the worker sees it: objects and diagnostics in a verified, zstd-compressed
  * content-addressed store, unit manifests in an action cache, both in one RocksDB database with a size limit and LRU
- * eviction, and the counters behind {@code cas-compile stats}.
+ * eviction, the counters behind {@code cas-compile stats}, and the recent piece objects kept in memory.
  */
 public final class LocalCache implements AutoCloseable {
     /** Counter names, persisted in the database. */
@@ -38,10 +38,13 @@ public final class LocalCache implements AutoCloseable {
     public static final String CACHE_ERRORS = "cache.errors";
 
     private static final int ZSTD_LEVEL = 3;
+    /** Enough for the pieces of several large units (sqlite3.c's 2,500 pieces take ~8 MiB). */
+    private static final long RECENT_PIECES_BYTES = 64L << 20;
 
     private final RocksDbDatabase database;
     private final BlobStore blobs;
     private final BlobStore actions;
+    private final RecentPieces recentPieces = new RecentPieces(RECENT_PIECES_BYTES);
 
     public LocalCache(Path directory, long maxSizeBytes, Clock clock) {
         this.database = RocksDbDatabase.open(directory, maxSizeBytes, clock);
@@ -60,11 +63,17 @@ public final class LocalCache implements AutoCloseable {
         return actions;
     }
 
+    /** Piece objects of recent per-function builds, by piece key, in memory. */
+    RecentPieces recentPieces() {
+        return recentPieces;
+    }
+
     public void count(String counter, long delta) {
         database.addToCounter(counter, delta);
     }
 
     public void clear() {
+        recentPieces.clear();
         database.clear();
     }
 

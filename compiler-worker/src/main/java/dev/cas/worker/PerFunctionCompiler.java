@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  */
 final class PerFunctionCompiler {
     private static final Logger log = LoggerFactory.getLogger(PerFunctionCompiler.class);
-    private static final String SCHEMA = "cas-piece-v3";
+    private static final String SCHEMA = "cas-piece-v4";
 
     /** What one unit's pieces did: for stats and {@code explain}. */
     record Outcome(byte[] object, List<PieceResult> pieces) {
@@ -61,68 +61,71 @@ final class PerFunctionCompiler {
     /** Compiles the unit whose IR is in {@code bitcode}; empty when it cannot be split (the caller compiles it whole). */
     Optional<Outcome> compile(Path bitcode, LlvmBackend.Options options, Path work)
             throws IOException, LlvmBackend.BackendException {
-        long start = System.nanoTime();
-        FunctionSplitter.Prepared prepared;
+        Timings timings = new Timings();
         LLVMContextRef context = LLVMContextCreate();
+        Map<Integer, byte[]> objects;
+        Map<Integer, byte[]> compiled = new ConcurrentHashMap<>();
+        List<List<String>> groups;
+        List<Set<String>> imports;
+        List<Digest> keys;
         try {
             LLVMModuleRef module = LlvmBackend.parse(context, bitcode);
             try {
-                Optional<FunctionSplitter.Prepared> ready = FunctionSplitter.prepare(module, LOCAL_TAG);
+                timings.mark("parsed");
+                Optional<FunctionSplitter.Prepared> ready = FunctionSplitter.prepare(module, LOCAL_TAG, pool);
                 if (ready.isEmpty()) {
                     return Optional.empty();
                 }
-                prepared = ready.get();
+                FunctionSplitter.Prepared prepared = ready.get();
+                timings.mark("prepared");
+                groups = prepared.groups();
+                PieceFingerprints index = PieceFingerprints.parse(prepared.text());
+                timings.mark("indexed");
+                imports = groups.stream().map(prepared::importsOf).toList();
+                List<List<String>> pieceGroups = groups;
+                List<Set<String>> pieceImports = imports;
+                keys = pool.submit(() -> java.util.stream.IntStream.range(0, pieceGroups.size()).parallel()
+                        .mapToObj(i -> key(index, pieceGroups.get(i), pieceImports.get(i), i == 0, options))
+                        .toList()).join();
+                timings.mark("keyed");
+                objects = lookupAll(keys);
+                timings.mark("looked up");
+                List<Integer> misses = new ArrayList<>();
+                for (int i = 0; i < groups.size(); i++) {
+                    if (!objects.containsKey(i)) {
+                        misses.add(i);
+                    }
+                }
+                if (misses.size() == 1) {
+                    // the usual edit: cut the one piece out of this module rather than copying it first
+                    FunctionSplitter.Piece piece = FunctionSplitter.extractInPlace(module, prepared,
+                            groups.get(misses.get(0)));
+                    timings.mark("cut");
+                    build(piece, misses.get(0), keys, options, compiled);
+                } else if (!misses.isEmpty()) {
+                    byte[] whole = IrModules.toBitcode(module);
+                    LLVMDisposeModule(module);
+                    module = null;
+                    Map<List<String>, Integer> indexOf = new java.util.IdentityHashMap<>();
+                    misses.forEach(i -> indexOf.put(groups.get(i), i));
+                    FunctionSplitter.extract(whole, prepared, misses.stream().map(groups::get).toList(), pool,
+                            piece -> build(piece, indexOf.get(piece.group()), keys, options, compiled));
+                }
+                timings.mark(misses.size() + " built");
             } finally {
-                LLVMDisposeModule(module);
+                if (module != null) {
+                    LLVMDisposeModule(module);
+                }
             }
+        } catch (CodegenFailure failure) {
+            throw failure.cause;
         } finally {
             LLVMContextDispose(context);
         }
-        long preparedAt = System.nanoTime();
-        List<List<String>> groups = prepared.groups();
-        PieceFingerprints index = PieceFingerprints.parse(prepared.text());
-        long indexed = System.nanoTime();
-        List<Set<String>> imports = groups.stream().map(prepared::importsOf).toList();
-        List<Digest> keys = pool.submit(() -> java.util.stream.IntStream.range(0, groups.size()).parallel()
-                .mapToObj(i -> key(index.pieceText(groups.get(i), imports.get(i), i == 0), options))
-                .toList()).join();
-        long keyed = System.nanoTime();
-        Map<Integer, byte[]> objects = lookupAll(keys);
-        long looked = System.nanoTime();
-        List<Integer> misses = new ArrayList<>();
-        for (int i = 0; i < groups.size(); i++) {
-            if (!objects.containsKey(i)) {
-                misses.add(i);
-            }
-        }
-        List<FunctionSplitter.Piece> built = FunctionSplitter.extract(prepared,
-                misses.stream().map(groups::get).toList(), pool);
-        long extracted = System.nanoTime();
-        Map<Integer, byte[]> compiled = new ConcurrentHashMap<>();
-        try {
-            pool.submit(() -> java.util.stream.IntStream.range(0, misses.size()).parallel().forEach(m -> {
-                long begin = System.nanoTime();
-                byte[] object = codegen(built.get(m), options);
-                compiled.put(misses.get(m), object);
-                store(keys.get(misses.get(m)), object, (System.nanoTime() - begin) / 1_000_000);
-            })).get();
-        } catch (java.util.concurrent.ExecutionException e) {
-            if (e.getCause() instanceof CodegenFailure failure) {
-                throw failure.cause;
-            }
-            throw new IllegalStateException(e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted", e);
-        }
         objects.putAll(compiled);
-        long generated = System.nanoTime();
         byte[] merged = merge(groups.size(), objects, work);
-        log.debug("{} pieces: prepared {} ms, indexed {} ms, keys {} ms, lookup {} ms, {} misses built {} ms, "
-                + "generated {} ms, merged {} ms", groups.size(), (preparedAt - start) / 1_000_000,
-                (indexed - preparedAt) / 1_000_000, (keyed - indexed) / 1_000_000, (looked - keyed) / 1_000_000,
-                misses.size(), (extracted - looked) / 1_000_000, (generated - extracted) / 1_000_000,
-                (System.nanoTime() - generated) / 1_000_000);
+        timings.mark("merged");
+        log.debug("{} pieces: {}", groups.size(), timings);
         List<PieceResult> results = new ArrayList<>();
         for (int i = 0; i < groups.size(); i++) {
             List<String> functions = groups.get(i).stream().filter(f -> !f.equals(FunctionSplitter.DATA_PIECE))
@@ -133,24 +136,47 @@ final class PerFunctionCompiler {
         return Optional.of(new Outcome(merged, results));
     }
 
-    private Digest key(String pieceText, LlvmBackend.Options options) {
-        return new Fingerprint(SCHEMA)
-                .add("toolchain", toolchain.identity())
-                .add("options", options.toString())
-                .add("ir", pieceText)
-                .build();
+    /** Optimises and code-generates one missed piece, and stores it. */
+    private void build(FunctionSplitter.Piece piece, int index, List<Digest> keys, LlvmBackend.Options options,
+            Map<Integer, byte[]> compiled) {
+        long begin = System.nanoTime();
+        byte[] object = codegen(piece, options);
+        compiled.put(index, object);
+        store(keys.get(index), object, (System.nanoTime() - begin) / 1_000_000);
     }
 
-    /** One pass over every key (in parallel: each read is verified and decompressed): the hits by piece index. */
+    private Digest key(PieceFingerprints index, List<String> group, Set<String> imports, boolean data,
+            LlvmBackend.Options options) {
+        Fingerprint key = new Fingerprint(SCHEMA)
+                .add("toolchain", toolchain.identity())
+                .add("options", options.toString());
+        index.describePiece(group, imports, data, key);
+        return key.build();
+    }
+
+    /**
+     * One pass over every key: the hits by piece index. Recent pieces come from memory; the rest from the store, in
+     * parallel (each read is verified and decompressed).
+     */
     private Map<Integer, byte[]> lookupAll(List<Digest> keys) {
         Map<Integer, byte[]> found = new ConcurrentHashMap<>();
-        pool.submit(() -> java.util.stream.IntStream.range(0, keys.size()).parallel().forEach(i -> {
+        List<Integer> unknown = new ArrayList<>();
+        for (int i = 0; i < keys.size(); i++) {
+            Optional<byte[]> recent = cache.recentPieces().get(keys.get(i));
+            if (recent.isPresent()) {
+                found.put(i, recent.get());
+            } else {
+                unknown.add(i);
+            }
+        }
+        pool.submit(() -> unknown.parallelStream().forEach(i -> {
             try {
                 Optional<byte[]> object = cache.actions().get(keys.get(i)).flatMap(UnitManifest::decode)
                         .filter(manifest -> manifest.objects().size() == 1)
                         .flatMap(manifest -> cache.blobs().get(manifest.objects().get(0)));
                 if (object.isPresent()) {
                     found.put(i, object.get());
+                    cache.recentPieces().put(keys.get(i), object.get());
                 }
             } catch (RuntimeException e) {
                 log.warn("piece lookup failed, compiling it: {}", e.toString());
@@ -172,6 +198,7 @@ final class PerFunctionCompiler {
             Digest digest = Digest.of(object);
             cache.blobs().put(digest, object);
             cache.actions().put(key, new UnitManifest(List.of(digest), Digest.EMPTY, millis).encode());
+            cache.recentPieces().put(key, object);
         } catch (RuntimeException e) {
             log.warn("cannot store a piece: {}", e.toString());
         }
@@ -220,6 +247,24 @@ final class PerFunctionCompiler {
         CodegenFailure(LlvmBackend.BackendException cause) {
             super(cause);
             this.cause = cause;
+        }
+    }
+
+    /** Wall time between the named steps of one unit, for the debug log. */
+    private static final class Timings {
+        private final StringBuilder steps = new StringBuilder();
+        private long last = System.nanoTime();
+
+        void mark(String step) {
+            long now = System.nanoTime();
+            steps.append(steps.isEmpty() ? "" : ", ").append(step).append(' ').append((now - last) / 1_000_000)
+                    .append(" ms");
+            last = now;
+        }
+
+        @Override
+        public String toString() {
+            return steps.toString();
         }
     }
 }

@@ -12,12 +12,13 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The canonical text of each piece, computed from one print of the prepared module without building any piece:
- * the bodies the piece keeps (its functions and the callees it imports), the declarations, types, constants,
- * attribute groups and metadata they reach, with attribute groups and metadata renumbered in order of first use —
- * as printing the piece on its own would. An edit elsewhere in the unit therefore leaves the text alone, so after an
- * edit only the pieces that really changed are built. The text errs towards including too much: that costs a miss,
- * never a wrong object.
+ * What decides each piece's object, computed from one print of the prepared module without building any piece. A
+ * function's canonical text is its body with the declarations, types, constants, attribute groups and metadata it
+ * reaches, attribute groups and metadata renumbered in order of first use — as printing it alone would. A piece is
+ * described by the digests of its functions' texts and of the callees it imports (each function's text is digested
+ * once, however many pieces import it), plus the module-wide header; the data piece by its whole canonical text. An
+ * edit elsewhere in the unit therefore leaves a piece's description alone, so after an edit only the pieces that
+ * really changed are built. The description errs towards including too much: that costs a miss, never a wrong object.
  */
 final class PieceFingerprints {
     private static final Pattern GLOBAL_REF = Pattern.compile("@(\"(?:[^\"\\\\]|\\\\.)*\"|[-a-zA-Z$._0-9]+)");
@@ -35,6 +36,8 @@ final class PieceFingerprints {
     private final Map<String, String> comdats = new LinkedHashMap<>();
     private final Map<String, String> attributes = new HashMap<>();
     private final Map<String, String> metadata = new HashMap<>();
+    private final Map<String, byte[]> functionDigests = new java.util.concurrent.ConcurrentHashMap<>();
+    private volatile byte[] moduleWideDigest;
 
     private PieceFingerprints() {
     }
@@ -76,6 +79,62 @@ final class PieceFingerprints {
             }
         }
         return index;
+    }
+
+    /**
+     * Adds to {@code key} what decides the object of the piece that defines {@code functions} and keeps the bodies of
+     * {@code imports}; {@code data} for the data piece (the first).
+     */
+    void describePiece(List<String> functions, Set<String> imports, boolean data, Fingerprint key) {
+        key.add("module", moduleWide());
+        if (data) {
+            key.add("data", pieceText(functions, imports, true));
+            return;
+        }
+        key.add("functions", Integer.toString(functions.size()));
+        for (String function : functions) {
+            key.add("define", functionDigest(printedName(function)));
+        }
+        List<String> sortedImports = new ArrayList<>();
+        for (String function : imports) {
+            sortedImports.add(printedName(function));
+        }
+        sortedImports.sort(null);
+        for (String function : sortedImports) {
+            key.add("import", function);
+            key.add("body", functionDigest(function));
+        }
+    }
+
+    /** The digest of one function's canonical text, as if it were alone in a piece; computed once per function. */
+    private byte[] functionDigest(String printedName) {
+        return functionDigests.computeIfAbsent(printedName, name -> {
+            String body = bodies.get(name);
+            if (body == null) {
+                return new byte[0];
+            }
+            Canonical canonical = new Canonical();
+            canonical.defined.add(name);
+            canonical.emit(body);
+            canonical.drain();
+            return sha256(canonical.out);
+        });
+    }
+
+    /** The target lines and the named metadata (module flags, ident) every piece carries. */
+    private byte[] moduleWide() {
+        if (moduleWideDigest == null) {
+            Canonical canonical = new Canonical();
+            header.forEach(canonical::line);
+            namedMetadata.forEach(canonical::line);
+            canonical.drain();
+            moduleWideDigest = sha256(canonical.out);
+        }
+        return moduleWideDigest;
+    }
+
+    private static byte[] sha256(CharSequence text) {
+        return dev.cas.store.Digest.sha256().digest(text.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
     /** The canonical text of the piece that keeps the bodies of {@code functions} and {@code imports}. */

@@ -24,6 +24,7 @@ import org.slf4j.LoggerFactory;
 public final class UnitCompiler {
     private static final Logger log = LoggerFactory.getLogger(UnitCompiler.class);
     private static final String SCHEMA = "cas-unit-v1";
+    private static final String FRONTEND_OUTPUT = "unit.bc";
 
     private final Toolchain toolchain;
     private final LocalCache cache;
@@ -52,7 +53,8 @@ public final class UnitCompiler {
     /** Compiles {@code source} to the object file {@code objectPath} (resolved against the working directory). */
     public UnitResult compile(CompilerInvocation invocation, SourceFile source, String objectPath,
             BuildContext context) throws IOException {
-        // Order: direct mode (no clang at all), then preprocess and the unit key, then compile on a miss.
+        // Order: direct mode (no clang at all), then preprocess and the unit key (the frontend already running beside
+        // it), then compile on a miss.
         Path object = context.resolve(objectPath);
         if (source.kind() == Kind.ASSEMBLY) {
             return compileUncached(invocation, source, object, context);
@@ -67,6 +69,24 @@ public final class UnitCompiler {
                 return served.get();
             }
         }
+        // The frontend starts beside the preprocessor: on a miss (the usual case once direct mode has missed) its
+        // result is ready sooner; on a hit it is killed.
+        Path work = Files.createTempDirectory(scratch, "unit-");
+        ProcessRunner.Running frontend = needsFrontend(invocation, source) ? startFrontend(invocation, source, work,
+                context) : null;
+        try {
+            return compileFromText(invocation, source, object, context, begin, directKey, work, frontend);
+        } finally {
+            if (frontend != null) {
+                frontend.cancel();
+            }
+            deleteRecursively(work);
+        }
+    }
+
+    private UnitResult compileFromText(CompilerInvocation invocation, SourceFile source, Path object,
+            BuildContext context, long begin, Optional<Digest> directKey, Path work, ProcessRunner.Running frontend)
+            throws IOException {
         byte[] text;
         if (source.kind().isSource()) {
             // Its diagnostics are printed only on failure: the frontend prints them again, and they are stored.
@@ -97,26 +117,46 @@ public final class UnitCompiler {
             return new UnitResult(UnitResult.Outcome.HIT, 0, hit.get().diagnostics());
         }
         long start = System.nanoTime();
-        Path work = Files.createTempDirectory(scratch, "unit-");
-        try {
-            Compiled compiled = compileMiss(invocation, source, work, context);
-            if (compiled.object() == null) {
-                cache.count(LocalCache.FAILED, 1);
-                return UnitResult.failed(compiled.exitCode(), compiled.diagnostics());
-            }
-            long millis = (System.nanoTime() - start) / 1_000_000;
-            writeAtomically(object, compiled.object());
-            store(key, compiled, millis);
-            directKey.ifPresent(k -> direct.record(k, key, text, invocation, source, context));
-            log.debug("{}: compiled in {} ms, written and stored in {} ms", source.path(), millis,
-                    (System.nanoTime() - start) / 1_000_000 - millis);
-            cache.count(LocalCache.UNIT_MISSES, 1);
-            cache.count(LocalCache.OBJECTS_COMPILED, 1);
-            cache.count(LocalCache.COMPILE_MS, millis);
-            return new UnitResult(UnitResult.Outcome.MISS, 0, compiled.diagnostics());
-        } finally {
-            deleteRecursively(work);
+        Compiled compiled = compileMiss(invocation, source, work, context, frontend);
+        if (compiled.object() == null) {
+            cache.count(LocalCache.FAILED, 1);
+            return UnitResult.failed(compiled.exitCode(), compiled.diagnostics());
         }
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        writeAtomically(object, compiled.object());
+        store(key, compiled, millis);
+        directKey.ifPresent(k -> direct.record(k, key, text, invocation, source, context));
+        log.debug("{}: compiled in {} ms, written and stored in {} ms", source.path(), millis,
+                (System.nanoTime() - start) / 1_000_000 - millis);
+        cache.count(LocalCache.UNIT_MISSES, 1);
+        cache.count(LocalCache.OBJECTS_COMPILED, 1);
+        cache.count(LocalCache.COMPILE_MS, millis);
+        return new UnitResult(UnitResult.Outcome.MISS, 0, compiled.diagnostics());
+    }
+
+    /** Whether a miss runs clang's frontend to bitcode (else clang compiles it whole, or the input is IR already). */
+    private static boolean needsFrontend(CompilerInvocation invocation, SourceFile source) {
+        return !invocation.needsDriverBackend() && source.kind() != Kind.LLVM_IR;
+    }
+
+    /** Clang's frontend on the original source, to unoptimised bitcode in {@code work}. */
+    private ProcessRunner.Running startFrontend(CompilerInvocation invocation, SourceFile source, Path work,
+            BuildContext context) {
+        List<String> command = driver(invocation);
+        command.addAll(invocation.compileFlags());
+        command.addAll(List.of("-c", "-emit-llvm", "-Xclang", "-disable-llvm-passes"));
+        command.addAll(frontendInput(invocation, source));
+        command.addAll(List.of("-o", work.resolve(FRONTEND_OUTPUT).toString()));
+        return ProcessRunner.start(command, context.workingDirectory(), context.environment());
+    }
+
+    private static List<String> frontendInput(CompilerInvocation invocation, SourceFile source) {
+        List<String> input = new ArrayList<>(languageFlag(source));
+        if (source.kind().isSource()) {
+            input.addAll(invocation.preprocessorFlags());
+        }
+        input.add(source.path());
+        return input;
     }
 
     private ProcessRunner.Result preprocess(CompilerInvocation invocation, SourceFile source, BuildContext context) {
@@ -189,19 +229,14 @@ public final class UnitCompiler {
      * emits them) when it cannot see macro expansions, and the user must see exactly what clang prints. Preprocessing
      * twice costs ~0.1 s on sqlite3.c.
      */
-    private Compiled compileMiss(CompilerInvocation invocation, SourceFile source, Path work, BuildContext context)
-            throws IOException {
-        List<String> frontendInput = new ArrayList<>(languageFlag(source));
-        if (source.kind().isSource()) {
-            frontendInput.addAll(invocation.preprocessorFlags());
-        }
-        frontendInput.add(source.path());
+    private Compiled compileMiss(CompilerInvocation invocation, SourceFile source, Path work, BuildContext context,
+            ProcessRunner.Running frontend) throws IOException {
         if (invocation.needsDriverBackend()) {
             Path objectFile = work.resolve("unit.o");
             List<String> command = driver(invocation);
             command.addAll(invocation.compileFlags());
             command.add("-c");
-            command.addAll(frontendInput);
+            command.addAll(frontendInput(invocation, source));
             command.addAll(List.of("-o", objectFile.toString()));
             ProcessRunner.Result result = ProcessRunner.run(command, context.workingDirectory(),
                     context.environment());
@@ -214,21 +249,15 @@ public final class UnitCompiler {
         }
         byte[] frontendDiagnostics = new byte[0];
         Path ir = context.resolve(source.path());
-        if (source.kind() != Kind.LLVM_IR) {
-            ir = work.resolve("unit.bc");
-            List<String> command = driver(invocation);
-            command.addAll(invocation.compileFlags());
-            command.addAll(List.of("-c", "-emit-llvm", "-Xclang", "-disable-llvm-passes"));
-            command.addAll(frontendInput);
-            command.addAll(List.of("-o", ir.toString()));
+        if (frontend != null) {
             long begin = System.nanoTime();
-            ProcessRunner.Result frontend = ProcessRunner.run(command, context.workingDirectory(),
-                    context.environment());
-            log.debug("{}: frontend {} ms", source.path(), (System.nanoTime() - begin) / 1_000_000);
-            frontendDiagnostics = frontend.stderr();
-            if (!frontend.succeeded()) {
-                return new Compiled(null, frontendDiagnostics, frontend.exitCode());
+            ProcessRunner.Result result = frontend.await();
+            log.debug("{}: waited {} ms for the frontend", source.path(), (System.nanoTime() - begin) / 1_000_000);
+            frontendDiagnostics = result.stderr();
+            if (!result.succeeded()) {
+                return new Compiled(null, frontendDiagnostics, result.exitCode());
             }
+            ir = work.resolve(FRONTEND_OUTPUT);
         }
         try {
             LlvmBackend.Options options = LlvmBackend.Options.fromFlags(invocation.optLevel(),

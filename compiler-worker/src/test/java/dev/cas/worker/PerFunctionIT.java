@@ -206,6 +206,43 @@ class PerFunctionIT {
         assertThat(fixture.stat(LocalCache.FUNCTION_DEBUG_FALLBACKS)).isEqualTo(1);
     }
 
+    /**
+     * A piece must not see the body of a callee it does not import: were {@code big} inlined into {@code user} when
+     * {@code user} alone is rebuilt, a later edit of {@code big} (which leaves {@code user}'s key alone) would leave
+     * the old body running.
+     */
+    @Test
+    void aPieceRebuiltAloneNeverKeepsACalleeItDoesNotImport() throws Exception {
+        StringBuilder cases = new StringBuilder();
+        for (int i = 0; i < 40; i++) {
+            cases.append("    case ").append(i).append(": r = r * ").append(i + 3).append(" + (r >> ").append(i % 7 + 1)
+                    .append("); r ^= r << 3; break;\n");
+        }
+        String big = """
+                #include <stdio.h>
+                int big(int mode, int seed) {
+                  int r = seed;
+                  switch (mode) {
+                CASES  case 99: return RESULT;
+                  }
+                  return r;
+                }
+                """.replace("CASES", cases);
+        String rest = "__attribute__((noinline)) int user(void) { return big(99, 1) + ADD; }\nint main(void) { printf(\"%d\\n\", user()); }\n";
+        WorkerFixture.write(dir.resolve("prog.c"), big.replace("RESULT", "30") + rest.replace("ADD", "1"));
+        assertThat(buildAndRun("prog", "-O2", "-o", "prog", "prog.c")).isEqualTo("31\n");
+
+        WorkerFixture.write(dir.resolve("prog.c"), big.replace("RESULT", "30") + rest.replace("ADD", "2"));
+        long misses = fixture.stat(LocalCache.FUNCTION_MISSES);
+        assertThat(buildAndRun("prog", "-O2", "-o", "prog", "prog.c")).isEqualTo("32\n");
+        assertThat(fixture.stat(LocalCache.FUNCTION_MISSES) - misses).as("only user is rebuilt").isEqualTo(1);
+
+        WorkerFixture.write(dir.resolve("prog.c"), big.replace("RESULT", "40") + rest.replace("ADD", "2"));
+        misses = fixture.stat(LocalCache.FUNCTION_MISSES);
+        assertThat(buildAndRun("prog", "-O2", "-o", "prog", "prog.c")).isEqualTo("42\n");
+        assertThat(fixture.stat(LocalCache.FUNCTION_MISSES) - misses).as("only big is rebuilt").isEqualTo(1);
+    }
+
     @Test
     void sqliteAtO2AndTheStandardEditRecompilesOnlyTheEditedFunction() throws Exception {
         Path corpus = WorkerFixture.sqliteCorpus();
