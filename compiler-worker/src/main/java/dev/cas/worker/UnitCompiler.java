@@ -16,15 +16,15 @@ import org.slf4j.LoggerFactory;
 /**
  * Builds one analysis unit (a translation unit) through the cache. Direct mode ({@link DirectModeCache}) may find the
  * unit without running clang at all; otherwise the bundled clang preprocesses, the unit is fingerprinted, and a hit
- * writes the stored object without running the frontend. On a miss clang's frontend emits bitcode which is optimised
- * and code-generated in process ({@link LlvmBackend}) — or clang compiles the unit itself at {@code -O0} and for
- * flags the C API cannot honour — and the object is stored with its diagnostics. A cache that fails is logged and
+ * writes the stored object (clang, started beside the preprocessor in case of a miss, is stopped). On a miss clang's
+ * frontend emits bitcode which is optimised and code-generated in process, per function ({@link PerFunctionCompiler})
+ * or whole ({@link LlvmBackend}) — or clang compiles the unit itself at {@code -O0} and for flags the C API cannot
+ * honour — and the object is stored with its diagnostics. A cache that fails is logged and
  * bypassed: the build never fails because of it.
  */
 public final class UnitCompiler {
     private static final Logger log = LoggerFactory.getLogger(UnitCompiler.class);
     private static final String SCHEMA = "cas-unit-v1";
-    private static final String FRONTEND_OUTPUT = "unit.bc";
 
     private final Toolchain toolchain;
     private final LocalCache cache;
@@ -53,8 +53,8 @@ public final class UnitCompiler {
     /** Compiles {@code source} to the object file {@code objectPath} (resolved against the working directory). */
     public UnitResult compile(CompilerInvocation invocation, SourceFile source, String objectPath,
             BuildContext context) throws IOException {
-        // Order: direct mode (no clang at all), then preprocess and the unit key (the frontend already running beside
-        // it), then compile on a miss.
+        // Order: direct mode (no clang at all), then preprocess and the unit key (clang already at work on a
+        // possible miss), then compile on a miss.
         Path object = context.resolve(objectPath);
         if (source.kind() == Kind.ASSEMBLY) {
             return compileUncached(invocation, source, object, context);
@@ -69,23 +69,23 @@ public final class UnitCompiler {
                 return served.get();
             }
         }
-        // The frontend starts beside the preprocessor: on a miss (the usual case once direct mode has missed) its
-        // result is ready sooner; on a hit it is killed.
+        // Clang starts on the miss beside the preprocessor: on a miss (the usual case once direct mode has missed)
+        // its result is ready sooner; on a hit it is killed.
         Path work = Files.createTempDirectory(scratch, "unit-");
-        ProcessRunner.Running frontend = needsFrontend(invocation, source) ? startFrontend(invocation, source, work,
+        ProcessRunner.Running early = compilesWithClang(invocation, source) ? startClang(invocation, source, work,
                 context) : null;
         try {
-            return compileFromText(invocation, source, object, context, begin, directKey, work, frontend);
+            return compileFromText(invocation, source, object, context, begin, directKey, work, early);
         } finally {
-            if (frontend != null) {
-                frontend.cancel();
+            if (early != null) {
+                early.cancel();
             }
             deleteRecursively(work);
         }
     }
 
     private UnitResult compileFromText(CompilerInvocation invocation, SourceFile source, Path object,
-            BuildContext context, long begin, Optional<Digest> directKey, Path work, ProcessRunner.Running frontend)
+            BuildContext context, long begin, Optional<Digest> directKey, Path work, ProcessRunner.Running early)
             throws IOException {
         byte[] text;
         if (source.kind().isSource()) {
@@ -117,7 +117,7 @@ public final class UnitCompiler {
             return new UnitResult(UnitResult.Outcome.HIT, 0, hit.get().diagnostics());
         }
         long start = System.nanoTime();
-        Compiled compiled = compileMiss(invocation, source, work, context, frontend);
+        Compiled compiled = compileMiss(invocation, source, work, context, early);
         if (compiled.object() == null) {
             cache.count(LocalCache.FAILED, 1);
             return UnitResult.failed(compiled.exitCode(), compiled.diagnostics());
@@ -134,20 +134,30 @@ public final class UnitCompiler {
         return new UnitResult(UnitResult.Outcome.MISS, 0, compiled.diagnostics());
     }
 
-    /** Whether a miss runs clang's frontend to bitcode (else clang compiles it whole, or the input is IR already). */
-    private static boolean needsFrontend(CompilerInvocation invocation, SourceFile source) {
-        return !invocation.needsDriverBackend() && source.kind() != Kind.LLVM_IR;
+    /** Whether a miss runs clang: all of it, or its frontend to bitcode (not for IR given as input). */
+    private static boolean compilesWithClang(CompilerInvocation invocation, SourceFile source) {
+        return invocation.needsDriverBackend() || source.kind() != Kind.LLVM_IR;
     }
 
-    /** Clang's frontend on the original source, to unoptimised bitcode in {@code work}. */
-    private ProcessRunner.Running startFrontend(CompilerInvocation invocation, SourceFile source, Path work,
+    /**
+     * Clang on the original source: the whole compile to an object when its own back end must build the unit,
+     * else its frontend to unoptimised bitcode; the output lands in {@code work}.
+     */
+    private ProcessRunner.Running startClang(CompilerInvocation invocation, SourceFile source, Path work,
             BuildContext context) {
         List<String> command = driver(invocation);
         command.addAll(invocation.compileFlags());
-        command.addAll(List.of("-c", "-emit-llvm", "-Xclang", "-disable-llvm-passes"));
+        command.add("-c");
+        if (!invocation.needsDriverBackend()) {
+            command.addAll(List.of("-emit-llvm", "-Xclang", "-disable-llvm-passes"));
+        }
         command.addAll(frontendInput(invocation, source));
-        command.addAll(List.of("-o", work.resolve(FRONTEND_OUTPUT).toString()));
+        command.addAll(List.of("-o", work.resolve(clangOutput(invocation)).toString()));
         return ProcessRunner.start(command, context.workingDirectory(), context.environment());
+    }
+
+    private static String clangOutput(CompilerInvocation invocation) {
+        return invocation.needsDriverBackend() ? "unit.o" : "unit.bc";
     }
 
     private static List<String> frontendInput(CompilerInvocation invocation, SourceFile source) {
@@ -215,12 +225,17 @@ public final class UnitCompiler {
         return Optional.of(new UnitResult(UnitResult.Outcome.HIT, 0, hit.get().diagnostics()));
     }
 
+    /** Optimised builds are cached per function unless the user turned it off. */
+    private static boolean perFunctionWanted(BuildContext context) {
+        return !"0".equals(context.environment().get("CAS_PER_FUNCTION"));
+    }
+
     /** Which back end builds a miss; part of the key, as the three give different (equally correct) objects. */
     private static String backendName(CompilerInvocation invocation, BuildContext context) {
         if (invocation.needsDriverBackend()) {
             return "clang-driver";
         }
-        boolean perFunction = "1".equals(context.environment().get("CAS_PER_FUNCTION")) && !invocation.debugInfo();
+        boolean perFunction = perFunctionWanted(context) && !invocation.debugInfo();
         return perFunction ? "llvm-c-api-per-function" : "llvm-c-api";
     }
 
@@ -230,41 +245,30 @@ public final class UnitCompiler {
      * twice costs ~0.1 s on sqlite3.c.
      */
     private Compiled compileMiss(CompilerInvocation invocation, SourceFile source, Path work, BuildContext context,
-            ProcessRunner.Running frontend) throws IOException {
-        if (invocation.needsDriverBackend()) {
-            Path objectFile = work.resolve("unit.o");
-            List<String> command = driver(invocation);
-            command.addAll(invocation.compileFlags());
-            command.add("-c");
-            command.addAll(frontendInput(invocation, source));
-            command.addAll(List.of("-o", objectFile.toString()));
-            ProcessRunner.Result result = ProcessRunner.run(command, context.workingDirectory(),
-                    context.environment());
-            byte[] object = result.succeeded() ? Files.readAllBytes(objectFile) : null;
-            if (object != null) {
-                explanations.recordWhole(context, source, invocation.optLevel().equals("0")
-                        ? "-O0: clang code-generates the unit itself" : "a flag only clang's own back end honours");
+            ProcessRunner.Running clang) throws IOException {
+        ProcessRunner.Result result = null;
+        if (clang != null) {
+            long begin = System.nanoTime();
+            result = clang.await();
+            log.debug("{}: waited {} ms for clang", source.path(), (System.nanoTime() - begin) / 1_000_000);
+            if (!result.succeeded()) {
+                return new Compiled(null, result.stderr(), result.exitCode());
             }
+        }
+        if (invocation.needsDriverBackend()) {
+            byte[] object = Files.readAllBytes(work.resolve(clangOutput(invocation)));
+            explanations.recordWhole(context, source, invocation.optLevel().equals("0")
+                    ? "-O0: clang code-generates the unit itself" : "a flag only clang's own back end honours");
             return new Compiled(object, result.stderr(), result.exitCode());
         }
-        byte[] frontendDiagnostics = new byte[0];
-        Path ir = context.resolve(source.path());
-        if (frontend != null) {
-            long begin = System.nanoTime();
-            ProcessRunner.Result result = frontend.await();
-            log.debug("{}: waited {} ms for the frontend", source.path(), (System.nanoTime() - begin) / 1_000_000);
-            frontendDiagnostics = result.stderr();
-            if (!result.succeeded()) {
-                return new Compiled(null, frontendDiagnostics, result.exitCode());
-            }
-            ir = work.resolve(FRONTEND_OUTPUT);
-        }
+        byte[] frontendDiagnostics = result == null ? new byte[0] : result.stderr();
+        Path ir = result == null ? context.resolve(source.path()) : work.resolve(clangOutput(invocation));
         try {
             LlvmBackend.Options options = LlvmBackend.Options.fromFlags(invocation.optLevel(),
                     invocation.compileFlags());
             String whole;
-            if (!"1".equals(context.environment().get("CAS_PER_FUNCTION"))) {
-                whole = "per-function caching is off; CAS_PER_FUNCTION=1 turns it on";
+            if (!perFunctionWanted(context)) {
+                whole = "per-function caching is off (CAS_PER_FUNCTION=0)";
             } else if (invocation.debugInfo()) {
                 cache.count(LocalCache.FUNCTION_DEBUG_FALLBACKS, 1);
                 whole = "debug info (-g): per-function caching does not handle it yet";

@@ -9,7 +9,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The standard real-code test: the SQLite shell through the cache behaves exactly like a plain clang build. */
+/**
+ * The standard real-code test: the SQLite shell through the cache behaves exactly like a plain clang build. Units are
+ * built whole here ({@code CAS_PER_FUNCTION=0}); {@link PerFunctionIT} builds the same program per function.
+ */
 class SqliteShellIT {
     @TempDir
     static Path dir;
@@ -18,6 +21,7 @@ class SqliteShellIT {
     @BeforeAll
     static void open() {
         fixture = new WorkerFixture(dir.resolve("cache"));
+        fixture.environment.put("CAS_PER_FUNCTION", "0");
     }
 
     @AfterAll
