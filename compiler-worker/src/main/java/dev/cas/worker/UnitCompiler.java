@@ -225,18 +225,12 @@ public final class UnitCompiler {
         return Optional.of(new UnitResult(UnitResult.Outcome.HIT, 0, hit.get().diagnostics()));
     }
 
-    /** Optimised builds are cached per function unless the user turned it off. */
-    private static boolean perFunctionWanted(BuildContext context) {
-        return !"0".equals(context.environment().get("CAS_PER_FUNCTION"));
-    }
-
     /** Which back end builds a miss; part of the key, as the three give different (equally correct) objects. */
     private static String backendName(CompilerInvocation invocation, BuildContext context) {
         if (invocation.needsDriverBackend()) {
             return "clang-driver";
         }
-        boolean perFunction = perFunctionWanted(context) && !invocation.debugInfo();
-        return perFunction ? "llvm-c-api-per-function" : "llvm-c-api";
+        return invocation.debugInfo() ? "llvm-c-api" : PerFunctionPolicy.from(context.environment()).backendName();
     }
 
     /**
@@ -266,9 +260,13 @@ public final class UnitCompiler {
         try {
             LlvmBackend.Options options = LlvmBackend.Options.fromFlags(invocation.optLevel(),
                     invocation.compileFlags());
+            PerFunctionPolicy policy = PerFunctionPolicy.from(context.environment());
             String whole;
-            if (!perFunctionWanted(context)) {
+            if (!policy.enabled()) {
                 whole = "per-function caching is off (CAS_PER_FUNCTION=0)";
+            } else if (!policy.splits(Files.size(ir))) {
+                whole = "a small unit (frontend IR under " + policy.minimumIrBytes() / 1024
+                        + " KiB) recompiles whole faster than it splits; CAS_PER_FUNCTION=1 splits every unit";
             } else if (invocation.debugInfo()) {
                 cache.count(LocalCache.FUNCTION_DEBUG_FALLBACKS, 1);
                 whole = "debug info (-g): per-function caching does not handle it yet";

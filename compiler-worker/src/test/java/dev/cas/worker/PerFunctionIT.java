@@ -170,6 +170,25 @@ class PerFunctionIT {
     }
 
     @Test
+    void byDefaultOnlyUnitsWorthSplittingAreSplit() throws Exception {
+        fixture.environment.remove("CAS_PER_FUNCTION");
+        WorkerFixture.write(dir.resolve("small.c"), "int twice(int x) { return 2 * x; }\n");
+        fixture.casOk(dir, "cc", "-O2", "-c", "small.c");
+        assertThat(fixture.worker.explain(dir, "small.c")).hasValueSatisfying(text -> assertThat(text)
+                .contains("a small unit (frontend IR under 64 KiB)"));
+        assertThat(fixture.stat(LocalCache.FUNCTION_MISSES)).isZero();
+
+        StringBuilder large = new StringBuilder();
+        for (int i = 0; i < 400; i++) {
+            large.append("int f").append(i).append("(int x) { int s = 0; for (int i = 0; i < x; i++) s += i * ")
+                    .append(i).append(" ^ (s >> 3); return s; }\n");
+        }
+        WorkerFixture.write(dir.resolve("large.c"), large.toString());
+        fixture.casOk(dir, "cc", "-O2", "-c", "large.c");
+        assertThat(fixture.stat(LocalCache.FUNCTION_MISSES)).isGreaterThanOrEqualTo(400);
+    }
+
+    @Test
     void explainGivesEachMissItsReason() throws Exception {
         WorkerFixture.write(dir.resolve("lib.c"), """
                 static int helper(int x) { return x + 1; }
