@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The per-function benchmark (issue 3): sqlite3.c rebuilt with -c after the standard one-function edit
 # (../shared/corpus/sqlite/README.md), side by side in one run: plain clang, ccache (a miss: the file changed), and
-# cas with per-function pieces (CAS_PER_FUNCTION=1); plus the cold per-function build and peak memory.
+# cas (per-function pieces, its default for a unit this size); plus the cold per-function build and peak memory.
 #
 #   bench/sqlite-edit.sh [runs]     (default 3; each run edits `k = 20` to a new value, so every tool sees a change)
 set -euo pipefail
@@ -14,7 +14,8 @@ bench_install ccache bc time python3
 
 work="$(mktemp -d /tmp/cas-edit-bench.XXXXXX)"
 trap 'CAS_CACHE_DIR="$work/cas" "$root/bin/cas-compile" stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
-export CAS_CACHE_DIR="$work/cas" CCACHE_DIR="$work/ccache" CAS_PER_FUNCTION=1
+export CAS_CACHE_DIR="$work/cas" CCACHE_DIR="$work/ccache"
+unset CAS_PER_FUNCTION
 cas="$root/bin/cas-compile"
 "$cas" cc --version >/dev/null  # builds the jar and unpacks the bundled toolchain if needed
 clang="$(bundled_clang)"
@@ -56,7 +57,7 @@ for opt in -O2 -O0; do
 done
 
 echo
-echo "sqlite3.c -c, median of $runs runs, $(nproc) cores, wall seconds; cas with CAS_PER_FUNCTION=1"
+echo "sqlite3.c -c, median of $runs runs, $(nproc) cores, wall seconds; cas per function (its default)"
 printf '%-5s | %10s | %9s | %10s | %10s | %11s | %9s | %10s | %13s | %13s\n' opt "clang cold" "cas cold" "cold ratio" "clang edit" "ccache edit" "cas edit" "edit ratio" "clang RSS MiB" "worker RSS MiB"
 printf -- '------|------------|-----------|------------|------------|-------------|-----------|------------|---------------|---------------\n'
 while read -r opt cc cold ce cce casedit rc rw; do
