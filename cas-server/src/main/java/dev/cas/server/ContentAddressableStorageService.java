@@ -1,0 +1,132 @@
+package dev.cas.server;
+
+import build.bazel.remote.execution.v2.BatchReadBlobsRequest;
+import build.bazel.remote.execution.v2.BatchReadBlobsResponse;
+import build.bazel.remote.execution.v2.BatchUpdateBlobsRequest;
+import build.bazel.remote.execution.v2.BatchUpdateBlobsResponse;
+import build.bazel.remote.execution.v2.Compressor;
+import build.bazel.remote.execution.v2.ContentAddressableStorageGrpc;
+import build.bazel.remote.execution.v2.FindMissingBlobsRequest;
+import build.bazel.remote.execution.v2.FindMissingBlobsResponse;
+import build.bazel.remote.execution.v2.GetTreeRequest;
+import build.bazel.remote.execution.v2.GetTreeResponse;
+import com.google.protobuf.ByteString;
+import dev.cas.store.BlobStore;
+import dev.cas.store.Digest;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import java.util.LinkedHashSet;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * REAPI's ContentAddressableStorage over the server's verified CAS. The empty blob is always present. Batches larger
+ * than the advertised limit are refused whole (INVALID_ARGUMENT); within a batch each blob succeeds or fails alone.
+ */
+final class ContentAddressableStorageService extends ContentAddressableStorageGrpc.ContentAddressableStorageImplBase {
+    private final BlobStore cas;
+    private final long maxBatchTotalSizeBytes;
+
+    ContentAddressableStorageService(BlobStore cas, long maxBatchTotalSizeBytes) {
+        this.cas = cas;
+        this.maxBatchTotalSizeBytes = maxBatchTotalSizeBytes;
+    }
+
+    @Override
+    public void findMissingBlobs(FindMissingBlobsRequest request, StreamObserver<FindMissingBlobsResponse> observer) {
+        Calls.respond(observer, "FindMissingBlobs", () -> {
+            Digests.requireSha256(request.getDigestFunction());
+            Set<Digest> asked = new LinkedHashSet<>();
+            for (var digest : request.getBlobDigestsList()) {
+                Digest parsed = Digests.fromProto(digest);
+                if (parsed.size() > 0) {
+                    asked.add(parsed);
+                }
+            }
+            FindMissingBlobsResponse.Builder response = FindMissingBlobsResponse.newBuilder();
+            cas.findMissing(asked).forEach(missing -> response.addMissingBlobDigests(Digests.toProto(missing)));
+            return response.build();
+        });
+    }
+
+    @Override
+    public void batchUpdateBlobs(BatchUpdateBlobsRequest request, StreamObserver<BatchUpdateBlobsResponse> observer) {
+        Calls.respond(observer, "BatchUpdateBlobs", () -> {
+            Digests.requireSha256(request.getDigestFunction());
+            long total = request.getRequestsList().stream().mapToLong(r -> r.getData().size()).sum();
+            if (total > maxBatchTotalSizeBytes) {
+                throw Digests.invalid("batch of " + total + " bytes exceeds the limit of " + maxBatchTotalSizeBytes
+                        + " bytes; use ByteStream.Write for large blobs");
+            }
+            BatchUpdateBlobsResponse.Builder response = BatchUpdateBlobsResponse.newBuilder();
+            for (BatchUpdateBlobsRequest.Request blob : request.getRequestsList()) {
+                response.addResponses(BatchUpdateBlobsResponse.Response.newBuilder()
+                        .setDigest(blob.getDigest())
+                        .setStatus(status(() -> store(blob))));
+            }
+            return response.build();
+        });
+    }
+
+    private void store(BatchUpdateBlobsRequest.Request blob) {
+        Digest digest = Digests.fromProto(blob.getDigest());
+        byte[] data = switch (blob.getCompressor()) {
+            case IDENTITY -> blob.getData().toByteArray();
+            case ZSTD -> Zstd.decompress(blob.getData().toByteArray(), digest.size());
+            default -> throw Digests.invalid("unsupported compressor " + blob.getCompressor());
+        };
+        try {
+            cas.put(digest, data);
+        } catch (IllegalArgumentException e) {
+            throw Digests.invalid(e.getMessage());
+        }
+    }
+
+    @Override
+    public void batchReadBlobs(BatchReadBlobsRequest request, StreamObserver<BatchReadBlobsResponse> observer) {
+        Calls.respond(observer, "BatchReadBlobs", () -> {
+            Digests.requireSha256(request.getDigestFunction());
+            long total = 0;
+            for (var digest : request.getDigestsList()) {
+                total += Math.max(0, digest.getSizeBytes());
+            }
+            if (total > maxBatchTotalSizeBytes) {
+                throw Digests.invalid("batch of " + total + " bytes exceeds the limit of " + maxBatchTotalSizeBytes
+                        + " bytes; use ByteStream.Read for large blobs");
+            }
+            BatchReadBlobsResponse.Builder response = BatchReadBlobsResponse.newBuilder();
+            for (var digest : request.getDigestsList()) {
+                BatchReadBlobsResponse.Response.Builder one = BatchReadBlobsResponse.Response.newBuilder()
+                        .setDigest(digest).setCompressor(Compressor.Value.IDENTITY);
+                one.setStatus(status(() -> {
+                    Optional<byte[]> data = cas.get(Digests.fromProto(digest));
+                    if (data.isEmpty()) {
+                        throw Status.NOT_FOUND.withDescription("blob " + digest.getHash() + "/"
+                                + digest.getSizeBytes() + " is not in the cache").asRuntimeException();
+                    }
+                    one.setData(ByteString.copyFrom(data.get()));
+                }));
+                response.addResponses(one);
+            }
+            return response.build();
+        });
+    }
+
+    @Override
+    public void getTree(GetTreeRequest request, StreamObserver<GetTreeResponse> observer) {
+        observer.onError(Status.UNIMPLEMENTED.withDescription("GetTree is not served by this cache")
+                .asRuntimeException());
+    }
+
+    /** Runs one blob's part of a batch and turns its outcome into a google.rpc.Status. */
+    private static com.google.rpc.Status status(Runnable part) {
+        try {
+            part.run();
+            return com.google.rpc.Status.newBuilder().setCode(Status.Code.OK.value()).build();
+        } catch (StatusRuntimeException e) {
+            return com.google.rpc.Status.newBuilder().setCode(e.getStatus().getCode().value())
+                    .setMessage(String.valueOf(e.getStatus().getDescription())).build();
+        }
+    }
+}

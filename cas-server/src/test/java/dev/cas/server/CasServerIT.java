@@ -1,0 +1,305 @@
+package dev.cas.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import build.bazel.remote.execution.v2.ActionCacheGrpc;
+import build.bazel.remote.execution.v2.ActionResult;
+import build.bazel.remote.execution.v2.BatchReadBlobsRequest;
+import build.bazel.remote.execution.v2.BatchReadBlobsResponse;
+import build.bazel.remote.execution.v2.BatchUpdateBlobsRequest;
+import build.bazel.remote.execution.v2.BatchUpdateBlobsResponse;
+import build.bazel.remote.execution.v2.CapabilitiesGrpc;
+import build.bazel.remote.execution.v2.Compressor;
+import build.bazel.remote.execution.v2.ContentAddressableStorageGrpc;
+import build.bazel.remote.execution.v2.DigestFunction;
+import build.bazel.remote.execution.v2.FindMissingBlobsRequest;
+import build.bazel.remote.execution.v2.GetActionResultRequest;
+import build.bazel.remote.execution.v2.GetCapabilitiesRequest;
+import build.bazel.remote.execution.v2.OutputFile;
+import build.bazel.remote.execution.v2.ServerCapabilities;
+import build.bazel.remote.execution.v2.UpdateActionResultRequest;
+import com.google.bytestream.ByteStreamGrpc;
+import com.google.bytestream.ReadRequest;
+import com.google.bytestream.ReadResponse;
+import com.google.bytestream.WriteRequest;
+import com.google.bytestream.WriteResponse;
+import com.google.protobuf.ByteString;
+import dev.cas.store.Digest;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.StreamObserver;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Random;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/** The REAPI v2 cache over real gRPC on loopback, backed by real RocksDB in a temporary directory. */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+class CasServerIT {
+    @TempDir
+    static Path storage;
+
+    @DynamicPropertySource
+    static void properties(DynamicPropertyRegistry registry) {
+        registry.add("cas.storage.path", () -> storage.resolve("db").toString());
+        registry.add("cas.grpc.port", () -> 0);
+        registry.add("cas.grpc.max-message-size", () -> "1MB");
+    }
+
+    @Autowired
+    GrpcServer server;
+
+    ManagedChannel channel;
+    ContentAddressableStorageGrpc.ContentAddressableStorageBlockingStub cas;
+    ActionCacheGrpc.ActionCacheBlockingStub actionCache;
+    ByteStreamGrpc.ByteStreamBlockingStub byteStream;
+
+    @BeforeEach
+    void connect() {
+        channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+        cas = ContentAddressableStorageGrpc.newBlockingStub(channel);
+        actionCache = ActionCacheGrpc.newBlockingStub(channel);
+        byteStream = ByteStreamGrpc.newBlockingStub(channel);
+    }
+
+    @AfterEach
+    void disconnect() throws InterruptedException {
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void capabilitiesSatisfyBazel() {
+        ServerCapabilities capabilities = CapabilitiesGrpc.newBlockingStub(channel)
+                .getCapabilities(GetCapabilitiesRequest.newBuilder().setInstanceName("main").build());
+        assertThat(capabilities.getCacheCapabilities().getDigestFunctionsList())
+                .containsExactly(DigestFunction.Value.SHA256);
+        assertThat(capabilities.getCacheCapabilities().getActionCacheUpdateCapabilities().getUpdateEnabled())
+                .isTrue();
+        assertThat(capabilities.getCacheCapabilities().getSupportedCompressorsList())
+                .contains(Compressor.Value.ZSTD);
+        assertThat(capabilities.getCacheCapabilities().getMaxBatchTotalSizeBytes()).isBetween(1L, 1L << 20);
+        assertThat(capabilities.getLowApiVersion().getMajor()).isEqualTo(2);
+        assertThat(capabilities.getLowApiVersion().getMinor()).isZero();
+        assertThat(capabilities.getHighApiVersion().getMinor()).isGreaterThanOrEqualTo(0);
+    }
+
+    @Test
+    void batchesStoreVerifyAndReadBlobs() {
+        byte[] good = "int main() { return 0; }".getBytes(StandardCharsets.UTF_8);
+        byte[] compressed = random(5000, 1);
+        byte[] lying = "not what the digest says".getBytes(StandardCharsets.UTF_8);
+        Digest lyingDigest = Digest.of("something else");
+        BatchUpdateBlobsResponse updated = cas.batchUpdateBlobs(BatchUpdateBlobsRequest.newBuilder()
+                .setInstanceName("main")
+                .addRequests(update(Digest.of(good), good, Compressor.Value.IDENTITY))
+                .addRequests(update(Digest.of(compressed), com.github.luben.zstd.Zstd.compress(compressed),
+                        Compressor.Value.ZSTD))
+                .addRequests(update(new Digest(lyingDigest.hash(), lying.length), lying, Compressor.Value.IDENTITY))
+                .build());
+        assertThat(updated.getResponsesList()).extracting(r -> r.getStatus().getCode())
+                .containsExactly(0, 0, Status.Code.INVALID_ARGUMENT.value());
+
+        var missing = cas.findMissingBlobs(FindMissingBlobsRequest.newBuilder().setInstanceName("main")
+                .addBlobDigests(proto(Digest.of(good))).addBlobDigests(proto(Digest.of(compressed)))
+                .addBlobDigests(proto(Digest.EMPTY))
+                .addBlobDigests(proto(new Digest(lyingDigest.hash(), lying.length))).build());
+        assertThat(missing.getMissingBlobDigestsList()).extracting(d -> d.getHash())
+                .containsExactly(lyingDigest.hash());
+
+        BatchReadBlobsResponse read = cas.batchReadBlobs(BatchReadBlobsRequest.newBuilder()
+                .addDigests(proto(Digest.of(good))).addDigests(proto(Digest.of(compressed)))
+                .addDigests(proto(Digest.EMPTY)).addDigests(proto(Digest.of("never stored"))).build());
+        assertThat(read.getResponses(0).getData().toByteArray()).isEqualTo(good);
+        assertThat(read.getResponses(1).getData().toByteArray()).isEqualTo(compressed);
+        assertThat(read.getResponses(2).getData().size()).isZero();
+        assertThat(read.getResponses(2).getStatus().getCode()).isZero();
+        assertThat(read.getResponses(3).getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND.value());
+    }
+
+    @Test
+    void badDigestsAndOversizedBatchesAreRejected() {
+        assertStatus(() -> cas.findMissingBlobs(FindMissingBlobsRequest.newBuilder()
+                .addBlobDigests(build.bazel.remote.execution.v2.Digest.newBuilder().setHash("xyz").setSizeBytes(1))
+                .build()), Status.Code.INVALID_ARGUMENT);
+        assertStatus(() -> cas.findMissingBlobs(FindMissingBlobsRequest.newBuilder()
+                .addBlobDigests(build.bazel.remote.execution.v2.Digest.newBuilder()
+                        .setHash(Digest.of("a").hash()).setSizeBytes(-5)).build()), Status.Code.INVALID_ARGUMENT);
+        assertStatus(() -> cas.findMissingBlobs(FindMissingBlobsRequest.newBuilder()
+                .setDigestFunction(DigestFunction.Value.MD5).build()), Status.Code.INVALID_ARGUMENT);
+        byte[] big = random(600_000, 2);
+        BatchUpdateBlobsRequest.Builder tooBig = BatchUpdateBlobsRequest.newBuilder();
+        tooBig.addRequests(update(Digest.of(big), big, Compressor.Value.IDENTITY));
+        tooBig.addRequests(update(Digest.of(big), big, Compressor.Value.IDENTITY));
+        // over the 1 MB message limit: refused by gRPC itself; over the batch limit: refused by the service
+        assertStatus(() -> cas.batchUpdateBlobs(tooBig.build()), Status.Code.RESOURCE_EXHAUSTED);
+        byte[] almost = random((1 << 20) - 40 * 1024, 3); // under the message limit, over the batch limit
+        assertStatus(() -> cas.batchUpdateBlobs(BatchUpdateBlobsRequest.newBuilder()
+                .addRequests(update(Digest.of(almost), almost, Compressor.Value.IDENTITY)).build()),
+                Status.Code.INVALID_ARGUMENT);
+    }
+
+    @Test
+    void byteStreamWritesInChunksAndReadsWithOffsets() {
+        byte[] blob = random(300_000, 4);
+        Digest digest = Digest.of(blob);
+        String upload = "main/uploads/" + UUID.randomUUID() + "/blobs/" + digest.hash() + "/" + digest.size();
+        assertThat(write(upload, blob, 100_000).getCommittedSize()).isEqualTo(blob.length);
+
+        byte[] all = read("main/blobs/" + digest.hash() + "/" + digest.size(), 0, 0);
+        assertThat(all).isEqualTo(blob);
+        byte[] part = read("main/blobs/" + digest.hash() + "/" + digest.size(), 1000, 500);
+        assertThat(part).isEqualTo(java.util.Arrays.copyOfRange(blob, 1000, 1500));
+
+        // a second upload of a blob already held ends at once with the full size
+        assertThat(write("main/uploads/" + UUID.randomUUID() + "/blobs/" + digest.hash() + "/" + digest.size(),
+                blob, 100_000).getCommittedSize()).isEqualTo(blob.length);
+    }
+
+    @Test
+    void byteStreamCompressedBlobsRoundTrip() {
+        byte[] blob = ("compressible text ".repeat(20_000)).getBytes(StandardCharsets.UTF_8);
+        Digest digest = Digest.of(blob);
+        byte[] frame = com.github.luben.zstd.Zstd.compress(blob);
+        write("uploads/" + UUID.randomUUID() + "/compressed-blobs/zstd/" + digest.hash() + "/" + digest.size(),
+                frame, 1000);
+        byte[] plain = read("blobs/" + digest.hash() + "/" + digest.size(), 0, 0);
+        assertThat(plain).isEqualTo(blob);
+        byte[] compressed = read("compressed-blobs/zstd/" + digest.hash() + "/" + digest.size(), 0, 0);
+        assertThat(com.github.luben.zstd.Zstd.decompress(compressed, blob.length)).isEqualTo(blob);
+    }
+
+    @Test
+    void byteStreamRejectsBadInputAndKeepsNothing() {
+        byte[] blob = random(10_000, 5);
+        Digest digest = Digest.of(blob);
+        byte[] other = random(10_000, 6);
+        assertStatus(() -> write("uploads/" + UUID.randomUUID() + "/blobs/" + digest.hash() + "/" + digest.size(),
+                other, 4096), Status.Code.INVALID_ARGUMENT);
+        assertStatus(() -> read("blobs/" + digest.hash() + "/" + digest.size(), 0, 0), Status.Code.NOT_FOUND);
+        assertStatus(() -> write("uploads/" + UUID.randomUUID() + "/blobs/" + digest.hash() + "/5", blob, 4096),
+                Status.Code.INVALID_ARGUMENT);
+        for (String bad : List.of("blobs/" + digest.hash(), "nothing/here", "../blobs/" + digest.hash() + "/1",
+                "blobs/" + digest.hash() + "/ten", "compressed-blobs/brotli/" + digest.hash() + "/1",
+                "blobs/ABC/1")) {
+            assertStatus(() -> read(bad, 0, 0), Status.Code.INVALID_ARGUMENT);
+        }
+        assertStatus(() -> write("blobs/" + digest.hash() + "/" + digest.size(), blob, 4096),
+                Status.Code.INVALID_ARGUMENT);
+
+        write("uploads/x/blobs/" + digest.hash() + "/" + digest.size(), blob, 4096);
+        assertStatus(() -> read("blobs/" + digest.hash() + "/" + digest.size(), -1, 0), Status.Code.OUT_OF_RANGE);
+        assertStatus(() -> read("blobs/" + digest.hash() + "/" + digest.size(), 10_001, 0),
+                Status.Code.OUT_OF_RANGE);
+        assertStatus(() -> read("blobs/" + digest.hash() + "/" + digest.size(), 0, -1),
+                Status.Code.INVALID_ARGUMENT);
+        assertThat(read("blobs/" + digest.hash() + "/" + digest.size(), 0, 0)).isEqualTo(blob);
+    }
+
+    @Test
+    void actionResultsAreServedOnlyWhileTheirBlobsExist() {
+        byte[] output = "object code".getBytes(StandardCharsets.UTF_8);
+        Digest outputDigest = Digest.of(output);
+        Digest action = Digest.of("action 1");
+        ActionResult result = ActionResult.newBuilder().setExitCode(0)
+                .addOutputFiles(OutputFile.newBuilder().setPath("out/a.o").setDigest(proto(outputDigest)))
+                .build();
+        actionCache.updateActionResult(UpdateActionResultRequest.newBuilder().setInstanceName("main")
+                .setActionDigest(proto(action)).setActionResult(result).build());
+        GetActionResultRequest get = GetActionResultRequest.newBuilder().setInstanceName("main")
+                .setActionDigest(proto(action)).build();
+        assertStatus(() -> actionCache.getActionResult(get), Status.Code.NOT_FOUND);
+
+        cas.batchUpdateBlobs(BatchUpdateBlobsRequest.newBuilder()
+                .addRequests(update(outputDigest, output, Compressor.Value.IDENTITY)).build());
+        assertThat(actionCache.getActionResult(get)).isEqualTo(result);
+        assertStatus(() -> actionCache.getActionResult(get.toBuilder().setInstanceName("other").build()),
+                Status.Code.NOT_FOUND);
+        assertStatus(() -> actionCache.updateActionResult(UpdateActionResultRequest.newBuilder()
+                .setActionDigest(proto(action)).setActionResult(ActionResult.newBuilder()
+                        .addOutputFiles(OutputFile.newBuilder().setPath("x").setDigest(
+                                build.bazel.remote.execution.v2.Digest.newBuilder().setHash("bad")))).build()),
+                Status.Code.INVALID_ARGUMENT);
+    }
+
+    private WriteResponse write(String resourceName, byte[] data, int chunk) {
+        CompletableFuture<WriteResponse> done = new CompletableFuture<>();
+        StreamObserver<WriteRequest> requests = ByteStreamGrpc.newStub(channel).write(new StreamObserver<>() {
+            @Override
+            public void onNext(WriteResponse value) {
+                done.complete(value);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                done.completeExceptionally(t);
+            }
+
+            @Override
+            public void onCompleted() {
+                done.complete(null);
+            }
+        });
+        for (int at = 0; at < data.length || at == 0; at += chunk) {
+            int length = Math.min(chunk, data.length - at);
+            requests.onNext(WriteRequest.newBuilder().setResourceName(at == 0 ? resourceName : "")
+                    .setWriteOffset(at).setData(ByteString.copyFrom(data, at, length))
+                    .setFinishWrite(at + length >= data.length).build());
+            if (done.isDone()) {
+                break;
+            }
+        }
+        requests.onCompleted();
+        try {
+            return done.get(10, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw (RuntimeException) e.getCause();
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private byte[] read(String resourceName, long offset, long limit) {
+        Iterator<ReadResponse> responses = byteStream.read(ReadRequest.newBuilder().setResourceName(resourceName)
+                .setReadOffset(offset).setReadLimit(limit).build());
+        List<ByteString> parts = new ArrayList<>();
+        responses.forEachRemaining(r -> parts.add(r.getData()));
+        return ByteString.copyFrom(parts).toByteArray();
+    }
+
+    private static void assertStatus(Runnable call, Status.Code code) {
+        assertThatThrownBy(call::run).isInstanceOfSatisfying(StatusRuntimeException.class,
+                e -> assertThat(e.getStatus().getCode()).as(String.valueOf(e.getStatus())).isEqualTo(code));
+    }
+
+    private static BatchUpdateBlobsRequest.Request update(Digest digest, byte[] data, Compressor.Value compressor) {
+        return BatchUpdateBlobsRequest.Request.newBuilder().setDigest(proto(digest)).setData(ByteString.copyFrom(data))
+                .setCompressor(compressor).build();
+    }
+
+    private static build.bazel.remote.execution.v2.Digest proto(Digest digest) {
+        return build.bazel.remote.execution.v2.Digest.newBuilder().setHash(digest.hash())
+                .setSizeBytes(digest.size()).build();
+    }
+
+    private static byte[] random(int size, long seed) {
+        byte[] bytes = new byte[size];
+        new Random(seed).nextBytes(bytes);
+        return bytes;
+    }
+}
