@@ -16,8 +16,11 @@ import org.springframework.context.annotation.Configuration;
 public class ServerStores {
     private static final int ZSTD_LEVEL = 3;
 
-    /** The content-addressed blobs and the action results. */
-    public record Stores(BlobStore cas, BlobStore actions) {
+    /**
+     * The content-addressed blobs (verified), the action results and opaque entries, and the CAS content beneath
+     * verification, keyed by hash alone: HTTP clients name a blob by its hash, so its size is learnt from there.
+     */
+    public record Stores(BlobStore cas, BlobStore actions, BlobStore casContent) {
     }
 
     /** Closed by Spring after the gRPC server has stopped (it depends on this bean). */
@@ -29,10 +32,9 @@ public class ServerStores {
 
     @Bean
     Stores stores(RocksDbDatabase database) {
-        BlobStore cas = new VerifyingBlobStore(
-                new CompressingBlobStore(database.space(RocksDbDatabase.Space.CAS), ZSTD_LEVEL),
-                corrupt -> database.addToCounter("corrupt.removed", 1));
+        BlobStore content = new CompressingBlobStore(database.space(RocksDbDatabase.Space.CAS), ZSTD_LEVEL);
+        BlobStore cas = new VerifyingBlobStore(content, corrupt -> database.addToCounter("corrupt.removed", 1));
         BlobStore actions = new CompressingBlobStore(database.space(RocksDbDatabase.Space.ACTIONS), ZSTD_LEVEL);
-        return new Stores(cas, actions);
+        return new Stores(cas, actions, content);
     }
 }
