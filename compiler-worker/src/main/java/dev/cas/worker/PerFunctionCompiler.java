@@ -82,11 +82,7 @@ final class PerFunctionCompiler {
                 PieceFingerprints index = PieceFingerprints.parse(prepared.text());
                 timings.mark("indexed");
                 imports = groups.stream().map(prepared::importsOf).toList();
-                List<List<String>> pieceGroups = groups;
-                List<Set<String>> pieceImports = imports;
-                keys = pool.submit(() -> java.util.stream.IntStream.range(0, pieceGroups.size()).parallel()
-                        .mapToObj(i -> key(index, pieceGroups.get(i), pieceImports.get(i), i == 0, options))
-                        .toList()).join();
+                keys = keys(index, groups, imports, options);
                 timings.mark("keyed");
                 objects = lookupAll(keys);
                 timings.mark("looked up");
@@ -143,6 +139,14 @@ final class PerFunctionCompiler {
         byte[] object = codegen(piece, options);
         compiled.put(index, object);
         store(keys.get(index), object, (System.nanoTime() - begin) / 1_000_000);
+    }
+
+    /** Every piece's key, in parallel; the first piece is the data piece. */
+    private List<Digest> keys(PieceFingerprints index, List<List<String>> groups, List<Set<String>> imports,
+            LlvmBackend.Options options) {
+        return pool.submit(() -> java.util.stream.IntStream.range(0, groups.size()).parallel()
+                .mapToObj(i -> key(index, groups.get(i), imports.get(i), i == 0, options))
+                .toList()).join();
     }
 
     private Digest key(PieceFingerprints index, List<String> group, Set<String> imports, boolean data,
