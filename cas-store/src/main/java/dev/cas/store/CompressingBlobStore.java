@@ -1,11 +1,21 @@
 package dev.cas.store;
 
 import com.github.luben.zstd.Zstd;
+import com.github.luben.zstd.ZstdInputStream;
+import com.github.luben.zstd.ZstdOutputStream;
+import java.io.ByteArrayInputStream;
+import java.io.FilterOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.util.Collection;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Stores values zstd-compressed and hands them back as they were written. Object files shrink to about a third,
- * which is what lets a size-bounded cache hold three times as many builds.
+ * which is what lets a size-bounded cache hold three times as many builds. Streams are compressed and decompressed
+ * as they flow, so a large value is never held whole; a frame that will not decode is reported as corrupt.
  */
 public final class CompressingBlobStore implements BlobStore {
     private final BlobStore delegate;
@@ -31,18 +41,140 @@ public final class CompressingBlobStore implements BlobStore {
         delegate.delete(digest);
     }
 
-    private static byte[] decompress(Digest digest, byte[] stored) {
+    @Override
+    public Set<Digest> findMissing(Collection<Digest> digests) {
+        return delegate.findMissing(digests);
+    }
+
+    @Override
+    public Optional<InputStream> openRead(Digest digest) {
+        return delegate.openRead(digest).map(stored -> new DecompressingInputStream(digest, stored));
+    }
+
+    @Override
+    public BlobWriter openWrite(Digest digest) {
+        BlobWriter stored = delegate.openWrite(digest);
+        ZstdOutputStream zstd;
         try {
-            long size = Zstd.getFrameContentSize(stored);
-            if (size < 0 || size > Integer.MAX_VALUE) {
-                throw new CorruptBlobException("not a zstd frame with a known size: " + digest, null);
+            zstd = new ZstdOutputStream(new FilterOutputStream(stored) {
+                @Override
+                public void write(byte[] bytes, int offset, int length) throws IOException {
+                    out.write(bytes, offset, length);
+                }
+
+                @Override
+                public void close() {
+                    // finishing the frame must not close (abort) the writer beneath
+                }
+            }, level);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start a zstd stream", e);
+        }
+        return new BlobWriter() {
+            @Override
+            protected void onWrite(byte[] bytes, int offset, int length) throws IOException {
+                zstd.write(bytes, offset, length);
+            }
+
+            @Override
+            protected void onCommit() throws IOException {
+                try {
+                    zstd.close();
+                } catch (IOException e) {
+                    stored.close();
+                    throw e;
+                }
+                stored.commit();
+            }
+
+            @Override
+            protected void onAbort() throws IOException {
+                try {
+                    zstd.close();
+                } catch (IOException ignored) {
+                    // the frame is being thrown away
+                } finally {
+                    stored.close();
+                }
+            }
+        };
+    }
+
+    private static byte[] decompress(Digest digest, byte[] stored) {
+        long size;
+        try {
+            size = Zstd.getFrameContentSize(stored);
+        } catch (RuntimeException e) {
+            size = -1; // a streamed frame does not record its size (or it is no frame: the stream will say so)
+        }
+        try {
+            if (size < 0) {
+                try (InputStream in = new DecompressingInputStream(digest, new ByteArrayInputStream(stored))) {
+                    return in.readAllBytes();
+                }
+            }
+            if (size > Integer.MAX_VALUE) {
+                throw new CorruptBlobException("zstd frame of " + digest + " claims " + size + " bytes", null);
             }
             return Zstd.decompress(stored, (int) size);
+        } catch (IOException e) {
+            throw new CorruptBlobException("cannot decompress " + digest + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
             if (e instanceof CorruptBlobException corrupt) {
                 throw corrupt;
             }
             throw new CorruptBlobException("cannot decompress " + digest + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Decodes as it reads; a frame that does not decode is a {@link CorruptBlobIOException}, a failing source not. */
+    private static final class DecompressingInputStream extends InputStream {
+        private final Digest digest;
+        private final InputStream source;
+        private final ZstdInputStream zstd;
+        private boolean sourceFailed;
+
+        DecompressingInputStream(Digest digest, InputStream stored) {
+            this.digest = digest;
+            this.source = new java.io.FilterInputStream(stored) {
+                @Override
+                public int read(byte[] bytes, int offset, int length) throws IOException {
+                    try {
+                        return super.read(bytes, offset, length);
+                    } catch (IOException e) {
+                        sourceFailed = true;
+                        throw e;
+                    }
+                }
+            };
+            try {
+                this.zstd = new ZstdInputStream(source);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot start a zstd stream", e);
+            }
+        }
+
+        @Override
+        public int read() throws IOException {
+            byte[] one = new byte[1];
+            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+        }
+
+        @Override
+        public int read(byte[] bytes, int offset, int length) throws IOException {
+            try {
+                return zstd.read(bytes, offset, length);
+            } catch (IOException e) {
+                if (sourceFailed || e instanceof CorruptBlobIOException) {
+                    throw e;
+                }
+                throw new CorruptBlobIOException("cannot decompress " + digest + ": " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            zstd.close();
         }
     }
 }

@@ -7,33 +7,50 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import org.rocksdb.BlockBasedTableConfig;
+import org.rocksdb.BloomFilter;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.DBOptions;
+import org.rocksdb.LRUCache;
+import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
 import org.rocksdb.RocksIterator;
+import org.rocksdb.Snapshot;
 import org.rocksdb.UInt64AddOperator;
+import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The one owner of a RocksDB database that holds a cache: a column family per {@link Space}, one recording when each
- * entry was last used (for LRU eviction under a size limit), and persistent counters in the default family.
- * RocksDB admits a single process per database; {@link #open} fails clearly when another process holds it.
+ * entry was last used and its stored size (for LRU eviction under a size limit and for existence checks that never
+ * read a value), two for values too large for one RocksDB value ({@link ChunkedValues}), and persistent counters in
+ * the default family. Writes go through RocksDB's write-ahead log, so an acknowledged write survives the process
+ * being killed. RocksDB admits a single process per database; {@link #open} fails clearly when another holds it.
  */
 public final class RocksDbDatabase implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RocksDbDatabase.class);
     private static final byte[] LRU_FAMILY = "lru".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] HEADS_FAMILY = "heads".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] CHUNKS_FAMILY = "chunks".getBytes(StandardCharsets.UTF_8);
     /** After eviction the cache holds at most this share of its limit, so eviction does not run on every write. */
     private static final double EVICTION_LOW_WATER = 0.9;
     private static final String EVICTIONS = "evictions";
+    private static final String EVICTED_BYTES = "evictions.bytes";
+    private static final long MEMTABLE_BUDGET_BYTES = 64L << 20;
+    private static final long BLOCK_CACHE_BYTES = 64L << 20;
+    private static final int LOCK_STRIPES = 256;
 
     /** The key spaces of a cache: content-addressed blobs and action results. */
     public enum Space {
@@ -48,29 +65,44 @@ public final class RocksDbDatabase implements AutoCloseable {
         byte[] familyName() {
             return name().toLowerCase().getBytes(StandardCharsets.UTF_8);
         }
+
+        char tag() {
+            return tag;
+        }
     }
 
     private final RocksDB db;
-    private final DBOptions dbOptions;
-    private final ColumnFamilyOptions familyOptions;
+    private final List<AutoCloseable> resources = new ArrayList<>();
     private final ColumnFamilyHandle defaultFamily;
     private final ColumnFamilyHandle lruFamily;
+    private final ColumnFamilyHandle headsFamily;
+    private final ColumnFamilyHandle chunksFamily;
     private final Map<Space, ColumnFamilyHandle> families = new EnumMap<>(Space.class);
+    private final WriteOptions writeOptions;
+    private final Object[] locks = new Object[LOCK_STRIPES];
     private final long maxSizeBytes;
     private final Clock clock;
     private final AtomicLong storedBytes = new AtomicLong();
-    private final UInt64AddOperator addOperator;
 
     private RocksDbDatabase(Path dir, long maxSizeBytes, Clock clock) throws RocksDBException {
         RocksDB.loadLibrary();
+        this.writeOptions = new WriteOptions();
         this.maxSizeBytes = maxSizeBytes;
         this.clock = clock;
-        this.addOperator = new UInt64AddOperator();
-        this.familyOptions = new ColumnFamilyOptions().setMergeOperator(addOperator);
-        this.dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true);
+        Arrays.setAll(locks, i -> new Object());
+        UInt64AddOperator addOperator = new UInt64AddOperator();
+        LRUCache blockCache = new LRUCache(BLOCK_CACHE_BYTES);
+        BloomFilter bloom = new BloomFilter(10);
+        ColumnFamilyOptions familyOptions = new ColumnFamilyOptions().setMergeOperator(addOperator)
+                .setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(blockCache).setFilterPolicy(bloom));
+        DBOptions dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
+                .setDbWriteBufferSize(MEMTABLE_BUDGET_BYTES);
+        resources.addAll(List.of(writeOptions, familyOptions, dbOptions, bloom, blockCache, addOperator));
         List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
         descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, familyOptions));
         descriptors.add(new ColumnFamilyDescriptor(LRU_FAMILY, familyOptions));
+        descriptors.add(new ColumnFamilyDescriptor(HEADS_FAMILY, familyOptions));
+        descriptors.add(new ColumnFamilyDescriptor(CHUNKS_FAMILY, familyOptions));
         for (Space space : Space.values()) {
             descriptors.add(new ColumnFamilyDescriptor(space.familyName(), familyOptions));
         }
@@ -78,10 +110,16 @@ public final class RocksDbDatabase implements AutoCloseable {
         this.db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
         this.defaultFamily = handles.get(0);
         this.lruFamily = handles.get(1);
+        this.headsFamily = handles.get(2);
+        this.chunksFamily = handles.get(3);
         for (Space space : Space.values()) {
-            families.put(space, handles.get(2 + space.ordinal()));
+            families.put(space, handles.get(4 + space.ordinal()));
         }
+        List<ColumnFamilyHandle> closeFirst = new ArrayList<>(handles);
+        java.util.Collections.reverse(closeFirst);
+        resources.addAll(0, closeFirst);
         storedBytes.set(sumRecordedSizes());
+        removeUnfinishedChunks();
     }
 
     /**
@@ -100,9 +138,10 @@ public final class RocksDbDatabase implements AutoCloseable {
 
     /** The raw store of one key space; wrap it in the decorators the space needs. */
     public BlobStore space(Space space) {
-        return new SpaceStore(space);
+        return new RocksDbSpaceStore(this, space);
     }
 
+    /** Bytes held (as stored, i.e. after compression), as the eviction policy counts them. */
     public long storedBytes() {
         return storedBytes.get();
     }
@@ -114,6 +153,11 @@ public final class RocksDbDatabase implements AutoCloseable {
     /** Entries removed to stay under the size limit, since the cache was created or cleared. */
     public long evictions() {
         return counter(EVICTIONS);
+    }
+
+    /** Stored bytes removed to stay under the size limit, since the cache was created or cleared. */
+    public long evictedBytes() {
+        return counter(EVICTED_BYTES);
     }
 
     /** Adds to a persistent counter (atomic across threads; survives restarts). */
@@ -137,8 +181,8 @@ public final class RocksDbDatabase implements AutoCloseable {
     /** Removes every entry and counter. */
     public synchronized void clear() {
         try {
-            for (ColumnFamilyHandle family : List.of(defaultFamily, lruFamily, families.get(Space.CAS),
-                    families.get(Space.ACTIONS))) {
+            for (ColumnFamilyHandle family : List.of(defaultFamily, lruFamily, headsFamily, chunksFamily,
+                    families.get(Space.CAS), families.get(Space.ACTIONS))) {
                 try (RocksIterator it = db.newIterator(family)) {
                     for (it.seekToFirst(); it.isValid(); it.next()) {
                         db.delete(family, it.key());
@@ -155,63 +199,182 @@ public final class RocksDbDatabase implements AutoCloseable {
     /** Closes native handles: column families first, then the database, then the options they were opened with. */
     @Override
     public void close() {
-        for (ColumnFamilyHandle handle : families.values()) {
-            handle.close();
+        int handles = families.size() + 4;
+        for (AutoCloseable resource : resources.subList(0, handles)) {
+            closeQuietly(resource);
         }
-        lruFamily.close();
-        defaultFamily.close();
         db.close();
-        dbOptions.close();
-        familyOptions.close();
-        addOperator.close();
-    }
-
-    private long sumRecordedSizes() {
-        long total = 0;
-        try (RocksIterator it = db.newIterator(lruFamily)) {
-            for (it.seekToFirst(); it.isValid(); it.next()) {
-                total += ByteBuffer.wrap(it.value()).getLong(Long.BYTES);
-            }
+        for (AutoCloseable resource : resources.subList(handles, resources.size())) {
+            closeQuietly(resource);
         }
-        return total;
     }
 
-    private void touch(byte[] lruKey, long size) throws RocksDBException {
-        db.put(lruFamily, lruKey, ByteBuffer.allocate(2 * Long.BYTES).putLong(clock.millis()).putLong(size).array());
+    // ---- used by RocksDbSpaceStore ----
+
+    RocksDB db() {
+        return db;
     }
 
-    private long recordedSize(byte[] lruKey) throws RocksDBException {
-        byte[] record = db.get(lruFamily, lruKey);
-        return record == null ? 0 : ByteBuffer.wrap(record).getLong(Long.BYTES);
+    ColumnFamilyHandle family(Space space) {
+        return families.get(space);
+    }
+
+    ColumnFamilyHandle lruFamily() {
+        return lruFamily;
+    }
+
+    ColumnFamilyHandle headsFamily() {
+        return headsFamily;
+    }
+
+    ColumnFamilyHandle chunksFamily() {
+        return chunksFamily;
+    }
+
+    WriteOptions writeOptions() {
+        return writeOptions;
+    }
+
+    /** The lock that serialises commits and removals of one key (striped: unrelated keys rarely share one). */
+    Object lockFor(byte[] lruKey) {
+        return locks[Math.floorMod(Arrays.hashCode(lruKey), LOCK_STRIPES)];
+    }
+
+    static byte[] lruKey(Space space, Digest digest) {
+        return (space.tag() + digest.hash()).getBytes(StandardCharsets.US_ASCII);
+    }
+
+    static byte[] valueKey(Digest digest) {
+        return digest.hash().getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /** The LRU record: when the entry was last used and how many bytes it takes. */
+    byte[] lruRecord(long size) {
+        return ByteBuffer.allocate(2 * Long.BYTES).putLong(clock.millis()).putLong(size).array();
+    }
+
+    long now() {
+        return clock.millis();
+    }
+
+    static long lastUse(byte[] lruRecord) {
+        return ByteBuffer.wrap(lruRecord).getLong(0);
+    }
+
+    static long recordedSize(byte[] lruRecord) {
+        return lruRecord == null ? 0 : ByteBuffer.wrap(lruRecord).getLong(Long.BYTES);
+    }
+
+    /** A consistent view for reading a chunked value, and the action that releases it. */
+    ReadOptions snapshotReadOptions(Runnable[] release) {
+        Snapshot snapshot = db.getSnapshot();
+        ReadOptions options = new ReadOptions().setSnapshot(snapshot);
+        release[0] = () -> {
+            options.close();
+            db.releaseSnapshot(snapshot);
+        };
+        return options;
+    }
+
+    /**
+     * Adds the entry's removal to {@code batch}: its inline value, its head and chunks, and its LRU record. Returns
+     * the stored bytes it held. The caller holds the key's lock.
+     */
+    long addRemoval(WriteBatch batch, Space space, byte[] valueKey, byte[] lruKey) throws RocksDBException {
+        long previous = recordedSize(db.get(lruFamily, lruKey));
+        byte[] head = db.get(headsFamily, lruKey);
+        if (head != null) {
+            ChunkedValues.Head old = ChunkedValues.Head.decode(head);
+            batch.deleteRange(chunksFamily, old.chunkKey(0), old.endKey());
+            batch.delete(headsFamily, lruKey);
+        }
+        batch.delete(families.get(space), valueKey);
+        batch.delete(lruFamily, lruKey);
+        return previous;
+    }
+
+    /** Records a change in stored bytes and evicts least recently used entries when over the limit. */
+    void stored(long deltaBytes) throws RocksDBException {
+        storedBytes.addAndGet(deltaBytes);
+        evictIfNeeded();
     }
 
     private synchronized void evictIfNeeded() throws RocksDBException {
         if (storedBytes.get() <= maxSizeBytes) {
             return;
         }
-        record Entry(byte[] key, long lastUse, long size) {}
+        record Entry(byte[] key, long lastUse) {}
         List<Entry> entries = new ArrayList<>();
         try (RocksIterator it = db.newIterator(lruFamily)) {
             for (it.seekToFirst(); it.isValid(); it.next()) {
-                ByteBuffer record = ByteBuffer.wrap(it.value());
-                entries.add(new Entry(it.key(), record.getLong(0), record.getLong(Long.BYTES)));
+                entries.add(new Entry(it.key(), lastUse(it.value())));
             }
         }
         entries.sort((a, b) -> Long.compare(a.lastUse(), b.lastUse()));
         long target = (long) (maxSizeBytes * EVICTION_LOW_WATER);
         long evicted = 0;
+        long evictedBytes = 0;
         for (Entry entry : entries) {
             if (storedBytes.get() <= target) {
                 break;
             }
             Space space = entry.key()[0] == Space.CAS.tag ? Space.CAS : Space.ACTIONS;
-            db.delete(families.get(space), java.util.Arrays.copyOfRange(entry.key(), 1, entry.key().length));
-            db.delete(lruFamily, entry.key());
-            storedBytes.addAndGet(-entry.size());
+            byte[] valueKey = Arrays.copyOfRange(entry.key(), 1, entry.key().length);
+            synchronized (lockFor(entry.key())) {
+                try (WriteBatch batch = new WriteBatch()) {
+                    long size = addRemoval(batch, space, valueKey, entry.key());
+                    db.write(writeOptions, batch);
+                    storedBytes.addAndGet(-size);
+                    evictedBytes += size;
+                }
+            }
             evicted++;
         }
         addToCounter(EVICTIONS, evicted);
-        log.info("evicted least recently used entries: cache now {} bytes (limit {})", storedBytes.get(), maxSizeBytes);
+        addToCounter(EVICTED_BYTES, evictedBytes);
+        log.info("evicted {} least recently used entries ({} bytes): cache now {} bytes (limit {})", evicted,
+                evictedBytes, storedBytes.get(), maxSizeBytes);
+    }
+
+    private long sumRecordedSizes() {
+        long total = 0;
+        try (RocksIterator it = db.newIterator(lruFamily)) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                total += recordedSize(it.value());
+            }
+        }
+        return total;
+    }
+
+    /** Chunks no head names are what a write cut short left behind (e.g. the process was killed): they go. */
+    private void removeUnfinishedChunks() throws RocksDBException {
+        Set<ByteBuffer> live = new HashSet<>();
+        try (RocksIterator it = db.newIterator(headsFamily)) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                live.add(ByteBuffer.wrap(ChunkedValues.Head.decode(it.value()).id()));
+            }
+        }
+        long removed = 0;
+        try (RocksIterator it = db.newIterator(chunksFamily); WriteBatch batch = new WriteBatch()) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                if (!live.contains(ByteBuffer.wrap(ChunkedValues.idOf(it.key())))) {
+                    batch.delete(chunksFamily, it.key());
+                    removed++;
+                }
+            }
+            db.write(writeOptions, batch);
+        }
+        if (removed > 0) {
+            log.info("removed {} chunks of writes that never finished", removed);
+        }
+    }
+
+    private static void closeQuietly(AutoCloseable resource) {
+        try {
+            resource.close();
+        } catch (Exception e) {
+            log.debug("closing {} failed: {}", resource, e.getMessage());
+        }
     }
 
     private static byte[] counterKey(String name) {
@@ -220,64 +383,5 @@ public final class RocksDbDatabase implements AutoCloseable {
 
     private static byte[] longBytes(long value) {
         return ByteBuffer.allocate(Long.BYTES).order(ByteOrder.LITTLE_ENDIAN).putLong(value).array();
-    }
-
-    /** One key space, seen as a {@link BlobStore}; every read and write keeps the LRU record current. */
-    private final class SpaceStore implements BlobStore {
-        private final Space space;
-        private final ColumnFamilyHandle family;
-
-        SpaceStore(Space space) {
-            this.space = space;
-            this.family = families.get(space);
-        }
-
-        @Override
-        public Optional<byte[]> get(Digest digest) {
-            try {
-                byte[] value = db.get(family, key(digest));
-                if (value != null) {
-                    touch(lruKey(digest), value.length);
-                }
-                return Optional.ofNullable(value);
-            } catch (RocksDBException e) {
-                throw new IllegalStateException("RocksDB read of " + digest + " failed: " + e.getMessage(), e);
-            }
-        }
-
-        @Override
-        public void put(Digest digest, byte[] value) {
-            try {
-                byte[] lruKey = lruKey(digest);
-                long previous = recordedSize(lruKey);
-                db.put(family, key(digest), value);
-                touch(lruKey, value.length);
-                storedBytes.addAndGet(value.length - previous);
-                evictIfNeeded();
-            } catch (RocksDBException e) {
-                throw new IllegalStateException("RocksDB write of " + digest + " failed: " + e.getMessage(), e);
-            }
-        }
-
-        @Override
-        public void delete(Digest digest) {
-            try {
-                byte[] lruKey = lruKey(digest);
-                long previous = recordedSize(lruKey);
-                db.delete(family, key(digest));
-                db.delete(lruFamily, lruKey);
-                storedBytes.addAndGet(-previous);
-            } catch (RocksDBException e) {
-                throw new IllegalStateException("RocksDB delete of " + digest + " failed: " + e.getMessage(), e);
-            }
-        }
-
-        private byte[] key(Digest digest) {
-            return digest.hash().getBytes(StandardCharsets.US_ASCII);
-        }
-
-        private byte[] lruKey(Digest digest) {
-            return (space.tag + digest.hash()).getBytes(StandardCharsets.US_ASCII);
-        }
     }
 }

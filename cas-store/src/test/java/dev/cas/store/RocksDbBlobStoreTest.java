@@ -3,6 +3,8 @@ package dev.cas.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
@@ -10,7 +12,7 @@ import java.time.ZoneOffset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The RocksDB leaf under the same stack the local cache uses (compressing), on a real database in a temp dir. */
+/** The RocksDB leaf on its own (values as given, inline or in chunks), on a real database in a temp dir. */
 class RocksDbBlobStoreTest extends BlobStoreContractTest {
     @TempDir
     Path dir;
@@ -19,7 +21,7 @@ class RocksDbBlobStoreTest extends BlobStoreContractTest {
     @Override
     protected BlobStore createStore() {
         database = RocksDbDatabase.open(dir.resolve("db"), 1L << 30, Clock.systemUTC());
-        return new CompressingBlobStore(database.space(RocksDbDatabase.Space.CAS), 3);
+        return database.space(RocksDbDatabase.Space.CAS);
     }
 
     @Override
@@ -83,6 +85,104 @@ class RocksDbBlobStoreTest extends BlobStoreContractTest {
         raw.put(Digest.of(fifth), fifth);
         assertThat(raw.get(Digest.of(values[1]))).isPresent();
         assertThat(raw.get(Digest.of(values[2]))).isEmpty();
+    }
+
+    @Test
+    void valuesAroundTheChunkSizeReadBackExactly() throws IOException {
+        int chunk = ChunkedValues.CHUNK_BYTES;
+        for (int size : new int[] {chunk - 1, chunk, chunk + 1, 2 * chunk, 2 * chunk + 7}) {
+            byte[] value = largeValue(size, size);
+            Digest digest = Digest.of(value);
+            try (BlobWriter writer = store.openWrite(digest)) {
+                writeInPieces(writer, value);
+                writer.commit();
+            }
+            try (InputStream in = store.openRead(digest).orElseThrow()) {
+                assertThat(in.readAllBytes()).as("size %d", size).isEqualTo(value);
+            }
+        }
+        assertThat(database.storedBytes()).isEqualTo(7L * chunk + 7);
+    }
+
+    @Test
+    void aValueRemovedWhileItIsReadStillReadsWhole() throws IOException {
+        byte[] value = largeValue(3 * ChunkedValues.CHUNK_BYTES + 5, 11);
+        store.put(Digest.of(value), value);
+        try (InputStream in = store.openRead(Digest.of(value)).orElseThrow()) {
+            byte[] first = in.readNBytes(1000);
+            store.delete(Digest.of(value));
+            byte[] rest = in.readAllBytes();
+            assertThat(first.length + rest.length).isEqualTo(value.length);
+            assertThat(rest[rest.length - 1]).isEqualTo(value[value.length - 1]);
+        }
+        assertThat(store.get(Digest.of(value))).isEmpty();
+        assertThat(chunkCount()).isZero();
+        assertThat(database.storedBytes()).isZero();
+    }
+
+    @Test
+    void replacingAChunkedValueFreesItsChunks() {
+        Digest key = Digest.of("an action key");
+        store.put(key, largeValue(3 * ChunkedValues.CHUNK_BYTES, 12));
+        store.put(key, bytes("small now"));
+        assertThat(chunkCount()).isZero();
+        assertThat(database.storedBytes()).isEqualTo(9);
+    }
+
+    @Test
+    void chunksOfAWriteCutShortAreRemovedOnReopen() throws IOException {
+        byte[] value = largeValue(4 * ChunkedValues.CHUNK_BYTES, 13);
+        BlobWriter abandoned = store.openWrite(Digest.of(value));
+        abandoned.write(value); // never committed nor closed: as if the process had been killed here
+        assertThat(chunkCount()).isEqualTo(3);
+        byte[] kept = largeValue(2 * ChunkedValues.CHUNK_BYTES, 14);
+        store.put(Digest.of(kept), kept);
+        database.close();
+        database = RocksDbDatabase.open(dir.resolve("db"), 1L << 30, Clock.systemUTC());
+        store = database.space(RocksDbDatabase.Space.CAS);
+        assertThat(chunkCount()).isEqualTo(2);
+        assertThat(store.get(Digest.of(kept))).hasValueSatisfying(v -> assertThat(v).isEqualTo(kept));
+        assertThat(store.contains(Digest.of(value))).isFalse();
+    }
+
+    @Test
+    void evictionRemovesChunkedValuesWhole() {
+        database.close();
+        MutableClock clock = new MutableClock();
+        database = RocksDbDatabase.open(dir.resolve("lru-chunks"), 5L * ChunkedValues.CHUNK_BYTES, clock);
+        BlobStore raw = database.space(RocksDbDatabase.Space.CAS);
+        byte[] old = largeValue(3 * ChunkedValues.CHUNK_BYTES, 15);
+        raw.put(Digest.of(old), old);
+        clock.now += 1_000;
+        byte[] recent = largeValue(3 * ChunkedValues.CHUNK_BYTES, 16);
+        raw.put(Digest.of(recent), recent);
+        assertThat(raw.contains(Digest.of(old))).isFalse();
+        assertThat(raw.get(Digest.of(recent))).isPresent();
+        assertThat(chunkCount()).isEqualTo(3);
+        assertThat(database.evictedBytes()).isEqualTo(3L * ChunkedValues.CHUNK_BYTES);
+    }
+
+    @Test
+    void findMissingOfTenThousandDigestsReadsNoValues() {
+        java.util.List<Digest> asked = new java.util.ArrayList<>();
+        for (int i = 0; i < 10_000; i++) {
+            byte[] value = bytes("blob " + i);
+            if (i % 2 == 0) {
+                store.put(Digest.of(value), value);
+            }
+            asked.add(Digest.of(value));
+        }
+        assertThat(store.findMissing(asked)).hasSize(5_000).allMatch(d -> asked.indexOf(d) % 2 == 1);
+    }
+
+    private long chunkCount() {
+        long count = 0;
+        try (org.rocksdb.RocksIterator it = database.db().newIterator(database.chunksFamily())) {
+            for (it.seekToFirst(); it.isValid(); it.next()) {
+                count++;
+            }
+        }
+        return count;
     }
 
     /** A clock the test moves by hand. */

@@ -48,6 +48,38 @@ class VerifyingBlobStoreTest extends BlobStoreContractTest {
     }
 
     @Test
+    void aDamagedLargeBlobFailsItsStreamBeforeTheEndAndIsRemoved() throws Exception {
+        byte[] value = largeValue(2_000_000, 5);
+        Digest digest = Digest.of(value);
+        byte[] damaged = value.clone();
+        damaged[1_999_000] ^= 1;
+        new CompressingBlobStore(backing, 3).put(digest, damaged);
+        java.io.ByteArrayOutputStream served = new java.io.ByteArrayOutputStream();
+        assertThatThrownBy(() -> {
+            try (java.io.InputStream in = store.openRead(digest).orElseThrow()) {
+                in.transferTo(served);
+            }
+        }).isInstanceOf(CorruptBlobIOException.class);
+        assertThat(backing.get(digest)).isEmpty();
+        assertThat(reported).containsExactly(digest);
+    }
+
+    @Test
+    void aStreamedWriteThatDoesNotMatchItsDigestIsRefusedAndLeavesNothing() throws Exception {
+        byte[] value = largeValue(2_000_000, 6);
+        Digest digest = Digest.of(value);
+        byte[] other = value.clone();
+        other[7] ^= 1;
+        BlobWriter writer = store.openWrite(digest);
+        writer.write(other);
+        assertThatThrownBy(writer::commit).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("does not match its digest");
+        assertThat(backing.contains(digest)).isFalse();
+        assertThatThrownBy(() -> store.openWrite(digest).write(new byte[2_000_001]))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void theEmptyBlobIsAlwaysPresent() {
         assertThat(store.get(Digest.EMPTY)).hasValueSatisfying(v -> assertThat(v).isEmpty());
     }

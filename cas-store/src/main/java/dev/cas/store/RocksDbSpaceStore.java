@@ -1,0 +1,259 @@
+package dev.cas.store;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.ReadOptions;
+import org.rocksdb.RocksDB;
+import org.rocksdb.RocksDBException;
+import org.rocksdb.WriteBatch;
+
+/**
+ * One key space of a {@link RocksDbDatabase} as a {@link BlobStore}. Values up to a chunk are one RocksDB value;
+ * larger ones are written and read chunk by chunk. Every commit writes the value (or its head) and its LRU record in
+ * one batch; existence checks read only the small LRU records.
+ */
+final class RocksDbSpaceStore implements BlobStore {
+    /** An existence check refreshes an entry's last use only when it is older than this, to spare the writes. */
+    private static final long TOUCH_INTERVAL_MILLIS = 60_000;
+
+    private final RocksDbDatabase database;
+    private final RocksDB db;
+    private final RocksDbDatabase.Space space;
+    private final ColumnFamilyHandle family;
+
+    RocksDbSpaceStore(RocksDbDatabase database, RocksDbDatabase.Space space) {
+        this.database = database;
+        this.db = database.db();
+        this.space = space;
+        this.family = database.family(space);
+    }
+
+    @Override
+    public Optional<byte[]> get(Digest digest) {
+        try {
+            byte[] value = db.get(family, RocksDbDatabase.valueKey(digest));
+            if (value != null) {
+                touch(digest, value.length);
+                return Optional.of(value);
+            }
+            Optional<InputStream> chunked = openChunked(digest);
+            if (chunked.isEmpty()) {
+                return Optional.empty();
+            }
+            try (InputStream in = chunked.get()) {
+                return Optional.of(in.readAllBytes());
+            } catch (CorruptBlobIOException e) {
+                throw new CorruptBlobException(digest + ": " + e.getMessage(), e);
+            }
+        } catch (RocksDBException | IOException e) {
+            throw new IllegalStateException("RocksDB read of " + digest + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public Optional<InputStream> openRead(Digest digest) {
+        try {
+            byte[] value = db.get(family, RocksDbDatabase.valueKey(digest));
+            if (value != null) {
+                touch(digest, value.length);
+                return Optional.of(new java.io.ByteArrayInputStream(value));
+            }
+            return openChunked(digest);
+        } catch (RocksDBException e) {
+            throw new IllegalStateException("RocksDB read of " + digest + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void put(Digest digest, byte[] value) {
+        try {
+            if (value.length <= ChunkedValues.CHUNK_BYTES) {
+                replace(digest, batch -> batch.put(family, RocksDbDatabase.valueKey(digest), value), value.length);
+            } else {
+                try (BlobWriter writer = openWrite(digest)) {
+                    writer.write(value);
+                    writer.commit();
+                }
+            }
+        } catch (RocksDBException | IOException e) {
+            throw new IllegalStateException("RocksDB write of " + digest + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public BlobWriter openWrite(Digest digest) {
+        return new ChunkWriter(digest);
+    }
+
+    @Override
+    public void delete(Digest digest) {
+        byte[] lruKey = RocksDbDatabase.lruKey(space, digest);
+        try {
+            synchronized (database.lockFor(lruKey)) {
+                try (WriteBatch batch = new WriteBatch()) {
+                    long previous = database.addRemoval(batch, space, RocksDbDatabase.valueKey(digest), lruKey);
+                    db.write(database.writeOptions(), batch);
+                    database.stored(-previous);
+                }
+            }
+        } catch (RocksDBException e) {
+            throw new IllegalStateException("RocksDB delete of " + digest + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Reads only the LRU records (16 bytes each), in one multi-get, and refreshes the stale ones it finds. */
+    @Override
+    public Set<Digest> findMissing(Collection<Digest> digests) {
+        List<Digest> asked = new ArrayList<>(new LinkedHashSet<>(digests));
+        List<byte[]> keys = new ArrayList<>(asked.size());
+        for (Digest digest : asked) {
+            keys.add(RocksDbDatabase.lruKey(space, digest));
+        }
+        try {
+            List<byte[]> records = db.multiGetAsList(Collections.nCopies(keys.size(), database.lruFamily()), keys);
+            Set<Digest> missing = new LinkedHashSet<>();
+            try (WriteBatch touches = new WriteBatch()) {
+                long stale = database.now() - TOUCH_INTERVAL_MILLIS;
+                for (int i = 0; i < asked.size(); i++) {
+                    byte[] record = records.get(i);
+                    if (record == null) {
+                        missing.add(asked.get(i));
+                    } else if (RocksDbDatabase.lastUse(record) < stale) {
+                        touches.put(database.lruFamily(), keys.get(i),
+                                database.lruRecord(RocksDbDatabase.recordedSize(record)));
+                    }
+                }
+                if (touches.count() > 0) {
+                    db.write(database.writeOptions(), touches);
+                }
+            }
+            return missing;
+        } catch (RocksDBException e) {
+            throw new IllegalStateException("RocksDB lookup of " + digests.size() + " digests failed: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    private Optional<InputStream> openChunked(Digest digest) throws RocksDBException {
+        byte[] lruKey = RocksDbDatabase.lruKey(space, digest);
+        Runnable[] release = new Runnable[1];
+        ReadOptions snapshot = database.snapshotReadOptions(release);
+        byte[] head = db.get(database.headsFamily(), snapshot, lruKey);
+        if (head == null) {
+            release[0].run();
+            return Optional.empty();
+        }
+        ChunkedValues.Head parsed = ChunkedValues.Head.decode(head);
+        touch(digest, parsed.size());
+        return Optional.of(new ChunkInputStream(parsed,
+                (options, key) -> db.get(database.chunksFamily(), options, key), snapshot, release[0]));
+    }
+
+    private void touch(Digest digest, long size) throws RocksDBException {
+        db.put(database.lruFamily(), database.writeOptions(), RocksDbDatabase.lruKey(space, digest),
+                database.lruRecord(size));
+    }
+
+    /** What a commit writes besides the LRU record: the inline value or the head. */
+    private interface ValueWrite {
+        void addTo(WriteBatch batch) throws RocksDBException;
+    }
+
+    /** Replaces the entry: the old value, head and chunks go, the new value and LRU record come, in one batch. */
+    private void replace(Digest digest, ValueWrite write, long size) throws RocksDBException {
+        byte[] lruKey = RocksDbDatabase.lruKey(space, digest);
+        synchronized (database.lockFor(lruKey)) {
+            try (WriteBatch batch = new WriteBatch()) {
+                long previous = database.addRemoval(batch, space, RocksDbDatabase.valueKey(digest), lruKey);
+                write.addTo(batch);
+                batch.put(database.lruFamily(), lruKey, database.lruRecord(size));
+                db.write(database.writeOptions(), batch);
+                database.stored(size - previous);
+            }
+        }
+    }
+
+    /** Buffers up to one chunk; a value that outgrows it goes to RocksDB chunk by chunk under a fresh id. */
+    private final class ChunkWriter extends BlobWriter {
+        private final Digest digest;
+        private final ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+        private byte[] id;
+        private int chunks;
+        private long size;
+
+        ChunkWriter(Digest digest) {
+            this.digest = digest;
+        }
+
+        @Override
+        protected void onWrite(byte[] bytes, int offset, int length) throws IOException {
+            while (length > 0) {
+                if (buffer.size() == ChunkedValues.CHUNK_BYTES) {
+                    flushChunk(); // only once more bytes come: a value of exactly one chunk stays inline
+                }
+                int n = Math.min(length, ChunkedValues.CHUNK_BYTES - buffer.size());
+                buffer.write(bytes, offset, n);
+                offset += n;
+                length -= n;
+                size += n;
+            }
+        }
+
+        @Override
+        protected void onCommit() throws IOException {
+            try {
+                if (id == null) {
+                    byte[] value = buffer.toByteArray();
+                    replace(digest, batch -> batch.put(family, RocksDbDatabase.valueKey(digest), value), size);
+                    return;
+                }
+                if (buffer.size() > 0) {
+                    flushChunk();
+                }
+                ChunkedValues.Head head = new ChunkedValues.Head(id, chunks, size);
+                replace(digest, batch -> batch.put(database.headsFamily(), RocksDbDatabase.lruKey(space, digest),
+                        head.encode()), size);
+            } catch (RocksDBException e) {
+                onAbort();
+                throw new IOException("RocksDB write of " + digest + " failed: " + e.getMessage(), e);
+            }
+        }
+
+        @Override
+        protected void onAbort() throws IOException {
+            buffer.reset();
+            if (id != null) {
+                try {
+                    db.deleteRange(database.chunksFamily(), ChunkedValues.chunkKey(id, 0),
+                            ChunkedValues.chunkKey(id, chunks + 1));
+                } catch (RocksDBException e) {
+                    throw new IOException("cannot remove the chunks of an abandoned write of " + digest, e);
+                }
+            }
+        }
+
+        private void flushChunk() throws IOException {
+            if (id == null) {
+                id = ChunkedValues.newId();
+            }
+            try {
+                db.put(database.chunksFamily(), database.writeOptions(), ChunkedValues.chunkKey(id, chunks),
+                        buffer.toByteArray());
+            } catch (RocksDBException e) {
+                throw new IOException("RocksDB write of chunk " + chunks + " of " + digest + " failed: "
+                        + e.getMessage(), e);
+            }
+            chunks++;
+            buffer.reset();
+        }
+    }
+}

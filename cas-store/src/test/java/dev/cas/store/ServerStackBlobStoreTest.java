@@ -1,0 +1,87 @@
+package dev.cas.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.InputStream;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The stack the server and the local cache put on RocksDB for content-addressed blobs: verifying over compressing
+ * over the RocksDB leaf (which keys blobs by hash alone), on a real database in a temp dir.
+ */
+class ServerStackBlobStoreTest extends BlobStoreContractTest {
+    @TempDir
+    Path dir;
+    private RocksDbDatabase database;
+    private BlobStore raw;
+
+    @Override
+    protected BlobStore createStore() {
+        database = RocksDbDatabase.open(dir.resolve("db"), 1L << 30, Clock.systemUTC());
+        raw = database.space(RocksDbDatabase.Space.CAS);
+        return new VerifyingBlobStore(new CompressingBlobStore(raw, 3), d -> database.addToCounter("corrupt", 1));
+    }
+
+    @Override
+    protected void closeStore() {
+        database.close();
+    }
+
+    @Override
+    @Test
+    void overwritingKeepsTheLatestValue() {
+        Digest key = Digest.of("first");
+        assertThatThrownBy(() -> store.put(key, bytes("second"))).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void askingWithTheWrongSizeIsAMissAndRemovesNothing() throws Exception {
+        byte[] small = bytes("object code");
+        store.put(Digest.of(small), small);
+        assertThat(store.get(new Digest(Digest.of(small).hash(), 3))).isEmpty();
+        byte[] large = largeValue(1_600_000, 21);
+        store.put(Digest.of(large), large);
+        assertThatThrownBy(() -> {
+            try (InputStream in = store.openRead(new Digest(Digest.of(large).hash(), 1_700_000)).orElseThrow()) {
+                in.readAllBytes();
+            }
+        }).isInstanceOf(BlobSizeMismatchException.class);
+        assertThat(store.get(Digest.of(small))).isPresent();
+        assertThat(store.get(Digest.of(large))).isPresent();
+        assertThat(database.counter("corrupt")).isZero();
+    }
+
+    @Test
+    void aChunkDamagedAtRestIsCaughtAndTheBlobRemoved() throws Exception {
+        byte[] value = largeValue(4_000_000, 22);
+        Digest digest = Digest.of(value);
+        store.put(digest, value);
+        try (org.rocksdb.RocksIterator it = database.db().newIterator(database.chunksFamily())) {
+            it.seekToFirst();
+            byte[] chunk = it.value();
+            chunk[chunk.length / 2] ^= 0x55;
+            database.db().put(database.chunksFamily(), it.key(), chunk);
+        }
+        assertThatThrownBy(() -> {
+            try (InputStream in = store.openRead(digest).orElseThrow()) {
+                in.readAllBytes();
+            }
+        }).isInstanceOf(CorruptBlobIOException.class);
+        assertThat(store.findMissing(List.of(digest))).containsExactly(digest);
+        assertThat(database.counter("corrupt")).isEqualTo(1);
+    }
+
+    @Test
+    void readsByHashAloneAsHttpClientsAsk() throws Exception {
+        byte[] value = largeValue(1_200_000, 23);
+        store.put(Digest.of(value), value);
+        try (InputStream in = ((VerifyingBlobStore) store).openReadByHash(Digest.of(value).hash()).orElseThrow()) {
+            assertThat(in.readAllBytes()).isEqualTo(value);
+        }
+    }
+}
