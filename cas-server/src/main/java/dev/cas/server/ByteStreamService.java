@@ -8,22 +8,29 @@ import com.google.bytestream.ReadResponse;
 import com.google.bytestream.WriteRequest;
 import com.google.bytestream.WriteResponse;
 import com.google.protobuf.ByteString;
+import dev.cas.store.BlobSizeMismatchException;
 import dev.cas.store.BlobStore;
-import dev.cas.store.Digest;
+import dev.cas.store.BlobWriter;
+import dev.cas.store.CorruptBlobIOException;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import java.io.ByteArrayOutputStream;
-import java.util.Arrays;
-import java.util.List;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * google.bytestream over the CAS, with REAPI's resource names: plain and {@code compressed-blobs/zstd} reads and
- * writes. A write is checked against its digest before it is acknowledged; a write of a blob already held ends at
- * once, as the API allows. Reads go out in 64 KiB messages. Limitation for now: a blob is held whole in memory
- * while it is read or written (the store keeps each blob as one value).
+ * writes, streamed through the store chunk by chunk (a blob is never held whole). Reads follow the client's flow
+ * control and hold back their last message until the blob has been verified, so a damaged blob never arrives
+ * complete. A write is checked against its digest before it is acknowledged; a write of a blob already held ends at
+ * once, as the API allows.
  */
 final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
+    private static final Logger log = LoggerFactory.getLogger(ByteStreamService.class);
     private static final int CHUNK = 64 * 1024;
 
     private final BlobStore cas;
@@ -45,27 +52,15 @@ final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
             if (request.getReadLimit() < 0) {
                 throw Digests.invalid("negative read_limit " + request.getReadLimit());
             }
+            if (request.getReadOffset() > name.digest().size()) {
+                throw Status.OUT_OF_RANGE.withDescription("read_offset " + request.getReadOffset()
+                        + " is past the end of a " + name.digest().size() + "-byte blob").asRuntimeException();
+            }
             if (name.zstd() && request.getReadLimit() != 0) {
                 throw Digests.invalid("read_limit must be 0 when reading compressed-blobs");
             }
-            byte[] blob = cas.get(name.digest()).orElseThrow(() -> Status.NOT_FOUND
-                    .withDescription("blob " + name.digest() + " is not in the cache").asRuntimeException());
-            if (request.getReadOffset() > blob.length) {
-                throw Status.OUT_OF_RANGE.withDescription("read_offset " + request.getReadOffset()
-                        + " is past the end of a " + blob.length + "-byte blob").asRuntimeException();
-            }
-            int from = (int) request.getReadOffset();
-            int to = request.getReadLimit() == 0 ? blob.length
-                    : (int) Math.min(blob.length, from + request.getReadLimit());
-            byte[] slice = from == 0 && to == blob.length ? blob : Arrays.copyOfRange(blob, from, to);
-            if (name.zstd()) {
-                slice = Zstd.compress(slice);
-            }
-            for (int at = 0; at < slice.length; at += CHUNK) {
-                observer.onNext(ReadResponse.newBuilder()
-                        .setData(ByteString.copyFrom(slice, at, Math.min(CHUNK, slice.length - at))).build());
-            }
-            observer.onCompleted();
+            InputStream blob = cas.openRead(name.digest()).orElseThrow(() -> notFound(name));
+            new Download((ServerCallStreamObserver<ReadResponse>) observer, blob, name, request).start();
         } catch (StatusRuntimeException e) {
             observer.onError(e);
         } catch (RuntimeException e) {
@@ -81,19 +76,140 @@ final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
     @Override
     public void queryWriteStatus(QueryWriteStatusRequest request, StreamObserver<QueryWriteStatusResponse> observer) {
         Calls.respond(observer, "QueryWriteStatus", () -> {
-            Digest digest = ResourceName.forWrite(request.getResourceName()).digest();
-            boolean complete = digest.size() == 0 || cas.findMissing(List.of(digest)).isEmpty();
+            ResourceName name = ResourceName.forWrite(request.getResourceName());
+            boolean complete = cas.contains(name.digest());
             return QueryWriteStatusResponse.newBuilder().setComplete(complete)
-                    .setCommittedSize(complete ? digest.size() : 0).build();
+                    .setCommittedSize(complete ? name.digest().size() : 0).build();
         });
     }
 
-    /** One client-streamed write: offsets must follow on, the total must fit the digest, the content must match. */
+    private static StatusRuntimeException notFound(ResourceName name) {
+        return Status.NOT_FOUND.withDescription("blob " + name.digest() + " is not in the cache").asRuntimeException();
+    }
+
+    /** A read that sends while the client is ready, one message ahead of what has been verified. */
+    private static final class Download {
+        private final ServerCallStreamObserver<ReadResponse> observer;
+        private final InputStream blob;
+        private final ResourceName name;
+        private final ReadRequest request;
+        private ZstdStreams.Encoder encoder;
+        private long remaining;
+        private byte[] held;
+        private boolean done;
+
+        Download(ServerCallStreamObserver<ReadResponse> observer, InputStream blob, ResourceName name,
+                ReadRequest request) {
+            this.observer = observer;
+            this.blob = blob;
+            this.name = name;
+            this.request = request;
+        }
+
+        void start() {
+            observer.setOnCancelHandler(this::finish);
+            try {
+                blob.skipNBytes(request.getReadOffset());
+            } catch (IOException e) {
+                fail(e);
+                return;
+            }
+            long available = name.digest().size() - request.getReadOffset();
+            remaining = request.getReadLimit() == 0 ? available : Math.min(available, request.getReadLimit());
+            if (name.zstd()) {
+                encoder = new ZstdStreams.Encoder(blob, CHUNK);
+            }
+            observer.setOnReadyHandler(this::sendWhileReady);
+        }
+
+        private void sendWhileReady() {
+            try {
+                while (!done && observer.isReady()) {
+                    byte[] next = nextPiece();
+                    if (held != null && (next != null || verifiedToTheEnd())) {
+                        observer.onNext(ReadResponse.newBuilder().setData(ByteString.copyFrom(held)).build());
+                    }
+                    held = next;
+                    if (next == null) {
+                        finish();
+                        observer.onCompleted();
+                    }
+                }
+            } catch (IOException e) {
+                fail(e);
+            } catch (StatusRuntimeException e) {
+                finish();
+                observer.onError(e);
+            } catch (RuntimeException e) {
+                finish();
+                observer.onError(Calls.internal("Read", e));
+            }
+        }
+
+        private byte[] nextPiece() throws IOException {
+            if (encoder != null) {
+                return encoder.next();
+            }
+            if (remaining == 0) {
+                return null;
+            }
+            byte[] piece = blob.readNBytes((int) Math.min(CHUNK, remaining));
+            if (piece.length == 0) {
+                throw new BlobSizeMismatchException("blob " + name.digest() + " ended early");
+            }
+            remaining -= piece.length;
+            return piece;
+        }
+
+        /** Reads to the end of the blob, which is when the verifying store checks it. */
+        private boolean verifiedToTheEnd() throws IOException {
+            if (encoder == null) {
+                while (blob.read(new byte[CHUNK]) >= 0) {
+                    // a read_limit stopped short of the end: the rest is read only to verify the blob
+                }
+            }
+            return true;
+        }
+
+        private void fail(IOException e) {
+            finish();
+            if (e instanceof CorruptBlobIOException || e instanceof BlobSizeMismatchException) {
+                observer.onError(Status.NOT_FOUND.withDescription("blob " + name.digest() + " is not in the cache: "
+                        + e.getMessage()).asRuntimeException());
+            } else {
+                log.error("Read of {} failed", name.digest(), e);
+                observer.onError(Status.UNAVAILABLE.withDescription("reading " + name.digest() + " failed: "
+                        + e.getMessage()).asRuntimeException());
+            }
+        }
+
+        private void finish() {
+            if (done) {
+                return;
+            }
+            done = true;
+            if (encoder != null) {
+                encoder.close();
+            }
+            try {
+                blob.close();
+            } catch (IOException ignored) {
+                // releasing a snapshot cannot fail in a way the client needs to hear of
+            }
+        }
+    }
+
+    /**
+     * One client-streamed write: offsets must follow on, the data (decoded, for zstd) flows into a store writer that
+     * checks it against the digest; only a verified commit is acknowledged.
+     */
     private final class Upload implements StreamObserver<WriteRequest> {
         private final StreamObserver<WriteResponse> observer;
         private ResourceName name;
         private String resourceName;
-        private ByteArrayOutputStream received;
+        private BlobWriter writer;
+        private ZstdStreams.Decoder decoder;
+        private long received;
         private long limit;
         private boolean finished;
 
@@ -114,23 +230,36 @@ final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
                     throw Digests.invalid("resource_name changed within one write: '" + request.getResourceName()
                             + "'");
                 }
-                if (request.getWriteOffset() != received.size()) {
+                if (request.getWriteOffset() != received) {
                     throw Digests.invalid("write_offset " + request.getWriteOffset() + " does not follow the "
-                            + received.size() + " bytes received");
+                            + received + " bytes received");
                 }
-                if (received.size() + (long) request.getData().size() > limit) {
+                if (received + request.getData().size() > limit) {
                     throw Digests.invalid("more data than the " + name.digest().size() + "-byte blob "
                             + name.digest().hash() + " can hold");
                 }
-                request.getData().writeTo(received);
+                received += request.getData().size();
+                OutputStream sink = decoder == null ? writer : new OutputStream() {
+                    @Override
+                    public void write(int b) throws IOException {
+                        write(new byte[] {(byte) b}, 0, 1);
+                    }
+
+                    @Override
+                    public void write(byte[] bytes, int offset, int length) throws IOException {
+                        decoder.write(bytes, offset, length);
+                    }
+                };
+                request.getData().writeTo(sink);
                 if (request.getFinishWrite()) {
                     commit();
                 }
             } catch (StatusRuntimeException e) {
                 fail(e);
-            } catch (java.io.IOException | RuntimeException e) {
-                fail(Calls.internal("Write", e instanceof RuntimeException r ? r
-                        : new IllegalStateException(e)));
+            } catch (IllegalArgumentException e) {
+                fail(Digests.invalid(e.getMessage()));
+            } catch (IOException | RuntimeException e) {
+                fail(Calls.internal("Write", e instanceof RuntimeException r ? r : new IllegalStateException(e)));
             }
         }
 
@@ -147,24 +276,25 @@ final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
                 throw Digests.invalid("resumed writes are not supported: write_offset must start at 0, got "
                         + request.getWriteOffset());
             }
-            if (size == 0 || cas.findMissing(List.of(name.digest())).isEmpty()) {
+            if (cas.contains(name.digest())) {
                 respond(name.zstd() ? -1 : size);
                 return true;
             }
-            limit = name.zstd() ? com.github.luben.zstd.Zstd.compressBound(size) : size;
-            received = new ByteArrayOutputStream((int) Math.min(size, 1 << 20));
+            limit = name.zstd() ? com.github.luben.zstd.Zstd.compressBound(size) + 1024 : size;
+            writer = cas.openWrite(name.digest());
+            if (name.zstd()) {
+                decoder = new ZstdStreams.Decoder(writer);
+            }
             return false;
         }
 
-        private void commit() {
-            byte[] data = received.toByteArray();
-            byte[] blob = name.zstd() ? Zstd.decompress(data, name.digest().size()) : data;
-            try {
-                cas.put(name.digest(), blob);
-            } catch (IllegalArgumentException e) {
-                throw Digests.invalid(e.getMessage());
+        private void commit() throws IOException {
+            if (decoder != null && !decoder.frameEnded()) {
+                throw Digests.invalid("the zstd frame is incomplete at finish_write");
             }
-            respond(data.length);
+            writer.commit();
+            release();
+            respond(received);
         }
 
         private void respond(long committed) {
@@ -175,14 +305,29 @@ final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
 
         private void fail(StatusRuntimeException e) {
             finished = true;
-            received = null;
+            release();
             observer.onError(e);
+        }
+
+        /** Closes the writer (discarding anything uncommitted) and the decoder. */
+        private void release() {
+            try {
+                if (writer != null) {
+                    writer.close();
+                }
+            } catch (IOException e) {
+                log.warn("discarding an unfinished write of {} failed: {}", name.digest(), e.getMessage());
+            }
+            if (decoder != null) {
+                decoder.close();
+                decoder = null;
+            }
         }
 
         @Override
         public void onError(Throwable t) {
             finished = true; // the client went away: nothing was acknowledged, nothing is kept
-            received = null;
+            release();
         }
 
         @Override

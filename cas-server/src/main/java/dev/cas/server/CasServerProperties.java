@@ -15,11 +15,11 @@ import org.springframework.validation.annotation.Validated;
 public record CasServerProperties(@DefaultValue Storage storage, @DefaultValue Grpc grpc) {
 
     /**
-     * Where blobs live, how much of the disk they may take, and the largest single blob accepted (each blob is held
-     * whole in memory while it moves).
+     * Where blobs live, how much of the disk they may take, and the largest single blob accepted (blobs stream
+     * through in chunks, so this bounds disk use per blob, not memory).
      */
     public record Storage(@DefaultValue("/var/lib/cas") Path path, @DefaultValue("10GB") DataSize maxSize,
-            @DefaultValue("512MB") DataSize maxBlobSize) {
+            @DefaultValue("4GB") DataSize maxBlobSize) {
     }
 
     /**
@@ -33,9 +33,9 @@ public record CasServerProperties(@DefaultValue Storage storage, @DefaultValue G
         if (storage.maxSize().toBytes() <= 0) {
             throw new IllegalArgumentException("cas.storage.max-size must be positive, got " + storage.maxSize());
         }
-        if (storage.maxBlobSize().toBytes() <= 0 || storage.maxBlobSize().toBytes() > Integer.MAX_VALUE - 64) {
-            throw new IllegalArgumentException("cas.storage.max-blob-size must be between 1B and 2GB, got "
-                    + storage.maxBlobSize());
+        if (storage.maxBlobSize().toBytes() <= 0 || storage.maxBlobSize().toBytes() > storage.maxSize().toBytes()) {
+            throw new IllegalArgumentException("cas.storage.max-blob-size must be positive and at most "
+                    + "cas.storage.max-size, got " + storage.maxBlobSize());
         }
         if (grpc.maxMessageSize().toBytes() < 64 * 1024) {
             throw new IllegalArgumentException("cas.grpc.max-message-size must be at least 64KB, got "

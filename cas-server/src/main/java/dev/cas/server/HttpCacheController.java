@@ -1,10 +1,14 @@
 package dev.cas.server;
 
 import dev.cas.store.BlobStore;
+import dev.cas.store.BlobWriter;
 import dev.cas.store.Digest;
+import dev.cas.store.VerifyingBlobStore;
 import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import java.util.regex.Pattern;
@@ -19,35 +23,73 @@ import org.springframework.web.bind.annotation.RestController;
  * The HTTP cache protocol on the same store, under any path prefix: {@code .../cas/{sha256}} is Bazel's CAS (a body
  * must hash to its name), {@code .../ac/{64 hex}} is an opaque action entry (Bazel's action results, ccache's
  * {@code layout=bazel} entries), and any other path of plain segments is an opaque key (ccache's {@code flat} and
- * {@code subdirs} layouts). GET and HEAD answer 200 or 404, PUT 201 (400 on a bad name or digest, 413 when too
- * large), DELETE 204. Keys never reach the file system; names with {@code ..}, empty or odd segments are refused.
+ * {@code subdirs} layouts). GET and HEAD answer 200 or 404, PUT 201 (400 on a bad name or digest, 411 for a CAS
+ * upload without a length, 413 when too large), DELETE 204. Bodies stream through the store. Keys never reach the file system; names with {@code ..}, empty or odd segments are refused.
  */
 @RestController
 public class HttpCacheController {
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
     private static final Pattern SEGMENT = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._-]{0,254}");
 
-    private final BlobStore cas;
-    private final BlobStore casContent;
+    /** Bodies up to this size are read (and, for the CAS, verified) whole and sent with a Content-Length. */
+    private static final int WHOLE_BODY_BYTES = 1 << 20;
+
+    private final VerifyingBlobStore cas;
     private final BlobStore entries;
     private final long maxBlobBytes;
 
     public HttpCacheController(ServerStores.Stores stores, CasServerProperties properties) {
         this.cas = stores.cas();
-        this.casContent = stores.casContent();
         this.entries = stores.actions();
         this.maxBlobBytes = properties.storage().maxBlobSize().toBytes();
     }
 
-    @RequestMapping(path = "/**", method = {RequestMethod.GET, RequestMethod.HEAD})
-    public ResponseEntity<byte[]> get(HttpServletRequest request) {
+    @RequestMapping(path = "/**", method = RequestMethod.HEAD)
+    public ResponseEntity<Void> head(HttpServletRequest request) {
         Key key = Key.of(request.getRequestURI());
         if (key == null) {
             return ResponseEntity.badRequest().build();
         }
-        Optional<byte[]> value = key.cas() ? readCas(key.digest().hash()) : entries.get(key.digest());
-        return value.map(bytes -> ResponseEntity.ok().contentType(MediaType.APPLICATION_OCTET_STREAM).body(bytes))
-                .orElseGet(() -> ResponseEntity.notFound().build());
+        boolean held = key.cas() ? cas.containsHash(key.digest().hash()) : entries.contains(key.digest());
+        return held ? ResponseEntity.ok().build() : ResponseEntity.notFound().build();
+    }
+
+    /**
+     * Sends an entry: small ones whole, once read and checked; large ones streamed, and a large CAS blob found
+     * damaged on the way ends the connection before the last byte, so a client never receives it complete.
+     */
+    @RequestMapping(path = "/**", method = RequestMethod.GET)
+    public void get(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        Key key = Key.of(request.getRequestURI());
+        if (key == null) {
+            response.sendError(HttpStatus.BAD_REQUEST.value(), "not a cache key");
+            return;
+        }
+        Optional<InputStream> value = key.cas() ? cas.openReadByHash(key.digest().hash())
+                : entries.openRead(key.digest());
+        if (value.isEmpty()) {
+            response.setStatus(HttpStatus.NOT_FOUND.value());
+            return;
+        }
+        try (InputStream in = value.get()) {
+            byte[] first;
+            try {
+                first = in.readNBytes(WHOLE_BODY_BYTES);
+            } catch (IOException e) {
+                response.setStatus(HttpStatus.NOT_FOUND.value()); // damaged (now removed) or the wrong size
+                return;
+            }
+            response.setStatus(HttpStatus.OK.value());
+            response.setContentType(MediaType.APPLICATION_OCTET_STREAM_VALUE);
+            if (first.length < WHOLE_BODY_BYTES) {
+                response.setContentLength(first.length);
+                response.getOutputStream().write(first);
+                return;
+            }
+            OutputStream out = response.getOutputStream();
+            out.write(first);
+            in.transferTo(out);
+        }
     }
 
     @RequestMapping(path = "/**", method = RequestMethod.PUT)
@@ -58,22 +100,22 @@ public class HttpCacheController {
         }
         long length = request.getContentLengthLong();
         if (length > maxBlobBytes) {
-            return ResponseEntity.status(HttpStatus.PAYLOAD_TOO_LARGE)
-                    .body("entry of " + length + " bytes exceeds the limit of " + maxBlobBytes + " bytes\n");
+            return tooLarge("entry of " + length + " bytes exceeds the limit of " + maxBlobBytes + " bytes\n");
         }
-        byte[] body = readAtMost(request.getInputStream(), maxBlobBytes);
-        if (body == null) {
-            return ResponseEntity.status(HttpStatus.PAYLOAD_TOO_LARGE)
-                    .body("entry exceeds the limit of " + maxBlobBytes + " bytes\n");
+        if (key.cas() && length < 0) {
+            return ResponseEntity.status(HttpStatus.LENGTH_REQUIRED).body("a CAS upload needs a Content-Length\n");
         }
-        if (key.cas()) {
-            Digest digest = new Digest(key.digest().hash(), body.length);
-            if (!digest.matches(body)) {
-                return ResponseEntity.badRequest().body("body does not hash to " + digest.hash() + "\n");
+        BlobStore store = key.cas() ? cas : entries;
+        Digest digest = key.cas() ? new Digest(key.digest().hash(), length) : key.digest();
+        try (BlobWriter writer = store.openWrite(digest); InputStream body = request.getInputStream()) {
+            long copied = copy(body, writer, maxBlobBytes + 1);
+            if (copied > maxBlobBytes) {
+                return tooLarge("entry exceeds the limit of " + maxBlobBytes + " bytes\n");
             }
-            cas.put(digest, body);
-        } else {
-            entries.put(key.digest(), body);
+            writer.commit();
+        } catch (IllegalArgumentException e) {
+            return ResponseEntity.badRequest().body("body does not hash to " + digest.hash() + ": " + e.getMessage()
+                    + "\n");
         }
         return ResponseEntity.status(HttpStatus.CREATED).build();
     }
@@ -89,18 +131,20 @@ public class HttpCacheController {
         return ResponseEntity.noContent().build();
     }
 
-    /** Learns the blob's size from the stored content, then reads it through verification (corrupt = removed). */
-    private Optional<byte[]> readCas(String hash) {
-        try {
-            return casContent.get(new Digest(hash, 0)).flatMap(content -> cas.get(new Digest(hash, content.length)));
-        } catch (dev.cas.store.CorruptBlobException e) {
-            return cas.get(new Digest(hash, 1)); // the verifying store removes and counts the corrupt entry
-        }
+    private static ResponseEntity<String> tooLarge(String message) {
+        return ResponseEntity.status(HttpStatus.PAYLOAD_TOO_LARGE).body(message);
     }
 
-    private static byte[] readAtMost(InputStream in, long limit) throws IOException {
-        byte[] body = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 16, limit + 1));
-        return body.length > limit ? null : body;
+    /** Copies at most {@code limit} bytes; returns how many were copied. */
+    private static long copy(InputStream in, OutputStream out, long limit) throws IOException {
+        byte[] buffer = new byte[64 * 1024];
+        long copied = 0;
+        int n;
+        while (copied < limit && (n = in.read(buffer, 0, (int) Math.min(buffer.length, limit - copied))) >= 0) {
+            out.write(buffer, 0, n);
+            copied += n;
+        }
+        return copied;
     }
 
     /**

@@ -16,11 +16,8 @@ import org.springframework.context.annotation.Configuration;
 public class ServerStores {
     private static final int ZSTD_LEVEL = 3;
 
-    /**
-     * The content-addressed blobs (verified), the action results and opaque entries, and the CAS content beneath
-     * verification, keyed by hash alone: HTTP clients name a blob by its hash, so its size is learnt from there.
-     */
-    public record Stores(BlobStore cas, BlobStore actions, BlobStore casContent) {
+    /** The content-addressed blobs (verified; readable by hash alone for HTTP), the action results and opaque entries. */
+    public record Stores(VerifyingBlobStore cas, BlobStore actions) {
     }
 
     /** Closed by Spring after the gRPC server has stopped (it depends on this bean). */
@@ -33,8 +30,8 @@ public class ServerStores {
     @Bean
     Stores stores(RocksDbDatabase database) {
         BlobStore content = new CompressingBlobStore(database.space(RocksDbDatabase.Space.CAS), ZSTD_LEVEL);
-        BlobStore cas = new VerifyingBlobStore(content, corrupt -> database.addToCounter("corrupt.removed", 1));
+        VerifyingBlobStore cas = new VerifyingBlobStore(content, corrupt -> database.addToCounter("corrupt.removed", 1));
         BlobStore actions = new CompressingBlobStore(database.space(RocksDbDatabase.Space.ACTIONS), ZSTD_LEVEL);
-        return new Stores(cas, actions, content);
+        return new Stores(cas, actions);
     }
 }

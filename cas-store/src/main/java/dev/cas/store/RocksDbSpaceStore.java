@@ -114,6 +114,9 @@ final class RocksDbSpaceStore implements BlobStore {
     @Override
     public Set<Digest> findMissing(Collection<Digest> digests) {
         List<Digest> asked = new ArrayList<>(new LinkedHashSet<>(digests));
+        if (asked.isEmpty()) {
+            return new LinkedHashSet<>();
+        }
         List<byte[]> keys = new ArrayList<>(asked.size());
         for (Digest digest : asked) {
             keys.add(RocksDbDatabase.lruKey(space, digest));

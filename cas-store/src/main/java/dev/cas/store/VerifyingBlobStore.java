@@ -95,6 +95,11 @@ public final class VerifyingBlobStore implements BlobStore {
         return openChecked(hash, -1);
     }
 
+    /** Whether a blob known only by its hash is held (for a store keyed by hash, as the RocksDB leaf is). */
+    public boolean containsHash(String hash) {
+        return hash.equals(Digest.EMPTY.hash()) || delegate.contains(new Digest(hash, 0));
+    }
+
     /** Writes pass through as they come; the commit goes ahead only if the bytes match the digest. */
     @Override
     public BlobWriter openWrite(Digest digest) {
