@@ -34,12 +34,21 @@ final class CapabilitiesService extends CapabilitiesGrpc.CapabilitiesImplBase {
                 .build();
     }
 
+    /** A caller without write access is told the action cache is not updatable, so it does not try. */
+    private static ServerCapabilities readOnly(ServerCapabilities full) {
+        ServerCapabilities.Builder builder = full.toBuilder();
+        builder.getCacheCapabilitiesBuilder().getActionCacheUpdateCapabilitiesBuilder().setUpdateEnabled(false);
+        return builder.build();
+    }
+
     private static SemVer version(int major, int minor) {
         return SemVer.newBuilder().setMajor(major).setMinor(minor).build();
     }
 
     @Override
     public void getCapabilities(GetCapabilitiesRequest request, StreamObserver<ServerCapabilities> observer) {
-        Calls.respond(observer, "GetCapabilities", () -> capabilities);
+        AccessPolicy.Caller caller = GrpcAuthInterceptor.CALLER.get();
+        boolean mayWrite = caller == null || caller.mayWrite();
+        Calls.respond(observer, "GetCapabilities", () -> mayWrite ? capabilities : readOnly(capabilities));
     }
 }

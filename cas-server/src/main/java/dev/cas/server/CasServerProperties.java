@@ -1,6 +1,7 @@
 package dev.cas.server;
 
 import java.nio.file.Path;
+import java.util.List;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.util.unit.DataSize;
@@ -12,7 +13,7 @@ import org.springframework.validation.annotation.Validated;
  */
 @Validated
 @ConfigurationProperties("cas")
-public record CasServerProperties(@DefaultValue Storage storage, @DefaultValue Grpc grpc) {
+public record CasServerProperties(@DefaultValue Storage storage, @DefaultValue Grpc grpc, @DefaultValue Auth auth) {
 
     /**
      * Where blobs live, how much of the disk they may take, and the largest single blob accepted (blobs stream
@@ -24,9 +25,52 @@ public record CasServerProperties(@DefaultValue Storage storage, @DefaultValue G
 
     /**
      * The gRPC listener. {@code maxMessageSize} bounds one inbound message (and so one batch); it is advertised to
-     * clients as the largest batch they may send.
+     * clients as the largest batch they may send. {@code sslBundle} names a Spring SSL bundle
+     * ({@code spring.ssl.bundle.*}) to serve TLS with; unset means plaintext.
      */
-    public record Grpc(@DefaultValue("9092") int port, @DefaultValue("4MB") DataSize maxMessageSize) {
+    public record Grpc(@DefaultValue("9092") int port, @DefaultValue("4MB") DataSize maxMessageSize,
+            String sslBundle) {
+    }
+
+    /**
+     * Who may read and write. With no tokens configured the server is open to all (and says so at start); with
+     * tokens, every call needs one ({@code Authorization: Bearer <secret>}), unless {@code anonymousRead} lets
+     * callers without a token read.
+     */
+    public record Auth(@DefaultValue("false") boolean anonymousRead, @DefaultValue List<Token> tokens) {
+        public Auth {
+            tokens = List.copyOf(tokens);
+            java.util.Set<String> secrets = new java.util.HashSet<>();
+            for (Token token : tokens) {
+                if (!secrets.add(token.secret())) {
+                    throw new IllegalArgumentException("cas.auth.tokens: token '" + token.name()
+                            + "' has the same secret as another token");
+                }
+            }
+        }
+    }
+
+    /** A bearer token: a name (for logs and metrics), its secret (never logged) and what it may do. */
+    public record Token(String name, String secret, @DefaultValue("READ_ONLY") Scope scope) {
+        public Token {
+            if (name == null || name.isBlank()) {
+                throw new IllegalArgumentException("cas.auth.tokens: every token needs a name");
+            }
+            if (secret == null || secret.length() < 16) {
+                throw new IllegalArgumentException("cas.auth.tokens: the secret of token '" + name
+                        + "' must have at least 16 characters");
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "Token[name=" + name + ", secret=******, scope=" + scope + "]";
+        }
+    }
+
+    /** What a token allows. */
+    public enum Scope {
+        READ_ONLY, READ_WRITE
     }
 
     public CasServerProperties {

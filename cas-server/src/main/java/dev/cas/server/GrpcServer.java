@@ -1,6 +1,14 @@
 package dev.cas.server;
 
 import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.grpc.MetricCollectingServerInterceptor;
+import javax.net.ssl.SSLException;
+import org.springframework.boot.ssl.SslBundle;
+import org.springframework.boot.ssl.SslBundles;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -23,11 +31,18 @@ public class GrpcServer implements SmartLifecycle {
 
     private final CasServerProperties properties;
     private final ServerStores.Stores stores;
+    private final AccessPolicy accessPolicy;
+    private final MeterRegistry meters;
+    private final SslBundles sslBundles;
     private volatile Server server;
 
-    public GrpcServer(CasServerProperties properties, ServerStores.Stores stores) {
+    public GrpcServer(CasServerProperties properties, ServerStores.Stores stores, AccessPolicy accessPolicy,
+            MeterRegistry meters, SslBundles sslBundles) {
         this.properties = properties;
         this.stores = stores;
+        this.accessPolicy = accessPolicy;
+        this.meters = meters;
+        this.sslBundles = sslBundles;
     }
 
     /** The largest batch a client may send: a message's limit less room for the envelope. */
@@ -38,19 +53,39 @@ public class GrpcServer implements SmartLifecycle {
     @Override
     public void start() {
         int maxMessage = (int) Math.min(Integer.MAX_VALUE, properties.grpc().maxMessageSize().toBytes());
-        server = NettyServerBuilder.forPort(properties.grpc().port())
+        NettyServerBuilder builder = NettyServerBuilder.forPort(properties.grpc().port())
                 .maxInboundMessageSize(maxMessage)
                 .addService(new CapabilitiesService(maxBatchTotalSizeBytes()))
                 .addService(new ContentAddressableStorageService(stores.cas(), maxBatchTotalSizeBytes()))
                 .addService(new ActionCacheService(stores.actions(), stores.cas()))
                 .addService(new ByteStreamService(stores.cas(), properties.storage().maxBlobSize().toBytes()))
-                .build();
+                // interceptors run last-added first: metrics see every call, refused ones included
+                .intercept(new GrpcAuthInterceptor(accessPolicy))
+                .intercept(new MetricCollectingServerInterceptor(meters));
+        String bundle = properties.grpc().sslBundle();
+        if (bundle != null && !bundle.isBlank()) {
+            builder.sslContext(tlsContext(bundle));
+        }
+        server = builder.build();
         try {
             server.start();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot listen for gRPC on port " + properties.grpc().port(), e);
         }
-        log.info("gRPC (REAPI v2 cache, ByteStream) listening on port {}", server.getPort());
+        log.info("gRPC (REAPI v2 cache, ByteStream) listening on port {}{}", server.getPort(),
+                bundle == null || bundle.isBlank() ? "" : " with TLS (SSL bundle '" + bundle + "')");
+    }
+
+    /** TLS from a Spring SSL bundle, the same configuration the HTTP side can use ({@code server.ssl.bundle}). */
+    private SslContext tlsContext(String bundleName) {
+        SslBundle bundle = sslBundles.getBundle(bundleName);
+        try {
+            return GrpcSslContexts.configure(SslContextBuilder.forServer(bundle.getManagers().getKeyManagerFactory()))
+                    .build();
+        } catch (SSLException e) {
+            throw new IllegalStateException("cannot set up TLS for gRPC from SSL bundle '" + bundleName + "': "
+                    + e.getMessage(), e);
+        }
     }
 
     @Override

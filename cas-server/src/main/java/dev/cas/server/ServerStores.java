@@ -4,17 +4,23 @@ import dev.cas.store.BlobStore;
 import dev.cas.store.CompressingBlobStore;
 import dev.cas.store.RocksDbDatabase;
 import dev.cas.store.VerifyingBlobStore;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.binder.MeterBinder;
 import java.time.Clock;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 /**
  * The server's stores, composed from cas-store's parts: one RocksDB database (size-bounded, LRU eviction) holding a
- * content-addressed space (zstd at rest, every write and read checked against the digest) and an action space.
+ * content-addressed space (zstd at rest, metered, every write and read checked against the digest) and an action
+ * space (zstd at rest, metered), plus the database's own figures as Prometheus meters.
  */
 @Configuration(proxyBeanMethods = false)
 public class ServerStores {
     private static final int ZSTD_LEVEL = 3;
+    static final String CORRUPT_REMOVED = "corrupt.removed";
 
     /** The content-addressed blobs (verified; readable by hash alone for HTTP), the action results and opaque entries. */
     public record Stores(VerifyingBlobStore cas, BlobStore actions) {
@@ -28,10 +34,31 @@ public class ServerStores {
     }
 
     @Bean
-    Stores stores(RocksDbDatabase database) {
-        BlobStore content = new CompressingBlobStore(database.space(RocksDbDatabase.Space.CAS), ZSTD_LEVEL);
-        VerifyingBlobStore cas = new VerifyingBlobStore(content, corrupt -> database.addToCounter("corrupt.removed", 1));
-        BlobStore actions = new CompressingBlobStore(database.space(RocksDbDatabase.Space.ACTIONS), ZSTD_LEVEL);
+    Stores stores(RocksDbDatabase database, MeterRegistry meters) {
+        BlobStore content = new MeteredBlobStore(
+                new CompressingBlobStore(database.space(RocksDbDatabase.Space.CAS), ZSTD_LEVEL), "cas", meters);
+        VerifyingBlobStore cas = new VerifyingBlobStore(content, corrupt -> database.addToCounter(CORRUPT_REMOVED, 1));
+        BlobStore actions = new MeteredBlobStore(
+                new CompressingBlobStore(database.space(RocksDbDatabase.Space.ACTIONS), ZSTD_LEVEL), "actions", meters);
         return new Stores(cas, actions);
+    }
+
+    /** Size, limit, disk use, evictions and corrupt entries removed, read from the database at each scrape. */
+    @Bean
+    MeterBinder storageMeters(RocksDbDatabase database) {
+        return registry -> {
+            Gauge.builder("cas.storage.stored", database, RocksDbDatabase::storedBytes).baseUnit("bytes")
+                    .description("Bytes held (compressed), as eviction counts them").register(registry);
+            Gauge.builder("cas.storage.limit", database, RocksDbDatabase::maxSizeBytes).baseUnit("bytes")
+                    .description("cas.storage.max-size").register(registry);
+            Gauge.builder("cas.storage.disk", database, RocksDbDatabase::diskBytes).baseUnit("bytes")
+                    .description("RocksDB files and memtables").register(registry);
+            FunctionCounter.builder("cas.storage.evictions", database, RocksDbDatabase::evictions)
+                    .description("Entries evicted to stay under the limit").register(registry);
+            FunctionCounter.builder("cas.storage.evicted", database, RocksDbDatabase::evictedBytes).baseUnit("bytes")
+                    .description("Bytes evicted to stay under the limit").register(registry);
+            FunctionCounter.builder("cas.storage.corrupt.removed", database, db -> db.counter(CORRUPT_REMOVED))
+                    .description("Entries found damaged at rest and removed").register(registry);
+        };
     }
 }

@@ -160,6 +160,20 @@ public final class RocksDbDatabase implements AutoCloseable {
         return counter(EVICTED_BYTES);
     }
 
+    /** Bytes the database takes on disk and in memtables, as RocksDB reports them (values, records and overhead). */
+    public long diskBytes() {
+        long total = 0;
+        try {
+            for (ColumnFamilyHandle family : allFamilies()) {
+                total += db.getLongProperty(family, "rocksdb.total-sst-files-size");
+                total += db.getLongProperty(family, "rocksdb.cur-size-all-mem-tables");
+            }
+        } catch (RocksDBException e) {
+            log.debug("cannot read RocksDB sizes: {}", e.getMessage());
+        }
+        return total;
+    }
+
     /** Adds to a persistent counter (atomic across threads; survives restarts). */
     public void addToCounter(String name, long delta) {
         try {
@@ -181,8 +195,7 @@ public final class RocksDbDatabase implements AutoCloseable {
     /** Removes every entry and counter. */
     public synchronized void clear() {
         try {
-            for (ColumnFamilyHandle family : List.of(defaultFamily, lruFamily, headsFamily, chunksFamily,
-                    families.get(Space.CAS), families.get(Space.ACTIONS))) {
+            for (ColumnFamilyHandle family : allFamilies()) {
                 try (RocksIterator it = db.newIterator(family)) {
                     for (it.seekToFirst(); it.isValid(); it.next()) {
                         db.delete(family, it.key());
@@ -207,6 +220,12 @@ public final class RocksDbDatabase implements AutoCloseable {
         for (AutoCloseable resource : resources.subList(handles, resources.size())) {
             closeQuietly(resource);
         }
+    }
+
+    private List<ColumnFamilyHandle> allFamilies() {
+        List<ColumnFamilyHandle> all = new ArrayList<>(List.of(defaultFamily, lruFamily, headsFamily, chunksFamily));
+        all.addAll(families.values());
+        return all;
     }
 
     // ---- used by RocksDbSpaceStore ----
