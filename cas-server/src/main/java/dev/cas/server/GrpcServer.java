@@ -1,5 +1,7 @@
 package dev.cas.server;
 
+import static dev.cas.server.MalformedRequests.rejected;
+
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
@@ -55,10 +57,12 @@ public class GrpcServer implements SmartLifecycle {
         int maxMessage = (int) Math.min(Integer.MAX_VALUE, properties.grpc().maxMessageSize().toBytes());
         NettyServerBuilder builder = NettyServerBuilder.forPort(properties.grpc().port())
                 .maxInboundMessageSize(maxMessage)
-                .addService(new CapabilitiesService(maxBatchTotalSizeBytes()))
-                .addService(new ContentAddressableStorageService(stores.cas(), maxBatchTotalSizeBytes()))
-                .addService(new ActionCacheService(stores.actions(), stores.cas()))
-                .addService(new ByteStreamService(stores.cas(), properties.storage().maxBlobSize().toBytes()))
+                .addService(rejected(new CapabilitiesService(maxBatchTotalSizeBytes()).bindService()))
+                .addService(rejected(new ContentAddressableStorageService(stores.cas(), maxBatchTotalSizeBytes())
+                        .bindService()))
+                .addService(rejected(new ActionCacheService(stores.actions(), stores.cas()).bindService()))
+                .addService(rejected(new ByteStreamService(stores.cas(), properties.storage().maxBlobSize().toBytes())
+                        .bindService()))
                 // interceptors run last-added first: metrics see every call, refused ones included
                 .intercept(new GrpcAuthInterceptor(accessPolicy))
                 .intercept(new MetricCollectingServerInterceptor(meters));

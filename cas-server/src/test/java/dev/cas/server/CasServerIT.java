@@ -60,6 +60,7 @@ class CasServerIT {
         registry.add("cas.storage.path", () -> storage.resolve("db").toString());
         registry.add("cas.grpc.port", () -> 0);
         registry.add("cas.grpc.max-message-size", () -> "1MB");
+        registry.add("cas.storage.max-blob-size", () -> "40MB");
     }
 
     @Autowired
@@ -209,6 +210,90 @@ class CasServerIT {
         assertStatus(() -> read("blobs/" + digest.hash() + "/" + digest.size(), 0, -1),
                 Status.Code.INVALID_ARGUMENT);
         assertThat(read("blobs/" + digest.hash() + "/" + digest.size(), 0, 0)).isEqualTo(blob);
+    }
+
+    @Test
+    void largeBlobsStreamInAndOutInPieces() {
+        byte[] blob = random(24_000_000, 7); // 24 chunks in the store, 24 messages each way under a 1 MB limit
+        Digest digest = Digest.of(blob);
+        write("main/uploads/" + UUID.randomUUID() + "/blobs/" + digest.hash() + "/" + digest.size(), blob,
+                1_000_000);
+        String name = "main/blobs/" + digest.hash() + "/" + digest.size();
+        assertThat(Digest.of(read(name, 0, 0))).isEqualTo(digest);
+        assertThat(read(name, 23_000_000, 5)).isEqualTo(java.util.Arrays.copyOfRange(blob, 23_000_000, 23_000_005));
+        assertThat(read(name, 3_000_000, 2_500_000))
+                .isEqualTo(java.util.Arrays.copyOfRange(blob, 3_000_000, 5_500_000));
+
+        byte[] text = ("line of a large, compressible log " + "x".repeat(60) + "\n").repeat(120_000)
+                .getBytes(StandardCharsets.UTF_8);
+        Digest textDigest = Digest.of(text);
+        byte[] frame = com.github.luben.zstd.Zstd.compress(text);
+        write("main/uploads/" + UUID.randomUUID() + "/compressed-blobs/zstd/" + textDigest.hash() + "/"
+                + textDigest.size(), frame, 7_000);
+        byte[] compressed = read("main/compressed-blobs/zstd/" + textDigest.hash() + "/" + textDigest.size(), 0, 0);
+        assertThat(compressed.length).isLessThan(text.length / 10);
+        assertThat(com.github.luben.zstd.Zstd.decompress(compressed, text.length)).isEqualTo(text);
+        byte[] tail = read("main/compressed-blobs/zstd/" + textDigest.hash() + "/" + textDigest.size(),
+                text.length - 100, 0);
+        assertThat(com.github.luben.zstd.Zstd.decompress(tail, 100))
+                .isEqualTo(java.util.Arrays.copyOfRange(text, text.length - 100, text.length));
+    }
+
+    @Test
+    void badZstdUploadsAndOversizedBlobsAreRefusedAndKeepNothing() {
+        byte[] blob = ("some text to compress ".repeat(5_000)).getBytes(StandardCharsets.UTF_8);
+        Digest digest = Digest.of(blob);
+        String upload = "uploads/" + UUID.randomUUID() + "/compressed-blobs/zstd/" + digest.hash() + "/"
+                + digest.size();
+        assertStatus(() -> write(upload, "not a zstd frame at all".getBytes(StandardCharsets.UTF_8), 100),
+                Status.Code.INVALID_ARGUMENT);
+        byte[] frame = com.github.luben.zstd.Zstd.compress(blob);
+        assertStatus(() -> write(upload, java.util.Arrays.copyOf(frame, frame.length - 10), 100),
+                Status.Code.INVALID_ARGUMENT);
+        byte[] wrong = com.github.luben.zstd.Zstd.compress(random(blob.length, 8));
+        assertStatus(() -> write(upload, wrong, 1000), Status.Code.INVALID_ARGUMENT);
+        assertStatus(() -> read("blobs/" + digest.hash() + "/" + digest.size(), 0, 0), Status.Code.NOT_FOUND);
+
+        Digest huge = new Digest(Digest.of("huge").hash(), 41L << 20);
+        assertStatus(() -> write("uploads/u/blobs/" + huge.hash() + "/" + huge.size(), new byte[10], 10),
+                Status.Code.RESOURCE_EXHAUSTED);
+        assertThat(write(upload, frame, 1000).getCommittedSize()).as("a good upload after the bad ones")
+                .isEqualTo(frame.length);
+        assertThat(read("blobs/" + digest.hash() + "/" + digest.size(), 0, 0)).isEqualTo(blob);
+    }
+
+    @Test
+    void malformedProtobufIsRefusedAndTheServerStaysUp() {
+        byte[] stored = "still here".getBytes(StandardCharsets.UTF_8);
+        cas.batchUpdateBlobs(BatchUpdateBlobsRequest.newBuilder()
+                .addRequests(update(Digest.of(stored), stored, Compressor.Value.IDENTITY)).build());
+        io.grpc.MethodDescriptor<byte[], byte[]> raw = io.grpc.MethodDescriptor.<byte[], byte[]>newBuilder()
+                .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+                .setFullMethodName(ContentAddressableStorageGrpc.getFindMissingBlobsMethod().getFullMethodName())
+                .setRequestMarshaller(new BytesMarshaller()).setResponseMarshaller(new BytesMarshaller()).build();
+        assertThatThrownBy(() -> io.grpc.stub.ClientCalls.blockingUnaryCall(channel, raw,
+                io.grpc.CallOptions.DEFAULT, new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, 1, 2, 3}))
+                .isInstanceOfSatisfying(StatusRuntimeException.class, e -> assertThat(e.getStatus().getCode())
+                        .isEqualTo(Status.Code.INVALID_ARGUMENT));
+        assertThat(cas.batchReadBlobs(BatchReadBlobsRequest.newBuilder().addDigests(proto(Digest.of(stored)))
+                .build()).getResponses(0).getData().toByteArray()).isEqualTo(stored);
+    }
+
+    /** Passes bytes through unparsed, to put malformed messages on the wire. */
+    private static final class BytesMarshaller implements io.grpc.MethodDescriptor.Marshaller<byte[]> {
+        @Override
+        public java.io.InputStream stream(byte[] value) {
+            return new java.io.ByteArrayInputStream(value);
+        }
+
+        @Override
+        public byte[] parse(java.io.InputStream stream) {
+            try {
+                return stream.readAllBytes();
+            } catch (java.io.IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }
     }
 
     @Test
