@@ -51,6 +51,7 @@ import org.springframework.test.context.DynamicPropertySource;
 
 /** The REAPI v2 cache over real gRPC on loopback, backed by real RocksDB in a temporary directory. */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@org.springframework.boot.test.autoconfigure.actuate.observability.AutoConfigureObservability
 class CasServerIT {
     @TempDir
     static Path storage;
@@ -65,6 +66,9 @@ class CasServerIT {
 
     @Autowired
     GrpcServer server;
+
+    @org.springframework.boot.test.web.server.LocalServerPort
+    int httpPort;
 
     ManagedChannel channel;
     ContentAddressableStorageGrpc.ContentAddressableStorageBlockingStub cas;
@@ -277,6 +281,26 @@ class CasServerIT {
                         .isEqualTo(Status.Code.INVALID_ARGUMENT));
         assertThat(cas.batchReadBlobs(BatchReadBlobsRequest.newBuilder().addDigests(proto(Digest.of(stored)))
                 .build()).getResponses(0).getData().toByteArray()).isEqualTo(stored);
+    }
+
+    @Test
+    void prometheusShowsCallsLookupsBytesAndStorage() throws Exception {
+        byte[] blob = "measured".getBytes(StandardCharsets.UTF_8);
+        cas.batchUpdateBlobs(BatchUpdateBlobsRequest.newBuilder()
+                .addRequests(update(Digest.of(blob), blob, Compressor.Value.IDENTITY)).build());
+        cas.findMissingBlobs(FindMissingBlobsRequest.newBuilder().addBlobDigests(proto(Digest.of(blob)))
+                .addBlobDigests(proto(Digest.of("absent"))).build());
+        String metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create("http://127.0.0.1:" + httpPort + "/actuator/prometheus")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(metrics)
+                .containsPattern("grpc_server_processing_duration_seconds_count\\{[^}]*method=\"FindMissingBlobs\"")
+                .containsPattern("cas_store_lookups_total\\{result=\"hit\",store=\"cas\"} [1-9]")
+                .containsPattern("cas_store_lookups_total\\{result=\"miss\",store=\"cas\"} [1-9]")
+                .containsPattern("cas_store_bytes_total\\{direction=\"written\",store=\"cas\"} [1-9]")
+                .containsPattern("cas_storage_stored_bytes [1-9]")
+                .contains("cas_storage_disk_bytes", "cas_storage_evictions_total", "cas_storage_corrupt_removed_total",
+                        "cas_store_operation_seconds");
     }
 
     /** Passes bytes through unparsed, to put malformed messages on the wire. */

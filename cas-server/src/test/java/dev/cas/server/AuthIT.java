@@ -1,0 +1,175 @@
+package dev.cas.server;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import build.bazel.remote.execution.v2.BatchReadBlobsRequest;
+import build.bazel.remote.execution.v2.BatchUpdateBlobsRequest;
+import build.bazel.remote.execution.v2.CapabilitiesGrpc;
+import build.bazel.remote.execution.v2.ContentAddressableStorageGrpc;
+import build.bazel.remote.execution.v2.FindMissingBlobsRequest;
+import build.bazel.remote.execution.v2.GetCapabilitiesRequest;
+import com.google.protobuf.ByteString;
+import dev.cas.store.Digest;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.MetadataUtils;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Base64;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.system.CapturedOutput;
+import org.springframework.boot.test.system.OutputCaptureExtension;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+/**
+ * Bearer tokens on both protocols, over real gRPC and HTTP on loopback: a read-write token writes, a read-only one
+ * reads but is refused writes (PERMISSION_DENIED / 403), no or an unknown token is UNAUTHENTICATED / 401, anonymous
+ * reads pass because this server switches them on, and no secret reaches the log.
+ */
+@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
+@org.junit.jupiter.api.extension.ExtendWith(OutputCaptureExtension.class)
+class AuthIT {
+    static final String WRITER = "writer-secret-0123456789";
+    static final String READER = "reader-secret-0123456789";
+
+    @TempDir
+    static Path storage;
+
+    @DynamicPropertySource
+    static void properties(DynamicPropertyRegistry registry) {
+        registry.add("cas.storage.path", () -> storage.resolve("db").toString());
+        registry.add("cas.grpc.port", () -> 0);
+        registry.add("cas.auth.anonymous-read", () -> true);
+        registry.add("cas.auth.tokens[0].name", () -> "ci");
+        registry.add("cas.auth.tokens[0].secret", () -> WRITER);
+        registry.add("cas.auth.tokens[0].scope", () -> "read-write");
+        registry.add("cas.auth.tokens[1].name", () -> "laptop");
+        registry.add("cas.auth.tokens[1].secret", () -> READER);
+    }
+
+    @Autowired
+    GrpcServer server;
+
+    @LocalServerPort
+    int httpPort;
+
+    ManagedChannel channel;
+    final HttpClient http = HttpClient.newHttpClient();
+
+    @BeforeEach
+    void connect() {
+        channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+    }
+
+    @AfterEach
+    void disconnect() {
+        channel.shutdownNow();
+    }
+
+    @Test
+    void grpcWritesNeedAReadWriteToken() {
+        byte[] blob = "built by ci".getBytes(StandardCharsets.UTF_8);
+        BatchUpdateBlobsRequest update = BatchUpdateBlobsRequest.newBuilder()
+                .addRequests(BatchUpdateBlobsRequest.Request.newBuilder().setDigest(proto(Digest.of(blob)))
+                        .setData(ByteString.copyFrom(blob))).build();
+        assertCode(() -> cas(null).batchUpdateBlobs(update), Status.Code.UNAUTHENTICATED);
+        assertCode(() -> cas("not-a-known-token-at-all").batchUpdateBlobs(update), Status.Code.UNAUTHENTICATED);
+        assertCode(() -> cas(READER).batchUpdateBlobs(update), Status.Code.PERMISSION_DENIED);
+        assertThat(cas(WRITER).batchUpdateBlobs(update).getResponses(0).getStatus().getCode()).isZero();
+
+        BatchReadBlobsRequest read = BatchReadBlobsRequest.newBuilder().addDigests(proto(Digest.of(blob))).build();
+        assertThat(cas(READER).batchReadBlobs(read).getResponses(0).getData().toByteArray()).isEqualTo(blob);
+        assertThat(cas(null).batchReadBlobs(read).getResponses(0).getData().toByteArray()).as("anonymous read")
+                .isEqualTo(blob);
+        assertCode(() -> cas("wrong").findMissingBlobs(FindMissingBlobsRequest.getDefaultInstance()),
+                Status.Code.UNAUTHENTICATED);
+    }
+
+    @Test
+    void capabilitiesTellEachCallerWhetherItMayUpdate() {
+        assertThat(capabilities(WRITER).getCacheCapabilities().getActionCacheUpdateCapabilities().getUpdateEnabled())
+                .isTrue();
+        assertThat(capabilities(READER).getCacheCapabilities().getActionCacheUpdateCapabilities().getUpdateEnabled())
+                .isFalse();
+    }
+
+    @Test
+    void httpWritesNeedAReadWriteToken() throws Exception {
+        String path = "/cache/ab/cdef0123";
+        byte[] body = "ccache entry".getBytes(StandardCharsets.UTF_8);
+        assertThat(send("PUT", path, body, null).statusCode()).isEqualTo(401);
+        assertThat(send("PUT", path, body, "Bearer nope-nope-nope-nope").statusCode()).isEqualTo(401);
+        assertThat(send("PUT", path, body, "Bearer " + READER).statusCode()).isEqualTo(403);
+        assertThat(send("DELETE", path, null, "Bearer " + READER).statusCode()).isEqualTo(403);
+        assertThat(send("GET", path, null, null).statusCode()).isEqualTo(404);
+        assertThat(send("PUT", path, body, "Bearer " + WRITER).statusCode()).isEqualTo(201);
+        String basic = "Basic " + Base64.getEncoder().encodeToString(("ccache:" + READER)
+                .getBytes(StandardCharsets.UTF_8));
+        assertThat(send("GET", path, null, basic).body()).as("ccache's user:password form").isEqualTo(body);
+        assertThat(send("GET", path, null, null).body()).as("anonymous read").isEqualTo(body);
+        assertThat(send("GET", "/actuator/health", null, null).statusCode()).as("probes stay open").isEqualTo(200);
+    }
+
+    @Test
+    void secretsNeverReachTheLog(CapturedOutput output) throws Exception {
+        send("PUT", "/cache/x", new byte[] {1}, "Bearer " + READER);
+        assertThatThrownBy(() -> cas(READER).batchUpdateBlobs(BatchUpdateBlobsRequest.getDefaultInstance()))
+                .isInstanceOf(StatusRuntimeException.class);
+        assertThat(output.getAll()).doesNotContain(READER).doesNotContain(WRITER);
+        assertThat(new CasServerProperties.Token("t", WRITER, CasServerProperties.Scope.READ_WRITE).toString())
+                .doesNotContain(WRITER);
+    }
+
+    private ContentAddressableStorageGrpc.ContentAddressableStorageBlockingStub cas(String token) {
+        return ContentAddressableStorageGrpc.newBlockingStub(channel).withInterceptors(bearer(token));
+    }
+
+    private build.bazel.remote.execution.v2.ServerCapabilities capabilities(String token) {
+        return CapabilitiesGrpc.newBlockingStub(channel).withInterceptors(bearer(token))
+                .getCapabilities(GetCapabilitiesRequest.getDefaultInstance());
+    }
+
+    private static io.grpc.ClientInterceptor bearer(String token) {
+        Metadata headers = new Metadata();
+        if (token != null) {
+            headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
+        }
+        return MetadataUtils.newAttachHeadersInterceptor(headers);
+    }
+
+    private HttpResponse<byte[]> send(String method, String path, byte[] body, String authorization)
+            throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + path))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofByteArray(body));
+        if (authorization != null) {
+            request.header("Authorization", authorization);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofByteArray());
+    }
+
+    private static void assertCode(Runnable call, Status.Code code) {
+        assertThatThrownBy(call::run).isInstanceOfSatisfying(StatusRuntimeException.class,
+                e -> assertThat(e.getStatus().getCode()).as(String.valueOf(e.getStatus())).isEqualTo(code));
+    }
+
+    private static build.bazel.remote.execution.v2.Digest proto(Digest digest) {
+        return build.bazel.remote.execution.v2.Digest.newBuilder().setHash(digest.hash())
+                .setSizeBytes(digest.size()).build();
+    }
+}
