@@ -3,17 +3,12 @@ package dev.cas.server;
 import build.bazel.remote.execution.v2.ActionCacheGrpc;
 import build.bazel.remote.execution.v2.ActionResult;
 import build.bazel.remote.execution.v2.GetActionResultRequest;
-import build.bazel.remote.execution.v2.OutputDirectory;
-import build.bazel.remote.execution.v2.OutputFile;
 import build.bazel.remote.execution.v2.UpdateActionResultRequest;
-import com.google.protobuf.InvalidProtocolBufferException;
 import dev.cas.store.BlobStore;
 import dev.cas.store.Digest;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
 
 /**
@@ -34,8 +29,8 @@ final class ActionCacheService extends ActionCacheGrpc.ActionCacheImplBase {
         Calls.respond(observer, "GetActionResult", () -> {
             Digests.requireSha256(request.getDigestFunction());
             Digest key = key(request.getInstanceName(), Digests.fromProto(request.getActionDigest()));
-            Optional<ActionResult> result = actions.get(key).flatMap(ActionCacheService::parse);
-            if (result.isEmpty() || !cas.findMissing(referencedBlobs(result.get())).isEmpty()) {
+            Optional<ActionResult> result = actions.get(key).flatMap(ActionResults::parse);
+            if (result.isEmpty() || !ActionResults.complete(result.get(), cas)) {
                 throw Status.NOT_FOUND.withDescription("no result for action " + request.getActionDigest().getHash())
                         .asRuntimeException();
             }
@@ -49,7 +44,7 @@ final class ActionCacheService extends ActionCacheGrpc.ActionCacheImplBase {
             Digests.requireSha256(request.getDigestFunction());
             Digest action = Digests.fromProto(request.getActionDigest());
             ActionResult result = request.getActionResult();
-            referencedBlobs(result); // rejects malformed digests before anything is stored
+            ActionResults.referencedBlobs(result); // rejects malformed digests before anything is stored
             actions.put(key(request.getInstanceName(), action), result.toByteArray());
             return result;
         });
@@ -60,33 +55,4 @@ final class ActionCacheService extends ActionCacheGrpc.ActionCacheImplBase {
         return Digest.of(("ac\0" + instance + "\0" + action).getBytes(StandardCharsets.UTF_8));
     }
 
-    private static Optional<ActionResult> parse(byte[] stored) {
-        try {
-            return Optional.of(ActionResult.parseFrom(stored));
-        } catch (InvalidProtocolBufferException e) {
-            return Optional.empty();
-        }
-    }
-
-    private static List<Digest> referencedBlobs(ActionResult result) {
-        List<Digest> blobs = new ArrayList<>();
-        for (OutputFile file : result.getOutputFilesList()) {
-            if (file.hasDigest()) {
-                blobs.add(Digests.fromProto(file.getDigest()));
-            }
-        }
-        for (OutputDirectory directory : result.getOutputDirectoriesList()) {
-            if (directory.hasTreeDigest()) {
-                blobs.add(Digests.fromProto(directory.getTreeDigest()));
-            }
-        }
-        if (result.hasStdoutDigest()) {
-            blobs.add(Digests.fromProto(result.getStdoutDigest()));
-        }
-        if (result.hasStderrDigest()) {
-            blobs.add(Digests.fromProto(result.getStderrDigest()));
-        }
-        blobs.removeIf(digest -> digest.size() == 0);
-        return blobs;
-    }
 }

@@ -65,6 +65,10 @@ public class HttpCacheController {
             response.sendError(HttpStatus.BAD_REQUEST.value(), "not a cache key");
             return;
         }
+        if (key.actionResult() && !servable(key)) {
+            response.setStatus(HttpStatus.NOT_FOUND.value());
+            return;
+        }
         Optional<InputStream> value = key.cas() ? cas.openReadByHash(key.digest().hash())
                 : entries.openRead(key.digest());
         if (value.isEmpty()) {
@@ -131,6 +135,22 @@ public class HttpCacheController {
         return ResponseEntity.noContent().build();
     }
 
+    /**
+     * An {@code ac/} entry that is a Bazel action result is served only while the blobs it names are held (as over
+     * gRPC). Entries that are not action results (ccache's {@code layout=bazel}) pass as they are.
+     */
+    private boolean servable(Key key) {
+        Optional<byte[]> value = entries.get(key.digest());
+        if (value.isEmpty()) {
+            return false;
+        }
+        try {
+            return ActionResults.parse(value.get()).map(result -> ActionResults.complete(result, cas)).orElse(true);
+        } catch (RuntimeException notAnActionResult) {
+            return true; // parsed, but names no well-formed digests: not Bazel's
+        }
+    }
+
     private static ResponseEntity<String> tooLarge(String message) {
         return ResponseEntity.status(HttpStatus.PAYLOAD_TOO_LARGE).body(message);
     }
@@ -151,7 +171,7 @@ public class HttpCacheController {
      * Where a path leads: the CAS (by the blob's SHA-256; its size comes from the body) or an opaque entry, keyed by
      * the digest of the path (prefix dropped for {@code ac/}, so any prefix reaches the same action entries).
      */
-    record Key(boolean cas, Digest digest) {
+    record Key(boolean cas, boolean actionResult, Digest digest) {
         static Key of(String uri) {
             String[] segments = uri.split("/", -1);
             if (segments.length < 2 || !segments[0].isEmpty()) {
@@ -165,10 +185,11 @@ public class HttpCacheController {
             String last = segments[segments.length - 1];
             String parent = segments.length > 2 ? segments[segments.length - 2] : "";
             if (parent.equals("cas")) {
-                return SHA256.matcher(last).matches() ? new Key(true, new Digest(last, 0)) : null;
+                return SHA256.matcher(last).matches() ? new Key(true, false, new Digest(last, 0)) : null;
             }
-            String name = parent.equals("ac") && SHA256.matcher(last).matches() ? "ac/" + last : uri;
-            return new Key(false, Digest.of(("http\0" + name).getBytes(StandardCharsets.UTF_8)));
+            boolean action = parent.equals("ac") && SHA256.matcher(last).matches();
+            String name = action ? "ac/" + last : uri;
+            return new Key(false, action, Digest.of(("http\0" + name).getBytes(StandardCharsets.UTF_8)));
         }
     }
 }

@@ -73,6 +73,22 @@ class HttpCacheIT {
     }
 
     @Test
+    void anActionResultIsServedOnlyWhileItsOutputsAreHeld() throws Exception {
+        byte[] output = "linked program".getBytes(StandardCharsets.UTF_8);
+        Digest outputDigest = Digest.of(output);
+        byte[] result = build.bazel.remote.execution.v2.ActionResult.newBuilder()
+                .addOutputFiles(build.bazel.remote.execution.v2.OutputFile.newBuilder().setPath("bin/hello")
+                        .setDigest(build.bazel.remote.execution.v2.Digest.newBuilder().setHash(outputDigest.hash())
+                                .setSizeBytes(outputDigest.size())))
+                .build().toByteArray();
+        String action = "/cache/ac/" + Digest.of("link action").hash();
+        assertThat(send("PUT", action, result).statusCode()).isEqualTo(201);
+        assertThat(send("GET", action, null).statusCode()).as("its output is not in the CAS").isEqualTo(404);
+        assertThat(send("PUT", "/cache/cas/" + outputDigest.hash(), output).statusCode()).isEqualTo(201);
+        assertThat(send("GET", action, null).body()).isEqualTo(result);
+    }
+
+    @Test
     void badNamesAndOversizedBodiesAreRefusedAndStoreNothing() throws Exception {
         for (String bad : List.of("/cache/cas/XYZ", "/cache/cas/" + "a".repeat(63), "/cache/%2e%2e/secret",
                 "/cache/a%00b", "/cache//x", "/cache/.hidden")) {
