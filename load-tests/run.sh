@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Load test of cas-server beside Redis, on loopback, in one run:
+#   load-tests/run.sh [--duration S] [--small-blobs N]
+# Starts a fresh cas-server (packaged jar, temporary storage) and Debian's redis-server (installed when missing),
+# measures with cas-load (async grpc-java, HdrHistogram) and redis-benchmark at the same value size and concurrency,
+# then loads N small blobs (default 1,000,000) and reads the server's RSS. Writes load-tests/results/results.tsv,
+# one .hgrm histogram per run and report.html, and prints the table.
+set -euo pipefail
+root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
+duration=10
+small_blobs=1000000
+concurrency=32
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --duration) duration="$2"; shift 2 ;;
+    --small-blobs) small_blobs="$2"; shift 2 ;;
+    --concurrency) concurrency="$2"; shift 2 ;;
+    *) echo "usage: $0 [--duration S] [--small-blobs N] [--concurrency C]" >&2; exit 2 ;;
+  esac
+done
+
+if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
+  sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq redis-server redis-tools
+fi
+(cd "$root" && mvn -q -B -DskipTests -pl cas-server,load-tests -am package)
+
+results="$root/load-tests/results"
+rm -rf "$results" && mkdir -p "$results"
+work="$(mktemp -d)"
+grpc_port=19092; http_port=18080; redis_port=16379
+server_opts="${CAS_SERVER_JAVA_OPTS:--Xmx384m -XX:+UseSerialGC}"
+cleanup() {
+  [ -n "${server:-}" ] && kill "$server" 2>/dev/null || true
+  [ -n "${redis:-}" ] && kill "$redis" 2>/dev/null || true
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+# shellcheck disable=SC2086
+java $server_opts -jar "$root"/cas-server/target/cas-server-*.jar --cas.storage.path="$work/db" \
+  --cas.storage.max-size=40GB --cas.grpc.port=$grpc_port --server.port=$http_port >"$results/server.log" 2>&1 &
+server=$!
+redis-server --port $redis_port --save '' --appendonly no >"$results/redis.log" 2>&1 &
+redis=$!
+for _ in $(seq 1 120); do
+  curl -sf "http://127.0.0.1:$http_port/actuator/health" >/dev/null && break
+  sleep 0.5
+done
+load() { java -Xmx1g -jar "$root/load-tests/target/cas-load.jar" "$@"; }
+run() { load run --port $grpc_port --results "$results" --duration "$duration" "$@"; }
+
+# redis-benchmark's CSV: "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
+redis_bench() { # size test pair label
+  redis-benchmark -p $redis_port -t "$2" -d "$1" -c "$concurrency" -n "$(( duration * 40000 ))" -r 10000 --csv 2>/dev/null \
+    | awk -F'","' -v pair="$3" -v label="$4" -v size="$1" 'NR > 1 { gsub(/"/, ""); \
+        printf "%s\tredis\t%s\t%s\t%.2f\t%s\t%s\tNaN\t0\n", label, pair, $2, $2 * size / 1e6, $5, $7 }' \
+    >>"$results/results.tsv"
+}
+
+echo "== 4 KiB blobs: 10,000 preloaded; reads and writes at concurrency $concurrency"
+load preload --port $grpc_port --count 10000 --blob-size 4096
+run --scenario BATCH_READ --blob-size 4096 --concurrency "$concurrency" --label "read 4KiB BatchRead" --pair read-4k
+run --scenario BYTESTREAM_READ --blob-size 4096 --concurrency "$concurrency" --label "read 4KiB ByteStream" --pair read-4k-bytestream
+redis_bench 4096 get read-4k "GET 4KiB"
+redis_bench 4096 get read-4k-bytestream "GET 4KiB (again)"
+run --scenario BYTESTREAM_WRITE --blob-size 4096 --concurrency "$concurrency" --label "write 4KiB ByteStream" --pair write-4k
+redis_bench 4096 set write-4k "SET 4KiB"
+
+echo "== FindMissingBlobs of 10,000 digests, half held"
+run --scenario FIND_MISSING --blob-size 4096 --digests-per-call 10000 --hit-ratio 0.5 --concurrency 4 \
+  --label "FindMissing 10k digests"
+
+echo "== 1 MiB blobs through ByteStream"
+load preload --port $grpc_port --count 200 --blob-size 1048576 --batch 2
+run --scenario BYTESTREAM_READ --blob-size 1048576 --working-set 200 --concurrency 8 --label "read 1MiB ByteStream" --pair read-1m
+redis_bench 1048576 get read-1m "GET 1MiB"
+run --scenario BYTESTREAM_WRITE --blob-size 1048576 --concurrency 8 --label "write 1MiB ByteStream"
+
+echo "== RSS after $small_blobs small blobs"
+load preload --port $grpc_port --count "$small_blobs" --blob-size 256 --batch 1000
+rss_kib=$(awk '/VmRSS/ { print $2 }' "/proc/$server/status")
+disk=$(du -sm "$work/db" | cut -f1)
+echo "server RSS after loading $small_blobs blobs of 256 bytes: $(( rss_kib / 1024 )) MiB (JVM: $server_opts); RocksDB on disk: $disk MiB" \
+  | tee "$results/facts.txt"
+
+load report --results "$results"

@@ -1,0 +1,175 @@
+package dev.cas.load;
+
+import build.bazel.remote.execution.v2.BatchReadBlobsRequest;
+import build.bazel.remote.execution.v2.BatchReadBlobsResponse;
+import build.bazel.remote.execution.v2.BatchUpdateBlobsRequest;
+import build.bazel.remote.execution.v2.BatchUpdateBlobsResponse;
+import build.bazel.remote.execution.v2.ContentAddressableStorageGrpc;
+import build.bazel.remote.execution.v2.Digest;
+import build.bazel.remote.execution.v2.FindMissingBlobsRequest;
+import build.bazel.remote.execution.v2.FindMissingBlobsResponse;
+import com.google.bytestream.ByteStreamGrpc;
+import com.google.bytestream.ReadRequest;
+import com.google.bytestream.ReadResponse;
+import com.google.bytestream.WriteRequest;
+import com.google.bytestream.WriteResponse;
+import com.google.common.util.concurrent.FutureCallback;
+import com.google.common.util.concurrent.Futures;
+import com.google.common.util.concurrent.ListenableFuture;
+import com.google.common.util.concurrent.MoreExecutors;
+import com.google.protobuf.ByteString;
+import io.grpc.ClientInterceptor;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.MetadataUtils;
+import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The REAPI cache calls the load generator makes, each as a CompletableFuture, over a few channels used in turn (one
+ * HTTP/2 connection would serialise on one event loop).
+ */
+final class CasClient implements AutoCloseable {
+    private static final int WRITE_CHUNK = 1 << 20;
+
+    private final List<ManagedChannel> channels = new ArrayList<>();
+    private final String instance;
+    private final ClientInterceptor auth;
+
+    CasClient(String host, int port, int connections, String instance, String token) {
+        for (int i = 0; i < connections; i++) {
+            channels.add(NettyChannelBuilder.forAddress(host, port).usePlaintext().directExecutor()
+                    .maxInboundMessageSize(64 << 20).build());
+        }
+        this.instance = instance;
+        Metadata headers = new Metadata();
+        if (token != null) {
+            headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
+        }
+        this.auth = MetadataUtils.newAttachHeadersInterceptor(headers);
+    }
+
+    CompletableFuture<FindMissingBlobsResponse> findMissing(List<Digest> digests, long sequence) {
+        return future(cas(sequence).findMissingBlobs(FindMissingBlobsRequest.newBuilder().setInstanceName(instance)
+                .addAllBlobDigests(digests).build()));
+    }
+
+    CompletableFuture<BatchReadBlobsResponse> batchRead(List<Digest> digests, long sequence) {
+        return future(cas(sequence).batchReadBlobs(BatchReadBlobsRequest.newBuilder().setInstanceName(instance)
+                .addAllDigests(digests).build()));
+    }
+
+    CompletableFuture<BatchUpdateBlobsResponse> batchUpdate(List<ByteString> blobs, long sequence) {
+        BatchUpdateBlobsRequest.Builder request = BatchUpdateBlobsRequest.newBuilder().setInstanceName(instance);
+        for (ByteString blob : blobs) {
+            request.addRequests(BatchUpdateBlobsRequest.Request.newBuilder().setDigest(Blobs.digestOf(blob))
+                    .setData(blob));
+        }
+        return future(cas(sequence).batchUpdateBlobs(request.build())).thenApply(response -> {
+            for (BatchUpdateBlobsResponse.Response one : response.getResponsesList()) {
+                if (one.getStatus().getCode() != 0) {
+                    throw new IllegalStateException("upload refused: " + one.getStatus().getMessage());
+                }
+            }
+            return response;
+        });
+    }
+
+    /** Reads a whole blob; completes with its size. */
+    CompletableFuture<Long> read(Digest digest, long sequence) {
+        CompletableFuture<Long> done = new CompletableFuture<>();
+        ByteStreamGrpc.newStub(channel(sequence)).withInterceptors(auth).read(ReadRequest.newBuilder()
+                .setResourceName(prefix() + "blobs/" + digest.getHash() + "/" + digest.getSizeBytes()).build(),
+                new StreamObserver<ReadResponse>() {
+                    private long received;
+
+                    @Override
+                    public void onNext(ReadResponse value) {
+                        received += value.getData().size();
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        done.completeExceptionally(t);
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                        done.complete(received);
+                    }
+                });
+        return done;
+    }
+
+    /** Uploads a blob in messages of up to 1 MiB; completes with the committed size. */
+    CompletableFuture<Long> write(ByteString blob, long sequence) {
+        Digest digest = Blobs.digestOf(blob);
+        CompletableFuture<Long> done = new CompletableFuture<>();
+        StreamObserver<WriteRequest> requests = ByteStreamGrpc.newStub(channel(sequence)).withInterceptors(auth)
+                .write(new StreamObserver<WriteResponse>() {
+                    @Override
+                    public void onNext(WriteResponse value) {
+                        done.complete(value.getCommittedSize());
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        done.completeExceptionally(t);
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                        done.complete(-1L);
+                    }
+                });
+        String name = prefix() + "uploads/" + UUID.randomUUID() + "/blobs/" + digest.getHash() + "/"
+                + digest.getSizeBytes();
+        for (int at = 0; at < blob.size() || at == 0; at += WRITE_CHUNK) {
+            int end = Math.min(blob.size(), at + WRITE_CHUNK);
+            requests.onNext(WriteRequest.newBuilder().setResourceName(at == 0 ? name : "").setWriteOffset(at)
+                    .setData(blob.substring(at, end)).setFinishWrite(end == blob.size()).build());
+        }
+        requests.onCompleted();
+        return done;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        for (ManagedChannel channel : channels) {
+            channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+
+    private String prefix() {
+        return instance.isEmpty() ? "" : instance + "/";
+    }
+
+    private ManagedChannel channel(long sequence) {
+        return channels.get((int) (sequence % channels.size()));
+    }
+
+    private ContentAddressableStorageGrpc.ContentAddressableStorageFutureStub cas(long sequence) {
+        return ContentAddressableStorageGrpc.newFutureStub(channel(sequence)).withInterceptors(auth);
+    }
+
+    private static <T> CompletableFuture<T> future(ListenableFuture<T> call) {
+        CompletableFuture<T> done = new CompletableFuture<>();
+        Futures.addCallback(call, new FutureCallback<>() {
+            @Override
+            public void onSuccess(T result) {
+                done.complete(result);
+            }
+
+            @Override
+            public void onFailure(Throwable t) {
+                done.completeExceptionally(t);
+            }
+        }, MoreExecutors.directExecutor());
+        return done;
+    }
+}

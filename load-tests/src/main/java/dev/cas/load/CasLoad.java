@@ -1,0 +1,198 @@
+package dev.cas.load;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicReference;
+import org.HdrHistogram.Histogram;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code cas-load}: preloads a cas-server with blobs, measures one scenario (throughput and latency percentiles,
+ * appended to a results file with its full histogram), and turns a results file into a report. load-tests/run.sh
+ * strings these together with redis-benchmark.
+ */
+@Command(name = "cas-load", mixinStandardHelpOptions = true, subcommands = {CasLoad.Preload.class,
+        CasLoad.Run.class, CasLoad.Report.class},
+        description = "Load generator for cas-server (REAPI v2 over gRPC).")
+public final class CasLoad implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new CasLoad()).execute(args));
+    }
+
+    @Override
+    public void run() {
+        throw new CommandLine.ParameterException(spec.commandLine(), "name a subcommand: preload, run or report");
+    }
+
+    /** Where the server is and how to reach it. */
+    static class Target {
+        @Option(names = "--host", defaultValue = "127.0.0.1", description = "Server host (default: ${DEFAULT-VALUE}).")
+        String host;
+        @Option(names = "--port", defaultValue = "9092", description = "gRPC port (default: ${DEFAULT-VALUE}).")
+        int port;
+        @Option(names = "--instance", defaultValue = "", description = "REAPI instance name.")
+        String instance;
+        @Option(names = "--token", description = "Bearer token, when the server needs one.")
+        String token;
+        @Option(names = "--connections", defaultValue = "4", description = "HTTP/2 connections (default: ${DEFAULT-VALUE}).")
+        int connections;
+
+        CasClient connect() {
+            return new CasClient(host, port, connections, instance, token);
+        }
+    }
+
+    @Command(name = "preload", description = "Uploads blobs 0..count-1 of a size with BatchUpdateBlobs.")
+    static final class Preload implements java.util.concurrent.Callable<Integer> {
+        @CommandLine.Mixin
+        Target target = new Target();
+        @Option(names = "--count", required = true, description = "Blobs to upload.")
+        long count;
+        @Option(names = "--blob-size", defaultValue = "4096", description = "Bytes per blob (default: ${DEFAULT-VALUE}).")
+        int blobSize;
+        @Option(names = "--batch", defaultValue = "500", description = "Blobs per call (default: ${DEFAULT-VALUE}).")
+        int batch;
+        @Option(names = "--concurrency", defaultValue = "8", description = "Calls in flight (default: ${DEFAULT-VALUE}).")
+        int concurrency;
+
+        @Override
+        public Integer call() throws Exception {
+            Blobs blobs = new Blobs(blobSize);
+            Semaphore inFlight = new Semaphore(concurrency);
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            long start = System.nanoTime();
+            try (CasClient client = target.connect()) {
+                for (long first = 0; first < count && failure.get() == null; first += batch) {
+                    List<com.google.protobuf.ByteString> contents = new ArrayList<>();
+                    for (long i = first; i < Math.min(count, first + batch); i++) {
+                        contents.add(blobs.content(i));
+                    }
+                    inFlight.acquire();
+                    CompletableFuture<?> call = client.batchUpdate(contents, first / batch);
+                    call.whenComplete((ok, error) -> {
+                        if (error != null) {
+                            failure.compareAndSet(null, error);
+                        }
+                        inFlight.release();
+                    });
+                    if (first / batch % 200 == 0) {
+                        System.err.printf("\rpreloaded %,d / %,d", first, count);
+                    }
+                }
+                inFlight.acquire(concurrency);
+            }
+            if (failure.get() != null) {
+                System.err.println("\npreload failed: " + failure.get());
+                return 1;
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            System.err.printf(Locale.ROOT, "\rpreloaded %,d blobs of %d bytes in %.1f s (%.0f blobs/s)%n", count,
+                    blobSize, seconds, count / seconds);
+            return 0;
+        }
+    }
+
+    @Command(name = "run", description = "Measures one scenario in a closed loop and appends the result.")
+    static final class Run implements java.util.concurrent.Callable<Integer> {
+        @CommandLine.Mixin
+        Target target = new Target();
+        @Option(names = "--scenario", required = true,
+                description = "FIND_MISSING, BATCH_READ, BYTESTREAM_READ or BYTESTREAM_WRITE.")
+        Scenario scenario;
+        @Option(names = "--blob-size", defaultValue = "4096", description = "Bytes per blob (default: ${DEFAULT-VALUE}).")
+        int blobSize;
+        @Option(names = "--working-set", defaultValue = "10000",
+                description = "Preloaded blobs to draw hits from (default: ${DEFAULT-VALUE}).")
+        long workingSet;
+        @Option(names = "--hit-ratio", defaultValue = "1.0", description = "Share of digests held (default: ${DEFAULT-VALUE}).")
+        double hitRatio;
+        @Option(names = "--digests-per-call", defaultValue = "1",
+                description = "Digests per FindMissingBlobs/BatchReadBlobs call (default: ${DEFAULT-VALUE}).")
+        int digestsPerCall;
+        @Option(names = "--concurrency", defaultValue = "32", description = "Calls in flight (default: ${DEFAULT-VALUE}).")
+        int concurrency;
+        @Option(names = "--warmup", defaultValue = "3", description = "Seconds before measuring (default: ${DEFAULT-VALUE}).")
+        double warmup;
+        @Option(names = "--duration", defaultValue = "10", description = "Seconds measured (default: ${DEFAULT-VALUE}).")
+        double duration;
+        @Option(names = "--label", description = "Name of this run in the results (default: the scenario).")
+        String label;
+        @Option(names = "--pair", defaultValue = "-", description = "Rows sharing a pair are compared in the report.")
+        String pair;
+        @Option(names = "--results", defaultValue = "load-tests/results", description = "Results folder.")
+        Path results;
+
+        @Override
+        public Integer call() throws Exception {
+            String name = label == null ? scenario.name().toLowerCase(Locale.ROOT) : label;
+            Scenario.Settings settings = new Scenario.Settings(new Blobs(blobSize), workingSet, hitRatio,
+                    digestsPerCall);
+            ClosedLoop.Result result;
+            long bytesPerOperation;
+            try (CasClient client = target.connect()) {
+                Scenario.Workload workload = scenario.workload(client, settings);
+                bytesPerOperation = workload.bytesPerOperation();
+                result = ClosedLoop.run(workload.operation(), concurrency, warmup, duration);
+            }
+            Histogram latency = result.latencyMicros();
+            Results row = new Results(name, "cas", pair, result.opsPerSecond(),
+                    result.opsPerSecond() * bytesPerOperation / 1e6, millis(latency, 50), millis(latency, 99),
+                    millis(latency, 99.9), result.errors());
+            row.append(results);
+            row.print(System.out);
+            try (java.io.PrintStream hgrm = new java.io.PrintStream(
+                    Files.newOutputStream(results.resolve(name + ".hgrm")))) {
+                latency.outputPercentileDistribution(hgrm, 1000.0);
+            }
+            if (result.errors() > 0) {
+                System.err.println("first error: " + result.firstError());
+            }
+            return result.operations() == 0 ? 1 : 0;
+        }
+
+        private static double millis(Histogram histogram, double percentile) {
+            return histogram.getValueAtPercentile(percentile) / 1000.0;
+        }
+    }
+
+    @Command(name = "report", description = "Prints the results side by side and writes report.html.")
+    static final class Report implements java.util.concurrent.Callable<Integer> {
+        @Option(names = "--results", defaultValue = "load-tests/results", description = "Results folder.")
+        Path results;
+
+        @Override
+        public Integer call() throws Exception {
+            List<Results> rows = Results.read(results);
+            rows.forEach(row -> row.print(System.out));
+            List<String> facts = new ArrayList<>();
+            for (Results cas : rows) {
+                for (Results other : rows) {
+                    if (cas.tool().equals("cas") && other.tool().equals("redis") && !cas.pair().equals("-")
+                            && cas.pair().equals(other.pair())) {
+                        facts.add(String.format(Locale.ROOT, "%s: cas %.0f ops/s = %.2fx redis %s (%.0f ops/s)",
+                                cas.pair(), cas.opsPerSecond(), cas.opsPerSecond() / other.opsPerSecond(),
+                                other.label(), other.opsPerSecond()));
+                    }
+                }
+            }
+            Path factsFile = results.resolve("facts.txt");
+            if (Files.exists(factsFile)) {
+                facts.addAll(Files.readAllLines(factsFile));
+            }
+            facts.forEach(System.out::println);
+            HtmlReport.write(results.resolve("report.html"), rows, facts);
+            System.out.println("report: " + results.resolve("report.html"));
+            return 0;
+        }
+    }
+}
