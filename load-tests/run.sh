@@ -29,7 +29,7 @@ results="$root/load-tests/results"
 rm -rf "$results" && mkdir -p "$results"
 work="$(mktemp -d)"
 grpc_port=19092; http_port=18080; redis_port=16379
-server_opts="${CAS_SERVER_JAVA_OPTS:--Xmx384m -XX:+UseSerialGC}"
+server_opts="${CAS_SERVER_JAVA_OPTS:--Xmx256m -XX:+UseSerialGC -XX:MaxDirectMemorySize=128m -XX:ReservedCodeCacheSize=64m}"
 cleanup() {
   [ -n "${server:-}" ] && kill "$server" 2>/dev/null || true
   [ -n "${redis:-}" ] && kill "$redis" 2>/dev/null || true
@@ -54,7 +54,7 @@ run() { load run --port $grpc_port --results "$results" --duration "$duration" "
 # redis-benchmark's CSV: "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
 redis_bench() { # size test pair label
   redis-benchmark -p $redis_port -t "$2" -d "$1" -c "$concurrency" -n "$(( duration * 40000 ))" -r 10000 --csv 2>/dev/null \
-    | awk -F'","' -v pair="$3" -v label="$4" -v size="$1" 'NR > 1 { gsub(/"/, ""); \
+    | awk -F, -v pair="$3" -v label="$4" -v size="$1" 'NR > 1 { for (i = 1; i <= NF; i++) gsub(/"/, "", $i); \
         printf "%s\tredis\t%s\t%s\t%.2f\t%s\t%s\tNaN\t0\n", label, pair, $2, $2 * size / 1e6, $5, $7 }' \
     >>"$results/results.tsv"
 }

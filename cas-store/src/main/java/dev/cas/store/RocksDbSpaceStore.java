@@ -22,8 +22,8 @@ import org.rocksdb.WriteBatch;
  * one batch; existence checks read only the small LRU records.
  */
 final class RocksDbSpaceStore implements BlobStore {
-    /** An existence check refreshes an entry's last use only when it is older than this, to spare the writes. */
-    private static final long TOUCH_INTERVAL_MILLIS = 60_000;
+    /** A read refreshes an entry's last use only when it is older than this, to spare the writes. */
+    static final long TOUCH_INTERVAL_MILLIS = 60_000;
 
     private final RocksDbDatabase database;
     private final RocksDB db;
@@ -161,9 +161,17 @@ final class RocksDbSpaceStore implements BlobStore {
                 (options, key) -> db.get(database.chunksFamily(), options, key), snapshot, release[0]));
     }
 
+    /**
+     * Refreshes the entry's last use when it is older than {@link #TOUCH_INTERVAL_MILLIS}: a read of the small LRU
+     * record is far cheaper than a write through the log, and concurrent reads of hot entries otherwise all queue
+     * on RocksDB's write path.
+     */
     private void touch(Digest digest, long size) throws RocksDBException {
-        db.put(database.lruFamily(), database.writeOptions(), RocksDbDatabase.lruKey(space, digest),
-                database.lruRecord(size));
+        byte[] lruKey = RocksDbDatabase.lruKey(space, digest);
+        byte[] record = db.get(database.lruFamily(), lruKey);
+        if (record == null || RocksDbDatabase.lastUse(record) < database.now() - TOUCH_INTERVAL_MILLIS) {
+            db.put(database.lruFamily(), database.writeOptions(), lruKey, database.lruRecord(size));
+        }
     }
 
     /** What a commit writes besides the LRU record: the inline value or the head. */

@@ -68,7 +68,7 @@ class RocksDbBlobStoreTest extends BlobStoreContractTest {
         for (int i = 0; i < 4; i++) {
             values[i] = new byte[3_000];
             values[i][0] = (byte) i;
-            clock.now += 1_000;
+            clock.now += 2 * RocksDbSpaceStore.TOUCH_INTERVAL_MILLIS;
             raw.put(Digest.of(values[i]), values[i]);
         }
         // 12 000 bytes > 10 000: the oldest entries go until at most 9 000 remain
@@ -77,11 +77,11 @@ class RocksDbBlobStoreTest extends BlobStoreContractTest {
         assertThat(database.storedBytes()).isLessThanOrEqualTo(9_000);
         assertThat(database.evictions()).isPositive();
 
-        clock.now += 1_000;
+        clock.now += 2 * RocksDbSpaceStore.TOUCH_INTERVAL_MILLIS;
         raw.get(Digest.of(values[1])); // used again: now the newest
         byte[] fifth = new byte[3_000];
         fifth[0] = 5;
-        clock.now += 1_000;
+        clock.now += 2 * RocksDbSpaceStore.TOUCH_INTERVAL_MILLIS;
         raw.put(Digest.of(fifth), fifth);
         assertThat(raw.get(Digest.of(values[1]))).isPresent();
         assertThat(raw.get(Digest.of(values[2]))).isEmpty();
@@ -153,7 +153,7 @@ class RocksDbBlobStoreTest extends BlobStoreContractTest {
         BlobStore raw = database.space(RocksDbDatabase.Space.CAS);
         byte[] old = largeValue(3 * ChunkedValues.CHUNK_BYTES, 15);
         raw.put(Digest.of(old), old);
-        clock.now += 1_000;
+        clock.now += 2 * RocksDbSpaceStore.TOUCH_INTERVAL_MILLIS;
         byte[] recent = largeValue(3 * ChunkedValues.CHUNK_BYTES, 16);
         raw.put(Digest.of(recent), recent);
         assertThat(raw.contains(Digest.of(old))).isFalse();
