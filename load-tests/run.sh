@@ -2,7 +2,7 @@
 # Load test of cas-server beside Redis, on loopback, in one run:
 #   load-tests/run.sh [--duration S] [--small-blobs N]
 # Starts a fresh cas-server (packaged jar, temporary storage) and Debian's redis-server (installed when missing),
-# measures with cas-load (async grpc-java, HdrHistogram) and redis-benchmark at the same value size and concurrency,
+# measures with cas-load (async grpc-java, HdrHistogram) and redis-benchmark at the same value size and concurrency (1 MiB runs: concurrency 8 for both),
 # then loads N small blobs (default 1,000,000) and reads the server's RSS. Writes load-tests/results/results.tsv,
 # one .hgrm histogram per run and report.html, and prints the table.
 set -euo pipefail
@@ -52,21 +52,22 @@ load() { java -Xmx1g -jar "$root/load-tests/target/cas-load.jar" "$@"; }
 run() { load run --port $grpc_port --results "$results" --duration "$duration" "$@"; }
 
 # redis-benchmark's CSV: "test","rps","avg_latency_ms","min_latency_ms","p50_latency_ms","p95_latency_ms","p99_latency_ms","max_latency_ms"
-redis_bench() { # size test pair label
-  redis-benchmark -p $redis_port -t "$2" -d "$1" -c "$concurrency" -n "$(( duration * 40000 ))" -r 10000 --csv 2>/dev/null \
-    | awk -F, -v pair="$3" -v label="$4" -v size="$1" 'NR > 1 { for (i = 1; i <= NF; i++) gsub(/"/, "", $i); \
-        printf "%s\tredis\t%s\t%s\t%.2f\t%s\t%s\tNaN\t0\n", label, pair, $2, $2 * size / 1e6, $5, $7 }' \
+redis_bench() { # size keys test pair label: SET runs first in the same call, so GET reads real values
+  local tests="$3"; [ "$3" = get ] && tests="set,get"
+  redis-benchmark -p $redis_port -t "$tests" -d "$1" -r "$2" -c "$(( $1 > 65536 ? 8 : concurrency ))" \
+      -n "$(( $1 > 65536 ? 2000 : duration * 40000 ))" --csv 2>/dev/null \
+    | awk -F, -v test="$3" -v pair="$4" -v label="$5" -v size="$1" '{ for (i = 1; i <= NF; i++) gsub(/"/, "", $i) } \
+        tolower($1) == test { printf "%s\tredis\t%s\t%s\t%.2f\t%s\t%s\tNaN\t0\n", label, pair, $2, $2 * size / 1e6, $5, $7 }' \
     >>"$results/results.tsv"
 }
 
 echo "== 4 KiB blobs: 10,000 preloaded; reads and writes at concurrency $concurrency"
 load preload --port $grpc_port --count 10000 --blob-size 4096
 run --scenario BATCH_READ --blob-size 4096 --concurrency "$concurrency" --label "read 4KiB BatchRead" --pair read-4k
-run --scenario BYTESTREAM_READ --blob-size 4096 --concurrency "$concurrency" --label "read 4KiB ByteStream" --pair read-4k-bytestream
-redis_bench 4096 get read-4k "GET 4KiB"
-redis_bench 4096 get read-4k-bytestream "GET 4KiB (again)"
+run --scenario BYTESTREAM_READ --blob-size 4096 --concurrency "$concurrency" --label "read 4KiB ByteStream" --pair read-4k
+redis_bench 4096 10000 get read-4k "GET 4KiB"
 run --scenario BYTESTREAM_WRITE --blob-size 4096 --concurrency "$concurrency" --label "write 4KiB ByteStream" --pair write-4k
-redis_bench 4096 set write-4k "SET 4KiB"
+redis_bench 4096 10000 set write-4k "SET 4KiB"
 
 echo "== FindMissingBlobs of 10,000 digests, half held"
 run --scenario FIND_MISSING --blob-size 4096 --digests-per-call 10000 --hit-ratio 0.5 --concurrency 4 \
@@ -75,8 +76,9 @@ run --scenario FIND_MISSING --blob-size 4096 --digests-per-call 10000 --hit-rati
 echo "== 1 MiB blobs through ByteStream"
 load preload --port $grpc_port --count 200 --blob-size 1048576 --batch 2
 run --scenario BYTESTREAM_READ --blob-size 1048576 --working-set 200 --concurrency 8 --label "read 1MiB ByteStream" --pair read-1m
-redis_bench 1048576 get read-1m "GET 1MiB"
-run --scenario BYTESTREAM_WRITE --blob-size 1048576 --concurrency 8 --label "write 1MiB ByteStream"
+redis_bench 1048576 200 get read-1m "GET 1MiB"
+run --scenario BYTESTREAM_WRITE --blob-size 1048576 --concurrency 8 --label "write 1MiB ByteStream" --pair write-1m
+redis_bench 1048576 200 set write-1m "SET 1MiB"
 
 echo "== RSS after $small_blobs small blobs"
 load preload --port $grpc_port --count "$small_blobs" --blob-size 256 --batch 1000
