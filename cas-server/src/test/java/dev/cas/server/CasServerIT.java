@@ -347,40 +347,7 @@ class CasServerIT {
     }
 
     private WriteResponse write(String resourceName, byte[] data, int chunk) {
-        CompletableFuture<WriteResponse> done = new CompletableFuture<>();
-        StreamObserver<WriteRequest> requests = ByteStreamGrpc.newStub(channel).write(new StreamObserver<>() {
-            @Override
-            public void onNext(WriteResponse value) {
-                done.complete(value);
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                done.completeExceptionally(t);
-            }
-
-            @Override
-            public void onCompleted() {
-                done.complete(null);
-            }
-        });
-        for (int at = 0; at < data.length || at == 0; at += chunk) {
-            int length = Math.min(chunk, data.length - at);
-            requests.onNext(WriteRequest.newBuilder().setResourceName(at == 0 ? resourceName : "")
-                    .setWriteOffset(at).setData(ByteString.copyFrom(data, at, length))
-                    .setFinishWrite(at + length >= data.length).build());
-            if (done.isDone()) {
-                break;
-            }
-        }
-        requests.onCompleted();
-        try {
-            return done.get(10, TimeUnit.SECONDS);
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw (RuntimeException) e.getCause();
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
+        return ByteStreamUploads.write(channel, resourceName, data, chunk);
     }
 
     private byte[] read(String resourceName, long offset, long limit) {

@@ -138,31 +138,8 @@ class KillDashNineIT {
     }
 
     private static void writeStream(ManagedChannel channel, Digest digest, byte[] blob) {
-        CompletableFuture<WriteResponse> done = new CompletableFuture<>();
-        StreamObserver<WriteRequest> requests = ByteStreamGrpc.newStub(channel).write(new StreamObserver<>() {
-            @Override
-            public void onNext(WriteResponse value) {
-                done.complete(value);
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                done.completeExceptionally(t);
-            }
-
-            @Override
-            public void onCompleted() {
-            }
-        });
         String name = "uploads/" + UUID.randomUUID() + "/blobs/" + digest.hash() + "/" + digest.size();
-        int chunk = 256 * 1024;
-        for (int at = 0; at < blob.length; at += chunk) {
-            int n = Math.min(chunk, blob.length - at);
-            requests.onNext(WriteRequest.newBuilder().setResourceName(at == 0 ? name : "").setWriteOffset(at)
-                    .setData(ByteString.copyFrom(blob, at, n)).setFinishWrite(at + n == blob.length).build());
-        }
-        requests.onCompleted();
-        WriteResponse response = done.join();
+        WriteResponse response = ByteStreamUploads.write(channel, name, blob, 256 * 1024);
         assertThat(response.getCommittedSize()).isEqualTo(blob.length);
     }
 

@@ -1,7 +1,6 @@
 package dev.cas.store;
 
 import java.io.IOException;
-import java.io.InputStream;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDBException;
 
@@ -9,7 +8,7 @@ import org.rocksdb.RocksDBException;
  * Reads a chunked value one chunk at a time from a consistent snapshot, so a value removed or replaced while it is
  * being read still reads whole, and memory holds one chunk, not the value.
  */
-final class ChunkInputStream extends InputStream {
+final class ChunkInputStream extends ArrayReadInputStream {
     /** Reads one chunk under the snapshot; null when it is not there. */
     interface ChunkSource {
         byte[] chunk(ReadOptions snapshot, byte[] key) throws RocksDBException;
@@ -32,11 +31,6 @@ final class ChunkInputStream extends InputStream {
         this.release = release;
     }
 
-    @Override
-    public int read() throws IOException {
-        byte[] one = new byte[1];
-        return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-    }
 
     @Override
     public int read(byte[] buffer, int offset, int length) throws IOException {

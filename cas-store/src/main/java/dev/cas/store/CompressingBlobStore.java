@@ -128,7 +128,7 @@ public final class CompressingBlobStore implements BlobStore {
     }
 
     /** Decodes as it reads; a frame that does not decode is a {@link CorruptBlobIOException}, a failing source not. */
-    private static final class DecompressingInputStream extends InputStream {
+    private static final class DecompressingInputStream extends ArrayReadInputStream {
         private final Digest digest;
         private final InputStream source;
         private final ZstdInputStream zstd;
@@ -154,11 +154,6 @@ public final class CompressingBlobStore implements BlobStore {
             }
         }
 
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-        }
 
         @Override
         public int read(byte[] bytes, int offset, int length) throws IOException {

@@ -164,7 +164,7 @@ public final class VerifyingBlobStore implements BlobStore {
      * Hashes what passes and checks it at the end: a damaged blob is removed and the stream fails; a stored blob
      * longer or shorter than the size asked for fails the stream without removing anything.
      */
-    private final class CheckingInputStream extends InputStream {
+    private final class CheckingInputStream extends ArrayReadInputStream {
         private final InputStream in;
         private final String hash;
         private final long size;
@@ -178,11 +178,6 @@ public final class VerifyingBlobStore implements BlobStore {
             this.size = size;
         }
 
-        @Override
-        public int read() throws IOException {
-            byte[] one = new byte[1];
-            return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
-        }
 
         @Override
         public int read(byte[] bytes, int offset, int length) throws IOException {
