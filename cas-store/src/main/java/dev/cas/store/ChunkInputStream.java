@@ -31,7 +31,6 @@ final class ChunkInputStream extends ArrayReadInputStream {
         this.release = release;
     }
 
-
     @Override
     public int read(byte[] buffer, int offset, int length) throws IOException {
         if (closed) {

@@ -154,7 +154,6 @@ public final class CompressingBlobStore implements BlobStore {
             }
         }
 
-
         @Override
         public int read(byte[] bytes, int offset, int length) throws IOException {
             try {

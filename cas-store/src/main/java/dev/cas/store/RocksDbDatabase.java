@@ -72,7 +72,9 @@ public final class RocksDbDatabase implements AutoCloseable {
     }
 
     private final RocksDB db;
-    private final List<AutoCloseable> resources = new ArrayList<>();
+    /** Closed after the column families and the database, in this order. */
+    private final List<AutoCloseable> options = new ArrayList<>();
+    private final List<ColumnFamilyHandle> handles = new ArrayList<>();
     private final ColumnFamilyHandle defaultFamily;
     private final ColumnFamilyHandle lruFamily;
     private final ColumnFamilyHandle headsFamily;
@@ -97,7 +99,7 @@ public final class RocksDbDatabase implements AutoCloseable {
                 .setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(blockCache).setFilterPolicy(bloom));
         DBOptions dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
                 .setDbWriteBufferSize(MEMTABLE_BUDGET_BYTES);
-        resources.addAll(List.of(writeOptions, familyOptions, dbOptions, bloom, blockCache, addOperator));
+        options.addAll(List.of(writeOptions, familyOptions, dbOptions, bloom, blockCache, addOperator));
         List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
         descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, familyOptions));
         descriptors.add(new ColumnFamilyDescriptor(LRU_FAMILY, familyOptions));
@@ -106,7 +108,6 @@ public final class RocksDbDatabase implements AutoCloseable {
         for (Space space : Space.values()) {
             descriptors.add(new ColumnFamilyDescriptor(space.familyName(), familyOptions));
         }
-        List<ColumnFamilyHandle> handles = new ArrayList<>();
         this.db = RocksDB.open(dbOptions, dir.toString(), descriptors, handles);
         this.defaultFamily = handles.get(0);
         this.lruFamily = handles.get(1);
@@ -115,9 +116,6 @@ public final class RocksDbDatabase implements AutoCloseable {
         for (Space space : Space.values()) {
             families.put(space, handles.get(4 + space.ordinal()));
         }
-        List<ColumnFamilyHandle> closeFirst = new ArrayList<>(handles);
-        java.util.Collections.reverse(closeFirst);
-        resources.addAll(0, closeFirst);
         storedBytes.set(sumRecordedSizes());
         removeUnfinishedChunks();
     }
@@ -164,7 +162,7 @@ public final class RocksDbDatabase implements AutoCloseable {
     public long diskBytes() {
         long total = 0;
         try {
-            for (ColumnFamilyHandle family : allFamilies()) {
+            for (ColumnFamilyHandle family : handles) {
                 total += db.getLongProperty(family, "rocksdb.total-sst-files-size");
                 total += db.getLongProperty(family, "rocksdb.cur-size-all-mem-tables");
             }
@@ -195,7 +193,7 @@ public final class RocksDbDatabase implements AutoCloseable {
     /** Removes every entry and counter. */
     public synchronized void clear() {
         try {
-            for (ColumnFamilyHandle family : allFamilies()) {
+            for (ColumnFamilyHandle family : handles) {
                 try (RocksIterator it = db.newIterator(family)) {
                     for (it.seekToFirst(); it.isValid(); it.next()) {
                         db.delete(family, it.key());
@@ -212,20 +210,9 @@ public final class RocksDbDatabase implements AutoCloseable {
     /** Closes native handles: column families first, then the database, then the options they were opened with. */
     @Override
     public void close() {
-        int handles = families.size() + 4;
-        for (AutoCloseable resource : resources.subList(0, handles)) {
-            closeQuietly(resource);
-        }
+        handles.forEach(RocksDbDatabase::closeQuietly);
         db.close();
-        for (AutoCloseable resource : resources.subList(handles, resources.size())) {
-            closeQuietly(resource);
-        }
-    }
-
-    private List<ColumnFamilyHandle> allFamilies() {
-        List<ColumnFamilyHandle> all = new ArrayList<>(List.of(defaultFamily, lruFamily, headsFamily, chunksFamily));
-        all.addAll(families.values());
-        return all;
+        options.forEach(RocksDbDatabase::closeQuietly);
     }
 
     // ---- used by RocksDbSpaceStore ----

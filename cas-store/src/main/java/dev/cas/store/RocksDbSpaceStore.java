@@ -40,9 +40,8 @@ final class RocksDbSpaceStore implements BlobStore {
     @Override
     public Optional<byte[]> get(Digest digest) {
         try {
-            byte[] value = db.get(family, RocksDbDatabase.valueKey(digest));
+            byte[] value = readInline(digest);
             if (value != null) {
-                touch(digest, value.length);
                 return Optional.of(value);
             }
             Optional<InputStream> chunked = openChunked(digest);
@@ -62,15 +61,20 @@ final class RocksDbSpaceStore implements BlobStore {
     @Override
     public Optional<InputStream> openRead(Digest digest) {
         try {
-            byte[] value = db.get(family, RocksDbDatabase.valueKey(digest));
-            if (value != null) {
-                touch(digest, value.length);
-                return Optional.of(new java.io.ByteArrayInputStream(value));
-            }
-            return openChunked(digest);
+            byte[] value = readInline(digest);
+            return value != null ? Optional.of(new java.io.ByteArrayInputStream(value)) : openChunked(digest);
         } catch (RocksDBException e) {
             throw new IllegalStateException("RocksDB read of " + digest + " failed: " + e.getMessage(), e);
         }
+    }
+
+    /** The entry's value when it is stored inline (as all values up to a chunk are), else null. */
+    private byte[] readInline(Digest digest) throws RocksDBException {
+        byte[] value = db.get(family, RocksDbDatabase.valueKey(digest));
+        if (value != null) {
+            touch(digest);
+        }
+        return value;
     }
 
     @Override
@@ -124,19 +128,12 @@ final class RocksDbSpaceStore implements BlobStore {
         try {
             List<byte[]> records = db.multiGetAsList(Collections.nCopies(keys.size(), database.lruFamily()), keys);
             Set<Digest> missing = new LinkedHashSet<>();
-            try (WriteBatch touches = new WriteBatch()) {
-                long stale = database.now() - TOUCH_INTERVAL_MILLIS;
-                for (int i = 0; i < asked.size(); i++) {
-                    byte[] record = records.get(i);
-                    if (record == null) {
-                        missing.add(asked.get(i));
-                    } else if (RocksDbDatabase.lastUse(record) < stale) {
-                        touches.put(database.lruFamily(), keys.get(i),
-                                database.lruRecord(RocksDbDatabase.recordedSize(record)));
-                    }
-                }
-                if (touches.count() > 0) {
-                    db.write(database.writeOptions(), touches);
+            for (int i = 0; i < asked.size(); i++) {
+                byte[] record = records.get(i);
+                if (record == null) {
+                    missing.add(asked.get(i));
+                } else if (isStale(record)) {
+                    refresh(keys.get(i));
                 }
             }
             return missing;
@@ -156,7 +153,7 @@ final class RocksDbSpaceStore implements BlobStore {
             return Optional.empty();
         }
         ChunkedValues.Head parsed = ChunkedValues.Head.decode(head);
-        touch(digest, parsed.size());
+        touch(digest);
         return Optional.of(new ChunkInputStream(parsed,
                 (options, key) -> db.get(database.chunksFamily(), options, key), snapshot, release[0]));
     }
@@ -166,11 +163,29 @@ final class RocksDbSpaceStore implements BlobStore {
      * record is far cheaper than a write through the log, and concurrent reads of hot entries otherwise all queue
      * on RocksDB's write path.
      */
-    private void touch(Digest digest, long size) throws RocksDBException {
+    private void touch(Digest digest) throws RocksDBException {
         byte[] lruKey = RocksDbDatabase.lruKey(space, digest);
         byte[] record = db.get(database.lruFamily(), lruKey);
-        if (record == null || RocksDbDatabase.lastUse(record) < database.now() - TOUCH_INTERVAL_MILLIS) {
-            db.put(database.lruFamily(), database.writeOptions(), lruKey, database.lruRecord(size));
+        if (record != null && isStale(record)) {
+            refresh(lruKey);
+        }
+    }
+
+    private boolean isStale(byte[] lruRecord) {
+        return RocksDbDatabase.lastUse(lruRecord) < database.now() - TOUCH_INTERVAL_MILLIS;
+    }
+
+    /**
+     * Rewrites an LRU record with the current time, under the key's lock and only while the record is still there:
+     * a removal (delete, eviction) that ran since it was read must not be undone by a record for a value now gone.
+     */
+    private void refresh(byte[] lruKey) throws RocksDBException {
+        synchronized (database.lockFor(lruKey)) {
+            byte[] record = db.get(database.lruFamily(), lruKey);
+            if (record != null) {
+                db.put(database.lruFamily(), database.writeOptions(), lruKey,
+                        database.lruRecord(RocksDbDatabase.recordedSize(record)));
+            }
         }
     }
 

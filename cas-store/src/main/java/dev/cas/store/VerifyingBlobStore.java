@@ -146,7 +146,7 @@ public final class VerifyingBlobStore implements BlobStore {
         if (Digest.EMPTY.hash().equals(hash) && size <= 0) {
             return Optional.of(InputStream.nullInputStream());
         }
-        return delegate.openRead(key).map(in -> new CheckingInputStream(in, hash, size));
+        return delegate.openRead(key).map(in -> new CheckingInputStream(in, key, size));
     }
 
     private static IllegalArgumentException mismatch(Digest expected, Digest actual) {
@@ -166,18 +166,20 @@ public final class VerifyingBlobStore implements BlobStore {
      */
     private final class CheckingInputStream extends ArrayReadInputStream {
         private final InputStream in;
+        private final Digest key;
         private final String hash;
         private final long size;
         private final MessageDigest sha256 = Digest.sha256();
         private long read;
         private boolean checked;
 
-        CheckingInputStream(InputStream in, String hash, long size) {
+        /** {@code size} is the size asked for, or -1 when any will do; {@code key} is what the store was read by. */
+        CheckingInputStream(InputStream in, Digest key, long size) {
             this.in = in;
-            this.hash = hash;
+            this.key = key;
+            this.hash = key.hash();
             this.size = size;
         }
-
 
         @Override
         public int read(byte[] bytes, int offset, int length) throws IOException {
@@ -185,7 +187,7 @@ public final class VerifyingBlobStore implements BlobStore {
             try {
                 n = in.read(bytes, offset, length);
             } catch (CorruptBlobIOException e) {
-                discard(new Digest(hash, Math.max(size, 0)), e.getMessage());
+                discard(key, e.getMessage());
                 throw e;
             }
             if (n < 0) {
@@ -206,7 +208,6 @@ public final class VerifyingBlobStore implements BlobStore {
                 return;
             }
             checked = true;
-            Digest key = new Digest(hash, Math.max(size, 0));
             if (!HexFormat.of().formatHex(sha256.digest()).equals(hash)) {
                 discard(key, "content does not match its digest");
                 throw new CorruptBlobIOException("blob " + hash + " was damaged at rest and has been removed");
