@@ -16,9 +16,9 @@ import dev.cas.store.Digest;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
-import java.util.LinkedHashSet;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 
 /**
  * REAPI's ContentAddressableStorage over the server's verified CAS. The empty blob is always present. Batches larger
@@ -37,12 +37,9 @@ final class ContentAddressableStorageService extends ContentAddressableStorageGr
     public void findMissingBlobs(FindMissingBlobsRequest request, StreamObserver<FindMissingBlobsResponse> observer) {
         Calls.respond(observer, "FindMissingBlobs", () -> {
             Digests.requireSha256(request.getDigestFunction());
-            Set<Digest> asked = new LinkedHashSet<>();
+            List<Digest> asked = new ArrayList<>(request.getBlobDigestsCount());
             for (var digest : request.getBlobDigestsList()) {
-                Digest parsed = Digests.fromProto(digest);
-                if (parsed.size() > 0) {
-                    asked.add(parsed);
-                }
+                asked.add(Digests.fromProto(digest)); // the verifying store answers for empty blobs
             }
             FindMissingBlobsResponse.Builder response = FindMissingBlobsResponse.newBuilder();
             cas.findMissing(asked).forEach(missing -> response.addMissingBlobDigests(Digests.toProto(missing)));

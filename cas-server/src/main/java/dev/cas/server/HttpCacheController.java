@@ -65,8 +65,13 @@ public class HttpCacheController {
             response.sendError(HttpStatus.BAD_REQUEST.value(), "not a cache key");
             return;
         }
-        if (key.actionResult() && !servable(key)) {
-            response.setStatus(HttpStatus.NOT_FOUND.value());
+        if (key.actionResult()) {
+            Optional<byte[]> result = entries.get(key.digest()).filter(this::servable);
+            if (result.isEmpty()) {
+                response.setStatus(HttpStatus.NOT_FOUND.value());
+            } else {
+                sendWhole(response, result.get());
+            }
             return;
         }
         Optional<InputStream> value = key.cas() ? cas.openReadByHash(key.digest().hash())
@@ -83,13 +88,12 @@ public class HttpCacheController {
                 response.setStatus(HttpStatus.NOT_FOUND.value()); // damaged (now removed) or the wrong size
                 return;
             }
-            response.setStatus(HttpStatus.OK.value());
-            response.setContentType(MediaType.APPLICATION_OCTET_STREAM_VALUE);
             if (first.length < WHOLE_BODY_BYTES) {
-                response.setContentLength(first.length);
-                response.getOutputStream().write(first);
+                sendWhole(response, first);
                 return;
             }
+            response.setStatus(HttpStatus.OK.value());
+            response.setContentType(MediaType.APPLICATION_OCTET_STREAM_VALUE);
             OutputStream out = response.getOutputStream();
             out.write(first);
             in.transferTo(out);
@@ -135,17 +139,20 @@ public class HttpCacheController {
         return ResponseEntity.noContent().build();
     }
 
+    private static void sendWhole(HttpServletResponse response, byte[] body) throws IOException {
+        response.setStatus(HttpStatus.OK.value());
+        response.setContentType(MediaType.APPLICATION_OCTET_STREAM_VALUE);
+        response.setContentLength(body.length);
+        response.getOutputStream().write(body);
+    }
+
     /**
      * An {@code ac/} entry that is a Bazel action result is served only while the blobs it names are held (as over
      * gRPC). Entries that are not action results (ccache's {@code layout=bazel}) pass as they are.
      */
-    private boolean servable(Key key) {
-        Optional<byte[]> value = entries.get(key.digest());
-        if (value.isEmpty()) {
-            return false;
-        }
+    private boolean servable(byte[] entry) {
         try {
-            return ActionResults.parse(value.get()).map(result -> ActionResults.complete(result, cas)).orElse(true);
+            return ActionResults.parse(entry).map(result -> ActionResults.complete(result, cas)).orElse(true);
         } catch (RuntimeException notAnActionResult) {
             return true; // parsed, but names no well-formed digests: not Bazel's
         }

@@ -24,8 +24,4 @@ final class Zstd {
         }
         return out;
     }
-
-    static byte[] compress(byte[] data) {
-        return com.github.luben.zstd.Zstd.compress(data, 3);
-    }
 }

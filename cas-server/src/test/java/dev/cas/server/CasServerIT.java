@@ -123,9 +123,10 @@ class CasServerIT {
         var missing = cas.findMissingBlobs(FindMissingBlobsRequest.newBuilder().setInstanceName("main")
                 .addBlobDigests(proto(Digest.of(good))).addBlobDigests(proto(Digest.of(compressed)))
                 .addBlobDigests(proto(Digest.EMPTY))
-                .addBlobDigests(proto(new Digest(lyingDigest.hash(), lying.length))).build());
+                .addBlobDigests(proto(new Digest(lyingDigest.hash(), lying.length)))
+                .addBlobDigests(proto(new Digest(Digest.of("not empty").hash(), 0))).build());
         assertThat(missing.getMissingBlobDigestsList()).extracting(d -> d.getHash())
-                .containsExactly(lyingDigest.hash());
+                .containsExactly(lyingDigest.hash(), Digest.of("not empty").hash());
 
         BatchReadBlobsResponse read = cas.batchReadBlobs(BatchReadBlobsRequest.newBuilder()
                 .addDigests(proto(Digest.of(good))).addDigests(proto(Digest.of(compressed)))
