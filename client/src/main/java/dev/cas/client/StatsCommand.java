@@ -55,13 +55,17 @@ final class StatsCommand implements Callable<Integer> {
         long total = hits + misses;
         StringBuilder out = new StringBuilder();
         out.append("cache directory            ").append(settings.cacheDirectory()).append('\n');
-        out.append(String.format(Locale.ROOT, "analysis units             %d hits, %d misses (hit rate %s)%n", hits,
-                misses, total == 0 ? "-" : String.format(Locale.ROOT, "%.1f%%", 100.0 * hits / total)));
+        long remoteHits = s.getOrDefault("unit.remote.hits", 0L);
+        out.append(String.format(Locale.ROOT, "analysis units             %d hits (%d local, %d remote), %d misses "
+                + "(hit rate %s)%n", hits, hits - remoteHits, remoteHits, misses,
+                total == 0 ? "-" : String.format(Locale.ROOT, "%.1f%%", 100.0 * hits / total)));
         out.append(String.format(Locale.ROOT, "  hits without preprocessing %d%n",
                 s.getOrDefault("unit.direct.hits", 0L)));
-        out.append(String.format(Locale.ROOT, "functions (in units that missed) %d hits, %d compiled; %d units "
-                + "not split, %d with -g%n", s.getOrDefault("function.hits", 0L),
-                s.getOrDefault("function.misses", 0L), s.getOrDefault("function.fallbacks", 0L),
+        long functionHits = s.getOrDefault("function.hits", 0L);
+        long functionRemoteHits = s.getOrDefault("function.remote.hits", 0L);
+        out.append(String.format(Locale.ROOT, "functions (in units that missed) %d hits (%d local, %d remote), %d "
+                + "compiled; %d units not split, %d with -g%n", functionHits, functionHits - functionRemoteHits,
+                functionRemoteHits, s.getOrDefault("function.misses", 0L), s.getOrDefault("function.fallbacks", 0L),
                 s.getOrDefault("function.fallbacks.debug", 0L)));
         out.append(String.format(Locale.ROOT, "objects compiled           %d (%.1f s of compiling)%n",
                 s.getOrDefault("objects.compiled", 0L), s.getOrDefault("compile.ms", 0L) / 1000.0));
@@ -74,6 +78,9 @@ final class StatsCommand implements Callable<Integer> {
                 s.getOrDefault("evictions", 0L)));
         out.append(String.format(Locale.ROOT, "corrupt entries removed    %d%n", s.getOrDefault("corrupt.removed", 0L)));
         out.append(String.format(Locale.ROOT, "cache errors (bypassed)    %d%n", s.getOrDefault("cache.errors", 0L)));
+        out.append(String.format(Locale.ROOT, "remote uploads             %d sent, %d not sent; %d remote errors%n",
+                s.getOrDefault("remote.uploads", 0L), s.getOrDefault("remote.uploads.dropped", 0L),
+                s.getOrDefault("remote.errors", 0L)));
         return out.toString();
     }
 

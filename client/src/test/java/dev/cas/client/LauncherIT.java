@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
+import dev.cas.client.Launchers.Run;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -19,33 +19,17 @@ import org.junit.jupiter.api.io.TempDir;
  * worker daemon started on demand; and a build that still succeeds when the cache cannot be used.
  */
 class LauncherIT {
-    private static final Path JAR = Path.of("target/cas-compile.jar").toAbsolutePath();
     private static final int UNITS = 8;
 
     @TempDir
     Path dir;
 
-    record Run(int exit, String stdout, String stderr) {
-    }
-
     private Run casCompile(Map<String, String> env, String... args) throws IOException, InterruptedException {
-        return await(start(env, args));
+        return Launchers.run(dir, env, args);
     }
 
     private Process start(Map<String, String> env, String... args) throws IOException {
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java")
-                .toString(), "-cp", JAR.toString(), "dev.cas.client.CasCompile"));
-        command.addAll(List.of(args));
-        ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile());
-        builder.environment().putAll(env);
-        return builder.start();
-    }
-
-    private static Run await(Process process) throws IOException, InterruptedException {
-        String out = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        String err = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(process.waitFor(5, TimeUnit.MINUTES)).isTrue();
-        return new Run(process.exitValue(), out, err);
+        return Launchers.start(dir, env, args);
     }
 
     private Map<String, String> cacheEnv() {
@@ -77,7 +61,7 @@ class LauncherIT {
                 launchers.add(start(cacheEnv(), "cc", "-O2", "-c", "unit" + i + ".c", "-o", "unit" + i + ".o"));
             }
             for (Process launcher : launchers) {
-                Run run = await(launcher);
+                Run run = Launchers.await(launcher);
                 assertThat(run.exit()).as(run.stderr()).isZero();
             }
         }
@@ -103,7 +87,7 @@ class LauncherIT {
         ProcessBuilder viaScript = new ProcessBuilder(script.toString(), "cc", "-c", "start.c")
                 .directory(dir.toFile());
         viaScript.environment().putAll(cacheEnv()); // no worker yet: the native client hands over to Java
-        Run started = await(viaScript.start());
+        Run started = Launchers.await(viaScript.start());
         assertThat(started.exit()).as(started.stderr()).isZero();
         assertThat(nativeClient).isExecutable();
 
@@ -117,7 +101,7 @@ class LauncherIT {
             clients.add(builder.start());
         }
         for (int i = 0; i < UNITS; i++) {
-            Run run = await(clients.get(i));
+            Run run = Launchers.await(clients.get(i));
             assertThat(run.exit()).as(run.stderr()).isZero();
             assertThat(dir.resolve("n" + i + ".o")).isNotEmptyFile();
         }

@@ -2,6 +2,7 @@ package dev.cas.worker;
 
 import dev.cas.store.BlobStore;
 import dev.cas.store.CompressingBlobStore;
+import dev.cas.store.Digest;
 import dev.cas.store.RocksDbDatabase;
 import dev.cas.store.RocksDbDatabase.Space;
 import dev.cas.store.VerifyingBlobStore;
@@ -21,10 +22,18 @@ public final class LocalCache implements AutoCloseable {
     public static final String UNIT_MISSES = "unit.misses";
     /** Hits found without running the preprocessor (a subset of {@link #UNIT_HITS}). */
     public static final String DIRECT_HITS = "unit.direct.hits";
+    /** Hits served by the remote cache server (a subset of {@link #UNIT_HITS}), then kept here. */
+    public static final String UNIT_REMOTE_HITS = "unit.remote.hits";
     public static final String OBJECTS_COMPILED = "objects.compiled";
     /** Per-function pieces served from the cache and compiled, within units that missed. */
     public static final String FUNCTION_HITS = "function.hits";
     public static final String FUNCTION_MISSES = "function.misses";
+    /** Pieces served by the remote cache server (a subset of {@link #FUNCTION_HITS}). */
+    public static final String FUNCTION_REMOTE_HITS = "function.remote.hits";
+    /** Results sent to the remote cache server, dropped unsent (queue full, server out, read-only token), failures. */
+    public static final String REMOTE_UPLOADS = "remote.uploads";
+    public static final String REMOTE_UPLOADS_DROPPED = "remote.uploads.dropped";
+    public static final String REMOTE_ERRORS = "remote.errors";
     /** Units the per-function path could not split (compiled whole). */
     public static final String FUNCTION_FALLBACKS = "function.fallbacks";
     /** Units built whole because they carry debug info, which per-function caching does not handle yet. */
@@ -68,6 +77,12 @@ public final class LocalCache implements AutoCloseable {
         return recentPieces;
     }
 
+    /** Stores a result: its blobs first, then the manifest that names them. */
+    public void store(Digest key, UnitManifest manifest, Map<Digest, byte[]> blobs) {
+        blobs.forEach(this.blobs::put);
+        actions.put(key, manifest.encode());
+    }
+
     public void count(String counter, long delta) {
         database.addToCounter(counter, delta);
     }
@@ -80,10 +95,10 @@ public final class LocalCache implements AutoCloseable {
     /** The counters and sizes shown by {@code cas-compile stats}, in display order. */
     public Map<String, Long> stats() {
         Map<String, Long> stats = new LinkedHashMap<>();
-        for (String counter : new String[] {UNIT_HITS, DIRECT_HITS, UNIT_MISSES, FUNCTION_HITS, FUNCTION_MISSES, FUNCTION_FALLBACKS,
-            FUNCTION_DEBUG_FALLBACKS,
+        for (String counter : new String[] {UNIT_HITS, DIRECT_HITS, UNIT_REMOTE_HITS, UNIT_MISSES, FUNCTION_HITS,
+            FUNCTION_REMOTE_HITS, FUNCTION_MISSES, FUNCTION_FALLBACKS, FUNCTION_DEBUG_FALLBACKS,
             OBJECTS_COMPILED, UNCACHED, FAILED,
-            TIME_SAVED_MS, COMPILE_MS, CORRUPT, CACHE_ERRORS}) {
+            TIME_SAVED_MS, COMPILE_MS, CORRUPT, CACHE_ERRORS, REMOTE_UPLOADS, REMOTE_UPLOADS_DROPPED, REMOTE_ERRORS}) {
             stats.put(counter, database.counter(counter));
         }
         stats.put("bytes.stored", database.storedBytes());

@@ -3,6 +3,8 @@ package dev.cas.worker;
 import static org.bytedeco.llvm.global.LLVM.*;
 
 import dev.cas.store.Digest;
+import dev.cas.worker.remote.RemoteHit;
+import dev.cas.worker.remote.RemoteSession;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -59,7 +61,7 @@ final class PerFunctionCompiler {
     static final String LOCAL_TAG = "local";
 
     /** Compiles the unit whose IR is in {@code bitcode}; empty when it cannot be split (the caller compiles it whole). */
-    Optional<Outcome> compile(Path bitcode, LlvmBackend.Options options, Path work)
+    Optional<Outcome> compile(Path bitcode, LlvmBackend.Options options, Path work, RemoteSession remote)
             throws IOException, LlvmBackend.BackendException {
         Timings timings = new Timings();
         LLVMContextRef context = LLVMContextCreate();
@@ -84,7 +86,7 @@ final class PerFunctionCompiler {
                 imports = groups.stream().map(prepared::importsOf).toList();
                 keys = keys(index, groups, imports, options);
                 timings.mark("keyed");
-                objects = lookupAll(keys);
+                objects = lookupAll(keys, remote);
                 timings.mark("looked up");
                 List<Integer> misses = new ArrayList<>();
                 for (int i = 0; i < groups.size(); i++) {
@@ -97,7 +99,7 @@ final class PerFunctionCompiler {
                     FunctionSplitter.Piece piece = FunctionSplitter.extractInPlace(module, prepared,
                             groups.get(misses.get(0)));
                     timings.mark("cut");
-                    build(piece, misses.get(0), keys, options, compiled);
+                    build(piece, misses.get(0), keys, options, compiled, remote);
                 } else if (!misses.isEmpty()) {
                     byte[] whole = IrModules.toBitcode(module);
                     LLVMDisposeModule(module);
@@ -105,7 +107,7 @@ final class PerFunctionCompiler {
                     Map<List<String>, Integer> indexOf = new java.util.IdentityHashMap<>();
                     misses.forEach(i -> indexOf.put(groups.get(i), i));
                     FunctionSplitter.extract(whole, prepared, misses.stream().map(groups::get).toList(), pool,
-                            piece -> build(piece, indexOf.get(piece.group()), keys, options, compiled));
+                            piece -> build(piece, indexOf.get(piece.group()), keys, options, compiled, remote));
                 }
                 timings.mark(misses.size() + " built");
             } finally {
@@ -134,11 +136,11 @@ final class PerFunctionCompiler {
 
     /** Optimises and code-generates one missed piece, and stores it. */
     private void build(FunctionSplitter.Piece piece, int index, List<Digest> keys, LlvmBackend.Options options,
-            Map<Integer, byte[]> compiled) {
+            Map<Integer, byte[]> compiled, RemoteSession remote) {
         long begin = System.nanoTime();
         byte[] object = codegen(piece, options);
         compiled.put(index, object);
-        store(keys.get(index), object, (System.nanoTime() - begin) / 1_000_000);
+        store(keys.get(index), object, (System.nanoTime() - begin) / 1_000_000, remote);
     }
 
     /** Every piece's key, in parallel; the first piece is the data piece. */
@@ -160,9 +162,10 @@ final class PerFunctionCompiler {
 
     /**
      * One pass over every key: the hits by piece index. Recent pieces come from memory; the rest from the store, in
-     * parallel (each read is verified and decompressed).
+     * parallel (each read is verified and decompressed); what is still missing from the build's remote level, in one
+     * round of calls, kept locally.
      */
-    private Map<Integer, byte[]> lookupAll(List<Digest> keys) {
+    private Map<Integer, byte[]> lookupAll(List<Digest> keys, RemoteSession remote) {
         Map<Integer, byte[]> found = new ConcurrentHashMap<>();
         List<Integer> unknown = new ArrayList<>();
         for (int i = 0; i < keys.size(); i++) {
@@ -186,7 +189,30 @@ final class PerFunctionCompiler {
                 log.warn("piece lookup failed, compiling it: {}", e.toString());
             }
         })).join();
+        if (remote.enabled()) {
+            lookupRemote(keys, unknown.stream().filter(i -> !found.containsKey(i)).toList(), remote, found);
+        }
         return found;
+    }
+
+    private void lookupRemote(List<Digest> keys, List<Integer> missing, RemoteSession remote,
+            Map<Integer, byte[]> found) {
+        Map<Digest, RemoteHit> hits = remote.fetch(missing.stream().map(keys::get).toList());
+        for (int i : missing) {
+            RemoteHit hit = hits.get(keys.get(i));
+            if (hit == null || hit.manifest().objects().size() != 1) {
+                continue;
+            }
+            byte[] object = hit.blob(hit.manifest().objects().get(0));
+            found.put(i, object);
+            cache.recentPieces().put(keys.get(i), object);
+            try {
+                cache.store(keys.get(i), hit.manifest(), hit.blobs());
+            } catch (RuntimeException e) {
+                log.warn("cannot keep a remote piece: {}", e.toString());
+            }
+        }
+        cache.count(LocalCache.FUNCTION_REMOTE_HITS, hits.size());
     }
 
     private byte[] codegen(FunctionSplitter.Piece piece, LlvmBackend.Options options) {
@@ -197,15 +223,16 @@ final class PerFunctionCompiler {
         }
     }
 
-    private void store(Digest key, byte[] object, long millis) {
+    private void store(Digest key, byte[] object, long millis, RemoteSession remote) {
+        Digest digest = Digest.of(object);
+        UnitManifest manifest = new UnitManifest(List.of(digest), Digest.EMPTY, millis);
+        cache.recentPieces().put(key, object);
         try {
-            Digest digest = Digest.of(object);
-            cache.blobs().put(digest, object);
-            cache.actions().put(key, new UnitManifest(List.of(digest), Digest.EMPTY, millis).encode());
-            cache.recentPieces().put(key, object);
+            cache.store(key, manifest, Map.of(digest, object));
         } catch (RuntimeException e) {
             log.warn("cannot store a piece: {}", e.toString());
         }
+        remote.upload(key, manifest, Map.of(digest, object));
     }
 
     /**

@@ -2,13 +2,16 @@ package dev.cas.worker;
 
 import dev.cas.store.Digest;
 import dev.cas.worker.SourceFile.Kind;
+import dev.cas.worker.remote.RemoteHit;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -104,7 +107,7 @@ public final class UnitCompiler {
         }
         long preprocessed = System.nanoTime();
         Digest key = fingerprint(invocation, source, text, context);
-        Optional<Cached> hit = lookup(key);
+        Optional<Cached> hit = lookup(key, context);
         log.debug("{}: preprocessed in {} ms, fingerprint and lookup {} ms, {}", source.path(),
                 (preprocessed - begin) / 1_000_000, (System.nanoTime() - preprocessed) / 1_000_000,
                 hit.isPresent() ? "hit" : "miss");
@@ -112,8 +115,7 @@ public final class UnitCompiler {
             directKey.ifPresent(k -> direct.record(k, key, text, invocation, source, context));
             explanations.recordHit(context, source, false);
             writeAtomically(object, hit.get().object());
-            cache.count(LocalCache.UNIT_HITS, 1);
-            cache.count(LocalCache.TIME_SAVED_MS, hit.get().manifest().compileMillis());
+            countHit(hit.get());
             return new UnitResult(UnitResult.Outcome.HIT, 0, hit.get().diagnostics());
         }
         long start = System.nanoTime();
@@ -124,7 +126,7 @@ public final class UnitCompiler {
         }
         long millis = (System.nanoTime() - start) / 1_000_000;
         writeAtomically(object, compiled.object());
-        store(key, compiled, millis);
+        store(key, compiled, millis, context);
         directKey.ifPresent(k -> direct.record(k, key, text, invocation, source, context));
         log.debug("{}: compiled in {} ms, written and stored in {} ms", source.path(), millis,
                 (System.nanoTime() - start) / 1_000_000 - millis);
@@ -210,7 +212,7 @@ public final class UnitCompiler {
         if (manifest.isEmpty()) {
             return Optional.empty();
         }
-        Optional<Cached> hit = lookup(manifest.get().unitKey());
+        Optional<Cached> hit = lookup(manifest.get().unitKey(), context);
         if (hit.isEmpty()) {
             return Optional.empty();
         }
@@ -219,9 +221,8 @@ public final class UnitCompiler {
             writeAtomically(context.resolve(dependencyFile.get()), manifest.get().dependencyFile());
         }
         writeAtomically(object, hit.get().object());
-        cache.count(LocalCache.UNIT_HITS, 1);
+        countHit(hit.get());
         cache.count(LocalCache.DIRECT_HITS, 1);
-        cache.count(LocalCache.TIME_SAVED_MS, hit.get().manifest().compileMillis());
         return Optional.of(new UnitResult(UnitResult.Outcome.HIT, 0, hit.get().diagnostics()));
     }
 
@@ -273,7 +274,7 @@ public final class UnitCompiler {
             } else {
                 Optional<PerFunctionCompiler.Outcome> pieces;
                 try {
-                    pieces = perFunction.compile(ir, options, work);
+                    pieces = perFunction.compile(ir, options, work, context.remote());
                 } catch (RuntimeException e) {
                     // the per-function path is an optimisation: a failure in it must not fail the build
                     log.warn("per-function build of {} failed, compiling it whole: {}", source.path(), e.toString());
@@ -310,7 +311,34 @@ public final class UnitCompiler {
                 : UnitResult.failed(result.exitCode(), result.stderr());
     }
 
-    private Optional<Cached> lookup(Digest key) {
+    private void countHit(Cached hit) {
+        cache.count(LocalCache.UNIT_HITS, 1);
+        if (hit.remote()) {
+            cache.count(LocalCache.UNIT_REMOTE_HITS, 1);
+        }
+        cache.count(LocalCache.TIME_SAVED_MS, hit.manifest().compileMillis());
+    }
+
+    /** The local cache first, then the build's remote level; a remote hit is kept locally. */
+    private Optional<Cached> lookup(Digest key, BuildContext context) {
+        Optional<Cached> local = lookupLocal(key);
+        if (local.isPresent() || !context.remote().enabled()) {
+            return local;
+        }
+        RemoteHit hit = context.remote().fetch(List.of(key)).get(key);
+        if (hit == null || hit.manifest().objects().size() != 1) {
+            return Optional.empty();
+        }
+        try {
+            cache.store(key, hit.manifest(), hit.blobs());
+        } catch (RuntimeException e) {
+            cacheFailed("store of remote hit " + key, e);
+        }
+        return Optional.of(new Cached(hit.manifest(), hit.blob(hit.manifest().objects().get(0)),
+                hit.blob(hit.manifest().diagnostics()), true));
+    }
+
+    private Optional<Cached> lookupLocal(Digest key) {
         try {
             Optional<UnitManifest> manifest = cache.actions().get(key).flatMap(UnitManifest::decode);
             if (manifest.isEmpty() || manifest.get().objects().size() != 1) {
@@ -321,23 +349,26 @@ public final class UnitCompiler {
             if (object.isEmpty() || diagnostics.isEmpty()) {
                 return Optional.empty();
             }
-            return Optional.of(new Cached(manifest.get(), object.get(), diagnostics.get()));
+            return Optional.of(new Cached(manifest.get(), object.get(), diagnostics.get(), false));
         } catch (RuntimeException e) {
             cacheFailed("lookup of " + key, e);
             return Optional.empty();
         }
     }
 
-    private void store(Digest key, Compiled compiled, long millis) {
+    private void store(Digest key, Compiled compiled, long millis, BuildContext context) {
+        Digest object = Digest.of(compiled.object());
+        Digest diagnostics = Digest.of(compiled.diagnostics());
+        UnitManifest manifest = new UnitManifest(List.of(object), diagnostics, millis);
+        Map<Digest, byte[]> blobs = new HashMap<>();
+        blobs.put(object, compiled.object());
+        blobs.put(diagnostics, compiled.diagnostics());
         try {
-            Digest object = Digest.of(compiled.object());
-            Digest diagnostics = Digest.of(compiled.diagnostics());
-            cache.blobs().put(object, compiled.object());
-            cache.blobs().put(diagnostics, compiled.diagnostics());
-            cache.actions().put(key, new UnitManifest(List.of(object), diagnostics, millis).encode());
+            cache.store(key, manifest, blobs);
         } catch (RuntimeException e) {
             cacheFailed("store of " + key, e);
         }
+        context.remote().upload(key, manifest, blobs);
     }
 
     private void cacheFailed(String what, RuntimeException e) {
@@ -388,7 +419,7 @@ public final class UnitCompiler {
         }
     }
 
-    private record Cached(UnitManifest manifest, byte[] object, byte[] diagnostics) {
+    private record Cached(UnitManifest manifest, byte[] object, byte[] diagnostics, boolean remote) {
     }
 
     private record Compiled(byte[] object, byte[] diagnostics, int exitCode) {

@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import dev.cas.worker.remote.RemoteTiers;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -24,9 +26,11 @@ public final class Worker implements AutoCloseable {
     private final CompileService service;
     private final UnitCompiler units;
     private final Path scratch;
+    private final RemoteTiers remotes;
 
     private Worker(LocalCache cache, ExecutorService pool, ForkJoinPool piecePool, CompileService service,
             UnitCompiler units, Path scratch) {
+        this.remotes = new RemoteTiers(cache::count);
         this.units = units;
         this.cache = cache;
         this.pool = pool;
@@ -59,8 +63,16 @@ public final class Worker implements AutoCloseable {
         }
     }
 
+    /** Runs one command; the build uses the remote cache its environment names, if any. */
     public WorkerResponse compile(String compiler, List<String> args, BuildContext context) {
-        return service.run(compiler, args, context);
+        BuildContext build = context.withRemote(remotes.session(context.environment()));
+        WorkerResponse response = service.run(compiler, args, build);
+        return build.remote().warning().map(response::withWarning).orElse(response);
+    }
+
+    /** Waits until results queued for upload have been sent, for at most {@code timeout}. */
+    public boolean flushUploads(Duration timeout) {
+        return remotes.flush(timeout);
     }
 
     /** The explanation of the last build of {@code sourcePath}, resolved against {@code workingDirectory}. */
@@ -76,7 +88,10 @@ public final class Worker implements AutoCloseable {
         cache.clear();
     }
 
-    /** Stops the pools first (no unit or piece may still write to the cache), then closes the cache. */
+    /**
+     * Stops the pools first (no unit or piece may still write to the cache), sends the uploads still queued (for up to
+     * a minute), then closes the cache.
+     */
     @Override
     public void close() {
         pool.shutdown();
@@ -87,6 +102,7 @@ public final class Worker implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        remotes.close();
         cache.close();
         UnitCompiler.deleteRecursively(scratch);
     }

@@ -10,6 +10,15 @@ public record WorkerResponse(int exitCode, byte[] stdout, byte[] stderr) {
                 ("cas-compile: error: " + message + "\n").getBytes(StandardCharsets.UTF_8));
     }
 
+    /** The same response with one more line printed before the rest of its stderr. */
+    public WorkerResponse withWarning(String line) {
+        byte[] warning = ("cas-compile: warning: " + line + "\n").getBytes(StandardCharsets.UTF_8);
+        byte[] combined = new byte[warning.length + stderr.length];
+        System.arraycopy(warning, 0, combined, 0, warning.length);
+        System.arraycopy(stderr, 0, combined, warning.length, stderr.length);
+        return new WorkerResponse(exitCode, stdout, combined);
+    }
+
     public static WorkerResponse ok(String stdout) {
         return new WorkerResponse(0, stdout.getBytes(StandardCharsets.UTF_8), new byte[0]);
     }

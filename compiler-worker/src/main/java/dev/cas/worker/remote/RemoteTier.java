@@ -1,0 +1,112 @@
+package dev.cas.worker.remote;
+
+import build.bazel.remote.execution.v2.ActionResult;
+import dev.cas.store.Digest;
+import dev.cas.worker.UnitManifest;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Consumer;
+import java.util.function.ObjLongConsumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One configured cache server as the second level behind the local cache, shared by every build that names it:
+ * lookups of many keys in one round of calls, uploads in the background, and an {@link Outage} that turns a failing
+ * server into quick misses for a while. Nothing here throws: a server that fails is a miss.
+ */
+public final class RemoteTier implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(RemoteTier.class);
+    private static final long MAX_QUEUED_UPLOAD_BYTES = 256L << 20;
+
+    private final RemoteCache remote;
+    private final Outage outage;
+    private final BackgroundUploads uploads;
+
+    public RemoteTier(RemoteSettings settings, ObjLongConsumer<String> counters) {
+        this.remote = new RemoteCache(settings);
+        this.outage = new Outage(settings.retryAfter());
+        this.uploads = settings.readOnly() ? null
+                : new BackgroundUploads(remote, outage, counters, MAX_QUEUED_UPLOAD_BYTES);
+    }
+
+    public RemoteSettings settings() {
+        return remote.settings();
+    }
+
+    /**
+     * The results the server holds for {@code keys}, with every blob they name. A failure starts an outage and
+     * answers nothing; {@code warnings} hears of it when this call started the outage.
+     */
+    public Map<Digest, RemoteHit> fetch(Collection<Digest> keys, Consumer<String> warnings) {
+        if (keys.isEmpty() || outage.ongoing()) {
+            return Map.of();
+        }
+        try {
+            remote.ensureReachable();
+            Map<Digest, UnitManifest> manifests = new HashMap<>();
+            for (Map.Entry<Digest, ActionResult> result : remote.getActionResults(keys).entrySet()) {
+                ManifestResults.toManifest(result.getValue())
+                        .ifPresent(manifest -> manifests.put(result.getKey(), manifest));
+            }
+            Set<Digest> named = new HashSet<>();
+            manifests.values().forEach(manifest -> {
+                named.addAll(manifest.objects());
+                named.add(manifest.diagnostics());
+            });
+            named.remove(Digest.EMPTY);
+            Map<Digest, byte[]> blobs = new HashMap<>(remote.readBlobs(named));
+            blobs.put(Digest.EMPTY, new byte[0]);
+            Map<Digest, RemoteHit> hits = new HashMap<>();
+            manifests.forEach((key, manifest) -> hitOf(manifest, blobs).ifPresent(hit -> hits.put(key, hit)));
+            return hits;
+        } catch (RemoteCacheException e) {
+            if (outage.begin()) {
+                log.warn("remote cache skipped for {} s: {}", settings().retryAfter().toSeconds(), e.getMessage());
+                warnings.accept("remote cache " + settings().target() + " unavailable (" + e.getMessage()
+                        + "); compiling locally");
+            }
+            return Map.of();
+        }
+    }
+
+    /** Queues a result compiled here for upload; does nothing when the server is used read-only. */
+    public void upload(Digest key, UnitManifest manifest, Map<Digest, byte[]> blobs) {
+        if (uploads != null) {
+            uploads.offer(new BackgroundUploads.Upload(key, manifest, blobs));
+        }
+    }
+
+    /** Waits until the uploads queued so far are done; false when {@code timeout} passed first. */
+    public boolean flush(Duration timeout) {
+        return uploads == null || uploads.flush(timeout);
+    }
+
+    private static Optional<RemoteHit> hitOf(UnitManifest manifest, Map<Digest, byte[]> blobs) {
+        Map<Digest, byte[]> named = new HashMap<>();
+        for (Digest digest : manifest.objects()) {
+            if (!blobs.containsKey(digest)) {
+                return Optional.empty();
+            }
+            named.put(digest, blobs.get(digest));
+        }
+        if (!blobs.containsKey(manifest.diagnostics())) {
+            return Optional.empty();
+        }
+        named.put(manifest.diagnostics(), blobs.get(manifest.diagnostics()));
+        return Optional.of(new RemoteHit(manifest, named));
+    }
+
+    @Override
+    public void close() {
+        if (uploads != null) {
+            uploads.close();
+        }
+        remote.close();
+    }
+}
