@@ -29,11 +29,23 @@ public record RemoteSettings(String host, int port, boolean tls, String instance
         URI uri = parse(remote.trim());
         String token = env.get(TOKEN);
         return Optional.of(new RemoteSettings(uri.getHost(), uri.getPort(), "grpcs".equals(uri.getScheme()),
-                uri.getPath() == null || uri.getPath().equals("/") ? "" : uri.getPath().substring(1),
+                instanceName(uri.getPath()),
                 token == null || token.isBlank() ? Optional.empty() : Optional.of(token.trim()),
                 isTrue(env.get(READ_ONLY)),
                 Duration.ofMillis(positive(env, CONNECT_TIMEOUT_MS, 1000)),
                 Duration.ofSeconds(positive(env, RETRY_SECONDS, 60))));
+    }
+
+    /** {@code /a/b/} names instance {@code a/b}; no path, the default instance. */
+    private static String instanceName(String path) {
+        String name = path == null ? "" : path;
+        while (name.startsWith("/")) {
+            name = name.substring(1);
+        }
+        while (name.endsWith("/")) {
+            name = name.substring(0, name.length() - 1);
+        }
+        return name;
     }
 
     private static URI parse(String remote) {
