@@ -1,5 +1,6 @@
 package dev.cas.client;
 
+import dev.cas.worker.PositiveNumbers;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
@@ -52,14 +53,6 @@ public record ClientSettings(Path cacheDirectory, long maxSizeBytes, long idleSe
     }
 
     private static long parsePositive(String name, String text) {
-        try {
-            long value = Long.parseLong(text.trim());
-            if (value > 0) {
-                return value;
-            }
-        } catch (NumberFormatException ignored) {
-            // reported below
-        }
-        throw new IllegalArgumentException(name + " must be a positive number, not '" + text + "'");
+        return PositiveNumbers.parse(name, text);
     }
 }

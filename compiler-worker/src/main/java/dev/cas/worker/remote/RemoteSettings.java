@@ -1,5 +1,6 @@
 package dev.cas.worker.remote;
 
+import dev.cas.worker.PositiveNumbers;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;
@@ -64,18 +65,7 @@ public record RemoteSettings(String host, int port, boolean tls, String instance
 
     private static long positive(Map<String, String> env, String name, long fallback) {
         String text = env.get(name);
-        if (text == null || text.isBlank()) {
-            return fallback;
-        }
-        try {
-            long value = Long.parseLong(text.trim());
-            if (value > 0) {
-                return value;
-            }
-        } catch (NumberFormatException ignored) {
-            // reported below
-        }
-        throw new IllegalArgumentException(name + " must be a positive number, not '" + text + "'");
+        return text == null || text.isBlank() ? fallback : PositiveNumbers.parse(name, text);
     }
 
     private static boolean isTrue(String value) {
