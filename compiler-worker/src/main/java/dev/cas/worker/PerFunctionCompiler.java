@@ -198,6 +198,7 @@ final class PerFunctionCompiler {
     private void lookupRemote(List<Digest> keys, List<Integer> missing, RemoteSession remote,
             Map<Integer, byte[]> found) {
         Map<Digest, RemoteHit> hits = remote.fetch(missing.stream().map(keys::get).toList());
+        int used = 0;
         for (int i : missing) {
             RemoteHit hit = hits.get(keys.get(i));
             if (hit == null || hit.manifest().objects().size() != 1) {
@@ -205,6 +206,7 @@ final class PerFunctionCompiler {
             }
             byte[] object = hit.blob(hit.manifest().objects().get(0));
             found.put(i, object);
+            used++;
             cache.recentPieces().put(keys.get(i), object);
             try {
                 cache.store(keys.get(i), hit.manifest(), hit.blobs());
@@ -212,7 +214,7 @@ final class PerFunctionCompiler {
                 log.warn("cannot keep a remote piece: {}", e.toString());
             }
         }
-        cache.count(LocalCache.FUNCTION_REMOTE_HITS, hits.size());
+        cache.count(LocalCache.FUNCTION_REMOTE_HITS, used);
     }
 
     private byte[] codegen(FunctionSplitter.Piece piece, LlvmBackend.Options options) {
