@@ -44,12 +44,15 @@ class CasCompileCommandLineTest {
     void statsRenderAsJsonAndAsATable() {
         Map<String, Long> stats = new LinkedHashMap<>();
         stats.put("unit.hits", 3L);
+        stats.put("unit.remote.hits", 1L);
         stats.put("unit.misses", 1L);
         stats.put("bytes.stored", 3L << 20);
-        assertThat(StatsCommand.toJson(stats)).isEqualTo(
-                "{\"unit.hits\": 3, \"unit.misses\": 1, \"bytes.stored\": 3145728}\n");
+        stats.put("remote.uploads", 7L);
+        assertThat(StatsCommand.toJson(stats)).isEqualTo("{\"unit.hits\": 3, \"unit.remote.hits\": 1, "
+                + "\"unit.misses\": 1, \"bytes.stored\": 3145728, \"remote.uploads\": 7}\n");
         String table = StatsCommand.toTable(ClientSettings.fromEnvironment(Map.of()), stats);
-        assertThat(table).contains("3 hits, 1 misses (hit rate 75.0%)", "3.0 MiB");
+        assertThat(table).contains("3 hits (2 local, 1 remote), 1 misses (hit rate 75.0%)", "3.0 MiB",
+                "remote uploads             7 sent, 0 not sent");
         assertThat(StatsCommand.parse("unit.hits=3\nunit.misses=1\n")).containsEntry("unit.hits", 3L);
     }
 }

@@ -161,6 +161,18 @@ class RemoteCacheIT {
     }
 
     @Test
+    void aServerThatRefusesTheTokenIsOneWarningAndTheBuildRunsLocally() throws Exception {
+        Machine machine = machine("stranger", "s/src", "not-a-token-of-this-server");
+        Files.writeString(machine.checkout().resolve("main.c"), "int main(void) { return 3; }\n");
+        Run run = machine.ok("cc", "-o", "prog", "main.c");
+        assertThat(run.stderr().lines().toList()).singleElement().asString()
+                .startsWith("cas-compile: warning: remote cache grpc://127.0.0.1:" + port + " unavailable")
+                .contains("UNAUTHENTICATED");
+        Process program = new ProcessBuilder(machine.checkout().resolve("prog").toString()).start();
+        assertThat(program.waitFor()).isEqualTo(3);
+    }
+
+    @Test
     void aRemoteSetToSomethingThatIsNotAServerIsAWarningAndTheBuildRunsLocally() throws Exception {
         Machine machine = machine("misconfigured", "m/src", WRITER);
         machine.env().put("CAS_REMOTE", "http://127.0.0.1:" + port);
