@@ -139,6 +139,8 @@ class RemoteFaultsIT {
         assertThat(Launchers.output(dir.resolve("prog"), null)).isEqualTo("100\n");
         assertThat(firstMillis).as("time lost to the server (second build took %d ms)", secondMillis)
                 .isLessThan(secondMillis + ALLOWED_DELAY_MILLIS);
+        assertThat(Launchers.ok(dir, env, "stats", "--json").stdout()).as("the failure is counted")
+                .containsPattern("\"remote.errors\": [1-9]");
     }
 
     private static Server fakeServer(ActionCacheGrpc.ActionCacheImplBase actions,

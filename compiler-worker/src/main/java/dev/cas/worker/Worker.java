@@ -6,7 +6,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import dev.cas.worker.remote.RemoteTiers;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -68,11 +67,6 @@ public final class Worker implements AutoCloseable {
         BuildContext build = context.withRemote(remotes.session(context.environment()));
         WorkerResponse response = service.run(compiler, args, build);
         return build.remote().warning().map(response::withWarning).orElse(response);
-    }
-
-    /** Waits until results queued for upload have been sent, for at most {@code timeout}. */
-    public boolean flushUploads(Duration timeout) {
-        return remotes.flush(timeout);
     }
 
     /** The explanation of the last build of {@code sourcePath}, resolved against {@code workingDirectory}. */

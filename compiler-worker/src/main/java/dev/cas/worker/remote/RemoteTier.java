@@ -2,8 +2,8 @@ package dev.cas.worker.remote;
 
 import build.bazel.remote.execution.v2.ActionResult;
 import dev.cas.store.Digest;
+import dev.cas.worker.LocalCache;
 import dev.cas.worker.UnitManifest;
-import java.time.Duration;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -27,8 +27,10 @@ public final class RemoteTier implements AutoCloseable {
     private final RemoteCache remote;
     private final Outage outage;
     private final BackgroundUploads uploads;
+    private final ObjLongConsumer<String> counters;
 
     public RemoteTier(RemoteSettings settings, ObjLongConsumer<String> counters) {
+        this.counters = counters;
         this.remote = new RemoteCache(settings);
         this.outage = new Outage(settings.retryAfter());
         this.uploads = settings.readOnly() ? null
@@ -66,6 +68,7 @@ public final class RemoteTier implements AutoCloseable {
             manifests.forEach((key, manifest) -> hitOf(manifest, blobs).ifPresent(hit -> hits.put(key, hit)));
             return hits;
         } catch (RemoteCacheException e) {
+            counters.accept(LocalCache.REMOTE_ERRORS, 1);
             if (outage.begin()) {
                 log.warn("remote cache skipped for {} s: {}", settings().retryAfter().toSeconds(), e.getMessage());
                 warnings.accept("remote cache " + settings().target() + " unavailable (" + e.getMessage()
@@ -80,11 +83,6 @@ public final class RemoteTier implements AutoCloseable {
         if (uploads != null) {
             uploads.offer(new BackgroundUploads.Upload(key, manifest, blobs));
         }
-    }
-
-    /** Waits until the uploads queued so far are done; false when {@code timeout} passed first. */
-    public boolean flush(Duration timeout) {
-        return uploads == null || uploads.flush(timeout);
     }
 
     private static Optional<RemoteHit> hitOf(UnitManifest manifest, Map<Digest, byte[]> blobs) {

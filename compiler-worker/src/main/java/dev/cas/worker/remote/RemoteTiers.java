@@ -1,6 +1,5 @@
 package dev.cas.worker.remote;
 
-import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -37,16 +36,6 @@ public final class RemoteTiers implements AutoCloseable {
             log.info("remote cache {}", key);
             return new RemoteTier(key, counters);
         }))).orElse(RemoteSession.NONE);
-    }
-
-    /** Waits for every queued upload, for at most {@code timeout} in all; false when some were still pending. */
-    public boolean flush(Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        boolean done = true;
-        for (RemoteTier tier : tiers.values()) {
-            done &= tier.flush(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
-        }
-        return done;
     }
 
     @Override
