@@ -13,6 +13,13 @@ import java.util.Optional;
 public record UnitManifest(List<Digest> objects, Digest diagnostics, long compileMillis) {
     private static final String HEADER = "cas-unit-manifest 1";
 
+    /** Every blob the manifest names: its objects, then its diagnostics. */
+    public List<Digest> blobs() {
+        List<Digest> named = new ArrayList<>(objects);
+        named.add(diagnostics);
+        return named;
+    }
+
     public byte[] encode() {
         StringBuilder body = new StringBuilder();
         for (Digest object : objects) {

@@ -29,9 +29,6 @@ import org.slf4j.LoggerFactory;
 final class BackgroundUploads implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(BackgroundUploads.class);
     private static final int RESULTS_PER_BATCH = 512;
-    private static final String UPLOADED = LocalCache.REMOTE_UPLOADS;
-    private static final String DROPPED = LocalCache.REMOTE_UPLOADS_DROPPED;
-    private static final String ERRORS = LocalCache.REMOTE_ERRORS;
 
     /** One result to upload. */
     record Upload(Digest key, UnitManifest manifest, Map<Digest, byte[]> blobs) {
@@ -65,12 +62,12 @@ final class BackgroundUploads implements AutoCloseable {
     void offer(Upload upload) {
         long bytes = upload.bytes();
         if (closing || refused || outage.ongoing()) {
-            counters.accept(DROPPED, 1);
+            counters.accept(LocalCache.REMOTE_UPLOADS_DROPPED, 1);
             return;
         }
         if (queuedBytes.addAndGet(bytes) > maxQueuedBytes) {
             queuedBytes.addAndGet(-bytes);
-            counters.accept(DROPPED, 1);
+            counters.accept(LocalCache.REMOTE_UPLOADS_DROPPED, 1);
             return;
         }
         pending.incrementAndGet();
@@ -125,7 +122,7 @@ final class BackgroundUploads implements AutoCloseable {
                 send(batch);
             } catch (RuntimeException e) {
                 log.warn("uploading {} results failed", batch.size(), e);
-                counters.accept(ERRORS, 1);
+                counters.accept(LocalCache.REMOTE_ERRORS, 1);
             } finally {
                 queuedBytes.addAndGet(-batch.stream().mapToLong(Upload::bytes).sum());
                 pending.addAndGet(-batch.size());
@@ -135,14 +132,14 @@ final class BackgroundUploads implements AutoCloseable {
 
     private void send(List<Upload> batch) {
         if (refused || outage.ongoing()) {
-            counters.accept(DROPPED, batch.size());
+            counters.accept(LocalCache.REMOTE_UPLOADS_DROPPED, batch.size());
             return;
         }
         try {
             remote.ensureReachable();
             if (!remote.updateEnabled()) {
                 refuse("the server does not let this token write results");
-                counters.accept(DROPPED, batch.size());
+                counters.accept(LocalCache.REMOTE_UPLOADS_DROPPED, batch.size());
                 return;
             }
             Map<Digest, byte[]> blobs = new HashMap<>();
@@ -153,10 +150,10 @@ final class BackgroundUploads implements AutoCloseable {
             for (Upload upload : batch) {
                 remote.putActionResult(upload.key(), ManifestResults.toResult(upload.manifest()));
             }
-            counters.accept(UPLOADED, batch.size());
+            counters.accept(LocalCache.REMOTE_UPLOADS, batch.size());
         } catch (RemoteCacheException e) {
-            counters.accept(ERRORS, 1);
-            counters.accept(DROPPED, batch.size());
+            counters.accept(LocalCache.REMOTE_ERRORS, 1);
+            counters.accept(LocalCache.REMOTE_UPLOADS_DROPPED, batch.size());
             if (e.getCause() instanceof StatusRuntimeException status
                     && status.getStatus().getCode() == Status.Code.PERMISSION_DENIED) {
                 refuse(e.getMessage());

@@ -33,18 +33,23 @@ import io.grpc.stub.AbstractStub;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 
 /**
  * A Remote Execution API v2 cache client for one server: the capabilities probe that bounds how long an unreachable
@@ -177,7 +182,7 @@ public final class RemoteCache implements AutoCloseable {
 
     /** Which of {@code digests} the server lacks. */
     public Set<Digest> findMissing(Collection<Digest> digests) {
-        Set<Digest> missing = new java.util.HashSet<>();
+        Set<Digest> missing = new HashSet<>();
         List<Digest> all = new ArrayList<>(digests);
         for (int from = 0; from < all.size(); from += DIGESTS_PER_FIND) {
             FindMissingBlobsRequest.Builder request = FindMissingBlobsRequest.newBuilder()
@@ -258,7 +263,7 @@ public final class RemoteCache implements AutoCloseable {
         return batches;
     }
 
-    private java.util.Optional<byte[]> readStream(Digest digest) {
+    private Optional<byte[]> readStream(Digest digest) {
         String resource = prefix() + "blobs/" + digest.hash() + "/" + digest.size();
         return call("ByteStream.Read", () -> {
             ByteArrayOutputStream data = new ByteArrayOutputStream((int) digest.size());
@@ -270,13 +275,13 @@ public final class RemoteCache implements AutoCloseable {
                 }
             } catch (StatusRuntimeException e) {
                 if (e.getStatus().getCode() == Status.Code.NOT_FOUND) {
-                    return java.util.Optional.<byte[]>empty();
+                    return Optional.<byte[]>empty();
                 }
                 throw e;
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 throw new IllegalStateException(e);
             }
-            return java.util.Optional.of(verified(digest, data.toByteArray()));
+            return Optional.of(verified(digest, data.toByteArray()));
         });
     }
 
@@ -324,7 +329,7 @@ public final class RemoteCache implements AutoCloseable {
         return stub.withDeadlineAfter(CALL_TIMEOUT_SECONDS, TimeUnit.SECONDS);
     }
 
-    private <T> T call(String rpc, java.util.function.Supplier<T> body) {
+    private <T> T call(String rpc, Supplier<T> body) {
         try {
             return body.get();
         } catch (StatusRuntimeException e) {
@@ -339,7 +344,7 @@ public final class RemoteCache implements AutoCloseable {
                 + status.getCode() + reason + ")", e);
     }
 
-    private static <T> T await(String rpc, java.util.concurrent.Future<T> future) {
+    private static <T> T await(String rpc, Future<T> future) {
         try {
             return future.get(CALL_TIMEOUT_SECONDS + 5, TimeUnit.SECONDS);
         } catch (ExecutionException e) {

@@ -57,10 +57,7 @@ public final class RemoteTier implements AutoCloseable {
                         .ifPresent(manifest -> manifests.put(result.getKey(), manifest));
             }
             Set<Digest> named = new HashSet<>();
-            manifests.values().forEach(manifest -> {
-                named.addAll(manifest.objects());
-                named.add(manifest.diagnostics());
-            });
+            manifests.values().forEach(manifest -> named.addAll(manifest.blobs()));
             named.remove(Digest.EMPTY);
             Map<Digest, byte[]> blobs = new HashMap<>(remote.readBlobs(named));
             blobs.put(Digest.EMPTY, new byte[0]);
@@ -87,16 +84,12 @@ public final class RemoteTier implements AutoCloseable {
 
     private static Optional<RemoteHit> hitOf(UnitManifest manifest, Map<Digest, byte[]> blobs) {
         Map<Digest, byte[]> named = new HashMap<>();
-        for (Digest digest : manifest.objects()) {
+        for (Digest digest : manifest.blobs()) {
             if (!blobs.containsKey(digest)) {
                 return Optional.empty();
             }
             named.put(digest, blobs.get(digest));
         }
-        if (!blobs.containsKey(manifest.diagnostics())) {
-            return Optional.empty();
-        }
-        named.put(manifest.diagnostics(), blobs.get(manifest.diagnostics()));
         return Optional.of(new RemoteHit(manifest, named));
     }
 
