@@ -73,6 +73,18 @@ class HttpCacheIT {
     }
 
     @Test
+    void aBodySentAsAFormIsStoredAsIs() throws Exception {
+        // curl --data-binary labels its body application/x-www-form-urlencoded; it must not be parsed as a form.
+        byte[] blob = {'%', (byte) 0xff, '=', '&', 0, 'x'};
+        String path = "/cache/cas/" + Digest.of(blob).hash();
+        HttpRequest put = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .PUT(HttpRequest.BodyPublishers.ofByteArray(blob)).build();
+        assertThat(http.send(put, HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(201);
+        assertThat(send("GET", path, null).body()).isEqualTo(blob);
+    }
+
+    @Test
     void anActionResultIsServedOnlyWhileItsOutputsAreHeld() throws Exception {
         byte[] output = "linked program".getBytes(StandardCharsets.UTF_8);
         Digest outputDigest = Digest.of(output);
