@@ -80,6 +80,7 @@ public final class RocksDbDatabase implements AutoCloseable {
     private final ColumnFamilyHandle headsFamily;
     private final ColumnFamilyHandle chunksFamily;
     private final Map<Space, ColumnFamilyHandle> families = new EnumMap<>(Space.class);
+    private final Map<Space, HeldKeys> held = new EnumMap<>(Space.class);
     private final WriteOptions writeOptions;
     private final Object[] locks = new Object[LOCK_STRIPES];
     private final long maxSizeBytes;
@@ -115,8 +116,9 @@ public final class RocksDbDatabase implements AutoCloseable {
         this.chunksFamily = handles.get(3);
         for (Space space : Space.values()) {
             families.put(space, handles.get(4 + space.ordinal()));
+            held.put(space, new HeldKeys());
         }
-        storedBytes.set(sumRecordedSizes());
+        storedBytes.set(loadRecords());
         removeUnfinishedChunks();
     }
 
@@ -201,6 +203,7 @@ public final class RocksDbDatabase implements AutoCloseable {
                 }
             }
             storedBytes.set(0);
+            held.values().forEach(HeldKeys::clear);
             db.compactRange();
         } catch (RocksDBException e) {
             throw new IllegalStateException("cannot clear the cache: " + e.getMessage(), e);
@@ -223,6 +226,11 @@ public final class RocksDbDatabase implements AutoCloseable {
 
     ColumnFamilyHandle family(Space space) {
         return families.get(space);
+    }
+
+    /** The in-memory index of the keys {@code space} holds; kept in step by every commit and removal. */
+    HeldKeys held(Space space) {
+        return held.get(space);
     }
 
     ColumnFamilyHandle lruFamily() {
@@ -324,12 +332,13 @@ public final class RocksDbDatabase implements AutoCloseable {
             if (storedBytes.get() <= target) {
                 break;
             }
-            Space space = entry.key()[0] == Space.CAS.tag ? Space.CAS : Space.ACTIONS;
+            Space space = spaceOf(entry.key());
             byte[] valueKey = Arrays.copyOfRange(entry.key(), 1, entry.key().length);
             synchronized (lockFor(entry.key())) {
                 try (WriteBatch batch = new WriteBatch()) {
                     long size = addRemoval(batch, space, valueKey, entry.key());
                     db.write(writeOptions, batch);
+                    held.get(space).removed(new String(valueKey, StandardCharsets.US_ASCII));
                     storedBytes.addAndGet(-size);
                     evictedBytes += size;
                 }
@@ -342,14 +351,23 @@ public final class RocksDbDatabase implements AutoCloseable {
                 evictedBytes, storedBytes.get(), maxSizeBytes);
     }
 
-    private long sumRecordedSizes() {
+    /** Reads every LRU record once at open: fills the in-memory indexes and returns the stored bytes they add up to. */
+    private long loadRecords() {
         long total = 0;
         try (RocksIterator it = db.newIterator(lruFamily)) {
             for (it.seekToFirst(); it.isValid(); it.next()) {
-                total += recordedSize(it.value());
+                byte[] key = it.key();
+                byte[] record = it.value();
+                total += recordedSize(record);
+                held.get(spaceOf(key)).held(new String(key, 1, key.length - 1, StandardCharsets.US_ASCII),
+                        lastUse(record));
             }
         }
         return total;
+    }
+
+    private static Space spaceOf(byte[] lruKey) {
+        return lruKey[0] == Space.CAS.tag ? Space.CAS : Space.ACTIONS;
     }
 
     /** Chunks no head names are what a write cut short left behind (e.g. the process was killed): they go. */

@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
@@ -19,7 +18,8 @@ import org.rocksdb.WriteBatch;
 /**
  * One key space of a {@link RocksDbDatabase} as a {@link BlobStore}. Values up to a chunk are one RocksDB value;
  * larger ones are written and read chunk by chunk. Every commit writes the value (or its head) and its LRU record in
- * one batch; existence checks read only the small LRU records.
+ * one batch, then enters the key in the space's in-memory {@link HeldKeys}; batch existence checks and the read
+ * path's last-use check answer from that index, a single {@link #contains} from the LRU record.
  */
 final class RocksDbSpaceStore implements BlobStore {
     /** A read refreshes an entry's last use only when it is older than this, to spare the writes. */
@@ -29,12 +29,14 @@ final class RocksDbSpaceStore implements BlobStore {
     private final RocksDB db;
     private final RocksDbDatabase.Space space;
     private final ColumnFamilyHandle family;
+    private final HeldKeys held;
 
     RocksDbSpaceStore(RocksDbDatabase database, RocksDbDatabase.Space space) {
         this.database = database;
         this.db = database.db();
         this.space = space;
         this.family = database.family(space);
+        this.held = database.held(space);
     }
 
     @Override
@@ -106,6 +108,7 @@ final class RocksDbSpaceStore implements BlobStore {
                 try (WriteBatch batch = new WriteBatch()) {
                     long previous = database.addRemoval(batch, space, RocksDbDatabase.valueKey(digest), lruKey);
                     db.write(database.writeOptions(), batch);
+                    held.removed(digest.hash());
                     database.stored(-previous);
                 }
             }
@@ -114,32 +117,43 @@ final class RocksDbSpaceStore implements BlobStore {
         }
     }
 
-    /** Reads only the LRU records (16 bytes each), in one multi-get, and refreshes the stale ones it finds. */
+    /**
+     * Answers from the in-memory index (see {@link HeldKeys} for the one way it may err), and refreshes the last use
+     * of held entries not used for a while, so a blob a client was just told is held is not evicted first.
+     */
     @Override
     public Set<Digest> findMissing(Collection<Digest> digests) {
         List<Digest> asked = new ArrayList<>(new LinkedHashSet<>(digests));
-        if (asked.isEmpty()) {
-            return new LinkedHashSet<>();
-        }
-        List<byte[]> keys = new ArrayList<>(asked.size());
-        for (Digest digest : asked) {
-            keys.add(RocksDbDatabase.lruKey(space, digest));
-        }
+        int[] minutes = held.lastUseMinutes(asked);
+        Set<Digest> missing = new LinkedHashSet<>();
         try {
-            List<byte[]> records = db.multiGetAsList(Collections.nCopies(keys.size(), database.lruFamily()), keys);
-            Set<Digest> missing = new LinkedHashSet<>();
-            for (int i = 0; i < asked.size(); i++) {
-                byte[] record = records.get(i);
-                if (record == null) {
+            for (int i = 0; i < minutes.length; i++) {
+                if (minutes[i] == HeldKeys.ABSENT) {
                     missing.add(asked.get(i));
-                } else if (isStale(record)) {
-                    refresh(keys.get(i));
+                } else if (isStale(minutes[i])) {
+                    refresh(asked.get(i));
                 }
             }
-            return missing;
         } catch (RocksDBException e) {
-            throw new IllegalStateException("RocksDB lookup of " + digests.size() + " digests failed: "
-                    + e.getMessage(), e);
+            throw new IllegalStateException("RocksDB refresh of last use failed: " + e.getMessage(), e);
+        }
+        return missing;
+    }
+
+    /** Exact: reads the entry's LRU record (and refreshes it when stale). */
+    @Override
+    public boolean contains(Digest digest) {
+        try {
+            byte[] record = db.get(database.lruFamily(), RocksDbDatabase.lruKey(space, digest));
+            if (record == null) {
+                return false;
+            }
+            if (isStale(HeldKeys.minute(RocksDbDatabase.lastUse(record)))) {
+                refresh(digest);
+            }
+            return true;
+        } catch (RocksDBException e) {
+            throw new IllegalStateException("RocksDB lookup of " + digest + " failed: " + e.getMessage(), e);
         }
     }
 
@@ -159,32 +173,34 @@ final class RocksDbSpaceStore implements BlobStore {
     }
 
     /**
-     * Refreshes the entry's last use when it is older than {@link #TOUCH_INTERVAL_MILLIS}: a read of the small LRU
-     * record is far cheaper than a write through the log, and concurrent reads of hot entries otherwise all queue
-     * on RocksDB's write path.
+     * Refreshes the entry's last use when it is older than {@link #TOUCH_INTERVAL_MILLIS}, judged from the in-memory
+     * index: reads of hot entries neither read nor write RocksDB's LRU records, and concurrent readers never queue on
+     * its write path.
      */
     private void touch(Digest digest) throws RocksDBException {
-        byte[] lruKey = RocksDbDatabase.lruKey(space, digest);
-        byte[] record = db.get(database.lruFamily(), lruKey);
-        if (record != null && isStale(record)) {
-            refresh(lruKey);
+        int minute = held.lastUseMinute(digest.hash());
+        if (minute == HeldKeys.ABSENT || isStale(minute)) {
+            refresh(digest); // absent: a key sharing its index slot was removed; the refresh enters it again
         }
     }
 
-    private boolean isStale(byte[] lruRecord) {
-        return RocksDbDatabase.lastUse(lruRecord) < database.now() - TOUCH_INTERVAL_MILLIS;
+    private boolean isStale(int lastUseMinute) {
+        return lastUseMinute < HeldKeys.minute(database.now() - TOUCH_INTERVAL_MILLIS);
     }
 
     /**
      * Rewrites an LRU record with the current time, under the key's lock and only while the record is still there:
      * a removal (delete, eviction) that ran since it was read must not be undone by a record for a value now gone.
      */
-    private void refresh(byte[] lruKey) throws RocksDBException {
+    private void refresh(Digest digest) throws RocksDBException {
+        byte[] lruKey = RocksDbDatabase.lruKey(space, digest);
         synchronized (database.lockFor(lruKey)) {
             byte[] record = db.get(database.lruFamily(), lruKey);
             if (record != null) {
+                long now = database.now();
                 db.put(database.lruFamily(), database.writeOptions(), lruKey,
                         database.lruRecord(RocksDbDatabase.recordedSize(record)));
+                held.held(digest.hash(), now);
             }
         }
     }
@@ -203,6 +219,7 @@ final class RocksDbSpaceStore implements BlobStore {
                 write.addTo(batch);
                 batch.put(database.lruFamily(), lruKey, database.lruRecord(size));
                 db.write(database.writeOptions(), batch);
+                held.held(digest.hash(), database.now());
                 database.stored(size - previous);
             }
         }

@@ -175,6 +175,44 @@ class RocksDbBlobStoreTest extends BlobStoreContractTest {
         assertThat(store.findMissing(asked)).hasSize(5_000).allMatch(d -> asked.indexOf(d) % 2 == 1);
     }
 
+    @Test
+    void findMissingFollowsDeletesEvictionsAndReopening() {
+        database.close();
+        MutableClock clock = new MutableClock();
+        database = RocksDbDatabase.open(dir.resolve("held"), 10_000, clock);
+        BlobStore raw = database.space(RocksDbDatabase.Space.CAS);
+        byte[][] values = new byte[4][];
+        java.util.List<Digest> digests = new java.util.ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            values[i] = new byte[3_000];
+            values[i][0] = (byte) i;
+            digests.add(Digest.of(values[i]));
+            clock.now += 2 * RocksDbSpaceStore.TOUCH_INTERVAL_MILLIS;
+            raw.put(digests.get(i), values[i]);
+        }
+        raw.delete(digests.get(1));
+        assertThat(raw.findMissing(digests)).containsExactly(digests.get(1));
+
+        clock.now += 2 * RocksDbSpaceStore.TOUCH_INTERVAL_MILLIS;
+        assertThat(raw.findMissing(java.util.List.of(digests.get(0)))).isEmpty(); // used again: now the newest
+        values[3] = new byte[3_000];
+        values[3][0] = 3;
+        digests.add(Digest.of(values[3]));
+        raw.put(digests.get(3), values[3]);
+        raw.put(Digest.of(values[1]), values[1]); // 12 000 bytes: the least recently used (values[2]) goes
+        assertThat(raw.findMissing(digests)).containsExactly(digests.get(2));
+        assertThat(raw.contains(digests.get(2))).isFalse();
+
+        database.close();
+        database = RocksDbDatabase.open(dir.resolve("held"), 10_000, clock);
+        raw = database.space(RocksDbDatabase.Space.CAS);
+        assertThat(raw.findMissing(digests)).as("the index is rebuilt from the LRU records")
+                .containsExactly(digests.get(2));
+        assertThat(database.space(RocksDbDatabase.Space.ACTIONS).findMissing(digests)).hasSize(4);
+        database.clear();
+        assertThat(raw.findMissing(digests)).hasSize(4);
+    }
+
     private long chunkCount() {
         long count = 0;
         try (org.rocksdb.RocksIterator it = database.db().newIterator(database.chunksFamily())) {
