@@ -20,10 +20,12 @@ import java.util.Set;
 public final class CompressingBlobStore implements BlobStore {
     private final BlobStore delegate;
     private final int level;
+    private final ZstdContexts contexts;
 
     public CompressingBlobStore(BlobStore delegate, int level) {
         this.delegate = delegate;
         this.level = level;
+        this.contexts = new ZstdContexts(level);
     }
 
     @Override
@@ -33,7 +35,7 @@ public final class CompressingBlobStore implements BlobStore {
 
     @Override
     public void put(Digest digest, byte[] value) {
-        delegate.put(digest, Zstd.compress(value, level));
+        delegate.put(digest, contexts.compress(value));
     }
 
     @Override
@@ -100,7 +102,7 @@ public final class CompressingBlobStore implements BlobStore {
         };
     }
 
-    private static byte[] decompress(Digest digest, byte[] stored) {
+    private byte[] decompress(Digest digest, byte[] stored) {
         long size;
         try {
             size = Zstd.getFrameContentSize(stored);
@@ -116,7 +118,7 @@ public final class CompressingBlobStore implements BlobStore {
             if (size > Integer.MAX_VALUE) {
                 throw new CorruptBlobException("zstd frame of " + digest + " claims " + size + " bytes", null);
             }
-            return Zstd.decompress(stored, (int) size);
+            return contexts.decompress(stored, (int) size);
         } catch (IOException e) {
             throw new CorruptBlobException("cannot decompress " + digest + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {

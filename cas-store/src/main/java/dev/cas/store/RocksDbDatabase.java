@@ -28,6 +28,7 @@ import org.rocksdb.RocksIterator;
 import org.rocksdb.Snapshot;
 import org.rocksdb.UInt64AddOperator;
 import org.rocksdb.WriteBatch;
+import org.rocksdb.WriteBufferManager;
 import org.rocksdb.WriteOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,8 +49,12 @@ public final class RocksDbDatabase implements AutoCloseable {
     private static final double EVICTION_LOW_WATER = 0.9;
     private static final String EVICTIONS = "evictions";
     private static final String EVICTED_BYTES = "evictions.bytes";
-    private static final long MEMTABLE_BUDGET_BYTES = 64L << 20;
-    private static final long BLOCK_CACHE_BYTES = 64L << 20;
+    /**
+     * RocksDB's native memory, all charged to one cache: memtables (through a write buffer manager, at most half of
+     * it), data blocks, and index and filter blocks, so the process's footprint does not grow with the data held.
+     */
+    private static final long NATIVE_CACHE_BYTES = 96L << 20;
+    private static final long MEMTABLE_BUDGET_BYTES = NATIVE_CACHE_BYTES / 2;
     private static final int LOCK_STRIPES = 256;
 
     /** The key spaces of a cache: content-addressed blobs and action results. */
@@ -94,13 +99,15 @@ public final class RocksDbDatabase implements AutoCloseable {
         this.clock = clock;
         Arrays.setAll(locks, i -> new Object());
         UInt64AddOperator addOperator = new UInt64AddOperator();
-        LRUCache blockCache = new LRUCache(BLOCK_CACHE_BYTES);
+        LRUCache blockCache = new LRUCache(NATIVE_CACHE_BYTES);
+        WriteBufferManager memtables = new WriteBufferManager(MEMTABLE_BUDGET_BYTES, blockCache);
         BloomFilter bloom = new BloomFilter(10);
         ColumnFamilyOptions familyOptions = new ColumnFamilyOptions().setMergeOperator(addOperator)
-                .setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(blockCache).setFilterPolicy(bloom));
+                .setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(blockCache).setFilterPolicy(bloom)
+                        .setCacheIndexAndFilterBlocks(true).setPinL0FilterAndIndexBlocksInCache(true));
         DBOptions dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
-                .setDbWriteBufferSize(MEMTABLE_BUDGET_BYTES);
-        options.addAll(List.of(writeOptions, familyOptions, dbOptions, bloom, blockCache, addOperator));
+                .setWriteBufferManager(memtables);
+        options.addAll(List.of(writeOptions, familyOptions, dbOptions, memtables, bloom, blockCache, addOperator));
         List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
         descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, familyOptions));
         descriptors.add(new ColumnFamilyDescriptor(LRU_FAMILY, familyOptions));
