@@ -274,8 +274,8 @@ public final class RocksDbDatabase implements AutoCloseable {
     }
 
     /** The LRU record: when the entry was last used and how many bytes it takes. */
-    byte[] lruRecord(long size) {
-        return ByteBuffer.allocate(2 * Long.BYTES).putLong(clock.millis()).putLong(size).array();
+    byte[] lruRecord(long lastUse, long size) {
+        return ByteBuffer.allocate(2 * Long.BYTES).putLong(lastUse).putLong(size).array();
     }
 
     long now() {

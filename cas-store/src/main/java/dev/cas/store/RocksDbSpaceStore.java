@@ -125,12 +125,13 @@ final class RocksDbSpaceStore implements BlobStore {
     public Set<Digest> findMissing(Collection<Digest> digests) {
         List<Digest> asked = new ArrayList<>(new LinkedHashSet<>(digests));
         int[] minutes = held.lastUseMinutes(asked);
+        int staleBefore = staleBefore();
         Set<Digest> missing = new LinkedHashSet<>();
         try {
             for (int i = 0; i < minutes.length; i++) {
                 if (minutes[i] == HeldKeys.ABSENT) {
                     missing.add(asked.get(i));
-                } else if (isStale(minutes[i])) {
+                } else if (minutes[i] < staleBefore) {
                     refresh(asked.get(i));
                 }
             }
@@ -148,7 +149,7 @@ final class RocksDbSpaceStore implements BlobStore {
             if (record == null) {
                 return false;
             }
-            if (isStale(HeldKeys.minute(RocksDbDatabase.lastUse(record)))) {
+            if (HeldKeys.minute(RocksDbDatabase.lastUse(record)) < staleBefore()) {
                 refresh(digest);
             }
             return true;
@@ -179,13 +180,14 @@ final class RocksDbSpaceStore implements BlobStore {
      */
     private void touch(Digest digest) throws RocksDBException {
         int minute = held.lastUseMinute(digest.hash());
-        if (minute == HeldKeys.ABSENT || isStale(minute)) {
+        if (minute == HeldKeys.ABSENT || minute < staleBefore()) {
             refresh(digest); // absent: a key sharing its index slot was removed; the refresh enters it again
         }
     }
 
-    private boolean isStale(int lastUseMinute) {
-        return lastUseMinute < HeldKeys.minute(database.now() - TOUCH_INTERVAL_MILLIS);
+    /** Entries last used before this minute are due a refresh (read once per call, not once per entry). */
+    private int staleBefore() {
+        return HeldKeys.minute(database.now() - TOUCH_INTERVAL_MILLIS);
     }
 
     /**
@@ -199,7 +201,7 @@ final class RocksDbSpaceStore implements BlobStore {
             if (record != null) {
                 long now = database.now();
                 db.put(database.lruFamily(), database.writeOptions(), lruKey,
-                        database.lruRecord(RocksDbDatabase.recordedSize(record)));
+                        database.lruRecord(now, RocksDbDatabase.recordedSize(record)));
                 held.held(digest.hash(), now);
             }
         }
@@ -217,9 +219,10 @@ final class RocksDbSpaceStore implements BlobStore {
             try (WriteBatch batch = new WriteBatch()) {
                 long previous = database.addRemoval(batch, space, RocksDbDatabase.valueKey(digest), lruKey);
                 write.addTo(batch);
-                batch.put(database.lruFamily(), lruKey, database.lruRecord(size));
+                long now = database.now();
+                batch.put(database.lruFamily(), lruKey, database.lruRecord(now, size));
                 db.write(database.writeOptions(), batch);
-                held.held(digest.hash(), database.now());
+                held.held(digest.hash(), now);
                 database.stored(size - previous);
             }
         }
