@@ -22,6 +22,12 @@ import io.grpc.ClientInterceptor;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.nio.NioEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioSocketChannel;
 import io.grpc.stub.MetadataUtils;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
@@ -31,19 +37,26 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The REAPI cache calls the load generator makes, each as a CompletableFuture, over a few channels used in turn (one
- * HTTP/2 connection would serialise on one event loop).
+ * The REAPI cache calls the load generator makes, each as a CompletableFuture, over a few channels picked by a key
+ * (one HTTP/2 connection would serialise on one server event loop). The channels share a small event loop group of
+ * their own and run callbacks on it, so the generator takes as little of the machine it shares with the server as it
+ * can: like redis-benchmark, one thread by default. Retries are off: a load test counts failures, it does not hide them.
  */
 final class CasClient implements AutoCloseable {
     private static final int WRITE_CHUNK = 1 << 20;
 
+    private final EventLoopGroup eventLoops;
     private final List<ManagedChannel> channels = new ArrayList<>();
     private final String instance;
     private final ClientInterceptor auth;
 
-    CasClient(String host, int port, int connections, String instance, String token) {
+    CasClient(String host, int port, int connections, int eventLoopThreads, String instance, String token) {
+        boolean epoll = Epoll.isAvailable();
+        eventLoops = epoll ? new EpollEventLoopGroup(eventLoopThreads) : new NioEventLoopGroup(eventLoopThreads);
         for (int i = 0; i < connections; i++) {
-            channels.add(NettyChannelBuilder.forAddress(host, port).usePlaintext().directExecutor()
+            channels.add(NettyChannelBuilder.forAddress(host, port).usePlaintext().directExecutor().disableRetry()
+                    .eventLoopGroup(eventLoops)
+                    .channelType(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
                     .maxInboundMessageSize(64 << 20).build());
         }
         this.instance = instance;
@@ -54,23 +67,26 @@ final class CasClient implements AutoCloseable {
         this.auth = MetadataUtils.newAttachHeadersInterceptor(headers);
     }
 
-    CompletableFuture<FindMissingBlobsResponse> findMissing(List<Digest> digests, long sequence) {
-        return future(cas(sequence).findMissingBlobs(FindMissingBlobsRequest.newBuilder().setInstanceName(instance)
+    CompletableFuture<FindMissingBlobsResponse> findMissing(List<Digest> digests, long key) {
+        return future(cas(key).findMissingBlobs(FindMissingBlobsRequest.newBuilder().setInstanceName(instance)
                 .addAllBlobDigests(digests).build()));
     }
 
-    CompletableFuture<BatchReadBlobsResponse> batchRead(List<Digest> digests, long sequence) {
-        return future(cas(sequence).batchReadBlobs(BatchReadBlobsRequest.newBuilder().setInstanceName(instance)
-                .addAllDigests(digests).build()));
+    BatchReadBlobsRequest batchReadRequest(List<Digest> digests) {
+        return BatchReadBlobsRequest.newBuilder().setInstanceName(instance).addAllDigests(digests).build();
     }
 
-    CompletableFuture<BatchUpdateBlobsResponse> batchUpdate(List<ByteString> blobs, long sequence) {
+    CompletableFuture<BatchReadBlobsResponse> batchRead(BatchReadBlobsRequest request, long key) {
+        return future(cas(key).batchReadBlobs(request));
+    }
+
+    CompletableFuture<BatchUpdateBlobsResponse> batchUpdate(List<ByteString> blobs, long key) {
         BatchUpdateBlobsRequest.Builder request = BatchUpdateBlobsRequest.newBuilder().setInstanceName(instance);
         for (ByteString blob : blobs) {
             request.addRequests(BatchUpdateBlobsRequest.Request.newBuilder().setDigest(Blobs.digestOf(blob))
                     .setData(blob));
         }
-        return future(cas(sequence).batchUpdateBlobs(request.build())).thenApply(response -> {
+        return future(cas(key).batchUpdateBlobs(request.build())).thenApply(response -> {
             for (BatchUpdateBlobsResponse.Response one : response.getResponsesList()) {
                 if (one.getStatus().getCode() != 0) {
                     throw new IllegalStateException("upload refused: " + one.getStatus().getMessage());
@@ -81,9 +97,9 @@ final class CasClient implements AutoCloseable {
     }
 
     /** Reads a whole blob; completes with its size. */
-    CompletableFuture<Long> read(Digest digest, long sequence) {
+    CompletableFuture<Long> read(Digest digest, long key) {
         CompletableFuture<Long> done = new CompletableFuture<>();
-        ByteStreamGrpc.newStub(channel(sequence)).withInterceptors(auth).read(ReadRequest.newBuilder()
+        ByteStreamGrpc.newStub(channel(key)).withInterceptors(auth).read(ReadRequest.newBuilder()
                 .setResourceName(prefix() + "blobs/" + digest.getHash() + "/" + digest.getSizeBytes()).build(),
                 new StreamObserver<ReadResponse>() {
                     private long received;
@@ -107,10 +123,10 @@ final class CasClient implements AutoCloseable {
     }
 
     /** Uploads a blob in messages of up to 1 MiB; completes with the committed size. */
-    CompletableFuture<Long> write(ByteString blob, long sequence) {
+    CompletableFuture<Long> write(ByteString blob, long key) {
         Digest digest = Blobs.digestOf(blob);
         CompletableFuture<Long> done = new CompletableFuture<>();
-        StreamObserver<WriteRequest> requests = ByteStreamGrpc.newStub(channel(sequence)).withInterceptors(auth)
+        StreamObserver<WriteRequest> requests = ByteStreamGrpc.newStub(channel(key)).withInterceptors(auth)
                 .write(new StreamObserver<WriteResponse>() {
                     @Override
                     public void onNext(WriteResponse value) {
@@ -143,18 +159,19 @@ final class CasClient implements AutoCloseable {
         for (ManagedChannel channel : channels) {
             channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }
+        eventLoops.shutdownGracefully(0, 5, TimeUnit.SECONDS).awaitUninterruptibly();
     }
 
     private String prefix() {
         return instance.isEmpty() ? "" : instance + "/";
     }
 
-    private ManagedChannel channel(long sequence) {
-        return channels.get((int) (sequence % channels.size()));
+    private ManagedChannel channel(long key) {
+        return channels.get((int) (key % channels.size()));
     }
 
-    private ContentAddressableStorageGrpc.ContentAddressableStorageFutureStub cas(long sequence) {
-        return ContentAddressableStorageGrpc.newFutureStub(channel(sequence)).withInterceptors(auth);
+    private ContentAddressableStorageGrpc.ContentAddressableStorageFutureStub cas(long key) {
+        return ContentAddressableStorageGrpc.newFutureStub(channel(key)).withInterceptors(auth);
     }
 
     private static <T> CompletableFuture<T> future(ListenableFuture<T> call) {

@@ -46,9 +46,12 @@ public final class CasLoad implements Runnable {
         String token;
         @Option(names = "--connections", defaultValue = "4", description = "HTTP/2 connections (default: ${DEFAULT-VALUE}).")
         int connections;
+        @Option(names = "--event-loops", defaultValue = "1",
+                description = "Client event-loop threads shared by the connections (default: ${DEFAULT-VALUE}).")
+        int eventLoops;
 
         CasClient connect() {
-            return new CasClient(host, port, connections, instance, token);
+            return new CasClient(host, port, connections, eventLoops, instance, token);
         }
     }
 

@@ -4,7 +4,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.LongFunction;
 import org.HdrHistogram.ConcurrentHistogram;
 import org.HdrHistogram.Histogram;
 
@@ -21,11 +20,20 @@ final class ClosedLoop {
         }
     }
 
+    /**
+     * Starts one operation. {@code lane} (0 to concurrency-1) is the loop issuing it, so a lane can keep to one
+     * connection and start its next call on the event loop that completed the last; {@code sequence} counts all.
+     */
+    @FunctionalInterface
+    interface Operation {
+        CompletableFuture<?> start(int lane, long sequence);
+    }
+
     private ClosedLoop() {
     }
 
-    /** Runs {@code operation(sequence)} in a closed loop. */
-    static Result run(LongFunction<CompletableFuture<?>> operation, int concurrency, double warmupSeconds,
+    /** Runs {@code operation} in a closed loop. */
+    static Result run(Operation operation, int concurrency, double warmupSeconds,
             double measureSeconds) throws InterruptedException {
         ConcurrentHistogram histogram = new ConcurrentHistogram(TimeUnit.SECONDS.toMicros(60), 3);
         AtomicLong sequence = new AtomicLong();
@@ -37,6 +45,7 @@ final class ClosedLoop {
         long end = measureFrom + (long) (measureSeconds * 1e9);
         CountDownLatch lanes = new CountDownLatch(concurrency);
         for (int lane = 0; lane < concurrency; lane++) {
+            int thisLane = lane;
             new Object() {
                 void next() {
                     long issued = System.nanoTime();
@@ -46,7 +55,7 @@ final class ClosedLoop {
                     }
                     CompletableFuture<?> call;
                     try {
-                        call = operation.apply(sequence.getAndIncrement());
+                        call = operation.start(thisLane, sequence.getAndIncrement());
                     } catch (RuntimeException e) {
                         call = CompletableFuture.failedFuture(e);
                     }

@@ -1,12 +1,11 @@
 package dev.cas.load;
 
+import build.bazel.remote.execution.v2.BatchReadBlobsRequest;
 import build.bazel.remote.execution.v2.Digest;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.CompletableFuture;
-import java.util.function.LongFunction;
 
 /**
  * The operations a run can repeat, over blobs a preload put in the server ({@link Blobs} indexes below the working
@@ -20,7 +19,7 @@ enum Scenario {
     }
 
     /** One operation per sequence number, and how many payload bytes each moves (for MB/s). */
-    record Workload(LongFunction<CompletableFuture<?>> operation, long bytesPerOperation) {
+    record Workload(ClosedLoop.Operation operation, long bytesPerOperation) {
     }
 
     Workload workload(CasClient client, Settings settings) {
@@ -30,24 +29,25 @@ enum Scenario {
                 for (int r = 0; r < 8; r++) {
                     requests.add(digests(settings, settings.digestsPerCall(), r));
                 }
-                yield new Workload(seq -> client.findMissing(requests.get((int) (seq % requests.size())), seq), 0);
+                yield new Workload((lane, seq) -> client.findMissing(requests.get((int) (seq % requests.size())), lane),
+                        0);
             }
             case BATCH_READ -> {
-                List<List<Digest>> requests = new ArrayList<>();
+                List<BatchReadBlobsRequest> requests = new ArrayList<>();
                 for (int r = 0; r < 1024; r++) {
-                    requests.add(digests(settings, settings.digestsPerCall(), r));
+                    requests.add(client.batchReadRequest(digests(settings, settings.digestsPerCall(), r)));
                 }
-                yield new Workload(seq -> client.batchRead(requests.get((int) (seq % requests.size())), seq),
+                yield new Workload((lane, seq) -> client.batchRead(requests.get((int) (seq % requests.size())), lane),
                         (long) settings.blobs().size() * settings.digestsPerCall());
             }
             case BYTESTREAM_READ -> {
                 List<Digest> digests = digests(settings, 4096, 0);
-                yield new Workload(seq -> client.read(digests.get((int) (seq % digests.size())), seq),
+                yield new Workload((lane, seq) -> client.read(digests.get((int) (seq % digests.size())), lane),
                         settings.blobs().size());
             }
             case BYTESTREAM_WRITE -> {
                 long base = Blobs.MISS_BASE * 2 + (System.nanoTime() & 0xffffffffL) * (1L << 24);
-                yield new Workload(seq -> client.write(settings.blobs().content(base + seq), seq),
+                yield new Workload((lane, seq) -> client.write(settings.blobs().content(base + seq), lane),
                         settings.blobs().size());
             }
         };
