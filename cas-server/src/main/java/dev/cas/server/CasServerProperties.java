@@ -17,10 +17,11 @@ public record CasServerProperties(@DefaultValue Storage storage, @DefaultValue G
 
     /**
      * Where blobs live, how much of the disk they may take, and the largest single blob accepted (blobs stream
-     * through in chunks, so this bounds disk use per blob, not memory).
+     * through in chunks, so this bounds disk use per blob, not memory). {@code memoryCacheSize} is the heap kept for
+     * recently read small blobs (0 turns it off).
      */
     public record Storage(@DefaultValue("/var/lib/cas") Path path, @DefaultValue("10GB") DataSize maxSize,
-            @DefaultValue("4GB") DataSize maxBlobSize) {
+            @DefaultValue("4GB") DataSize maxBlobSize, @DefaultValue("64MB") DataSize memoryCacheSize) {
     }
 
     /**
@@ -80,6 +81,10 @@ public record CasServerProperties(@DefaultValue Storage storage, @DefaultValue G
         if (storage.maxBlobSize().toBytes() <= 0 || storage.maxBlobSize().toBytes() > storage.maxSize().toBytes()) {
             throw new IllegalArgumentException("cas.storage.max-blob-size must be positive and at most "
                     + "cas.storage.max-size, got " + storage.maxBlobSize());
+        }
+        if (storage.memoryCacheSize().toBytes() < 0) {
+            throw new IllegalArgumentException("cas.storage.memory-cache-size must not be negative, got "
+                    + storage.memoryCacheSize());
         }
         if (grpc.maxMessageSize().toBytes() < 64 * 1024) {
             throw new IllegalArgumentException("cas.grpc.max-message-size must be at least 64KB, got "

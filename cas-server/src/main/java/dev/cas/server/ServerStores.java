@@ -1,25 +1,32 @@
 package dev.cas.server;
 
 import dev.cas.store.BlobStore;
+import com.github.benmanes.caffeine.cache.Cache;
 import dev.cas.store.CompressingBlobStore;
+import dev.cas.store.Digest;
+import dev.cas.store.MemoryCachingBlobStore;
 import dev.cas.store.RocksDbDatabase;
 import dev.cas.store.VerifyingBlobStore;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
+import io.micrometer.core.instrument.binder.cache.CaffeineCacheMetrics;
 import java.time.Clock;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 /**
  * The server's stores, composed from cas-store's parts: one RocksDB database (size-bounded, LRU eviction) holding a
- * content-addressed space (zstd at rest, metered, every write and read checked against the digest) and an action
- * space (zstd at rest, metered), plus the database's own figures as Prometheus meters.
+ * content-addressed space (zstd at rest, small blobs also kept in memory, metered, every write and read checked
+ * against the digest) and an action space (zstd at rest, metered), plus the database's own figures as Prometheus
+ * meters.
  */
 @Configuration(proxyBeanMethods = false)
 public class ServerStores {
     private static final int ZSTD_LEVEL = 3;
+    /** Blobs up to this size may be kept in memory: small outputs and headers are read most often. */
+    private static final long MEMORY_CACHE_MAX_BLOB_BYTES = 256 * 1024;
     static final String CORRUPT_REMOVED = "corrupt.removed";
 
     /** The content-addressed blobs (verified; readable by hash alone for HTTP), the action results and opaque entries. */
@@ -34,9 +41,15 @@ public class ServerStores {
     }
 
     @Bean
-    Stores stores(RocksDbDatabase database, MeterRegistry meters) {
-        BlobStore content = new MeteredBlobStore(
-                new CompressingBlobStore(database.space(RocksDbDatabase.Space.CAS), ZSTD_LEVEL), "cas", meters);
+    Stores stores(RocksDbDatabase database, CasServerProperties properties, MeterRegistry meters) {
+        BlobStore compressed = new CompressingBlobStore(database.space(RocksDbDatabase.Space.CAS), ZSTD_LEVEL);
+        long memoryBytes = properties.storage().memoryCacheSize().toBytes();
+        if (memoryBytes > 0) {
+            Cache<Digest, byte[]> hot = MemoryCachingBlobStore.newCache(memoryBytes);
+            CaffeineCacheMetrics.monitor(meters, hot, "cas.memory");
+            compressed = new MemoryCachingBlobStore(compressed, hot, MEMORY_CACHE_MAX_BLOB_BYTES);
+        }
+        BlobStore content = new MeteredBlobStore(compressed, "cas", meters);
         VerifyingBlobStore cas = new VerifyingBlobStore(content, corrupt -> database.addToCounter(CORRUPT_REMOVED, 1));
         BlobStore actions = new MeteredBlobStore(
                 new CompressingBlobStore(database.space(RocksDbDatabase.Space.ACTIONS), ZSTD_LEVEL), "actions", meters);

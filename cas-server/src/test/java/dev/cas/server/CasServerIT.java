@@ -291,6 +291,9 @@ class CasServerIT {
                 .addRequests(update(Digest.of(blob), blob, Compressor.Value.IDENTITY)).build());
         cas.findMissingBlobs(FindMissingBlobsRequest.newBuilder().addBlobDigests(proto(Digest.of(blob)))
                 .addBlobDigests(proto(Digest.of("absent"))).build());
+        for (int i = 0; i < 2; i++) { // the second read is served from memory
+            cas.batchReadBlobs(BatchReadBlobsRequest.newBuilder().addDigests(proto(Digest.of(blob))).build());
+        }
         String metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
                 java.net.URI.create("http://127.0.0.1:" + httpPort + "/actuator/prometheus")).build(),
                 java.net.http.HttpResponse.BodyHandlers.ofString()).body();
@@ -300,6 +303,7 @@ class CasServerIT {
                 .containsPattern("cas_store_lookups_total\\{result=\"miss\",store=\"cas\"} [1-9]")
                 .containsPattern("cas_store_bytes_total\\{direction=\"written\",store=\"cas\"} [1-9]")
                 .containsPattern("cas_storage_stored_bytes [1-9]")
+                .containsPattern("cache_gets_total\\{cache=\"cas.memory\",result=\"hit\"} [1-9]")
                 .contains("cas_storage_disk_bytes", "cas_storage_evictions_total", "cas_storage_corrupt_removed_total",
                         "cas_store_operation_seconds");
     }

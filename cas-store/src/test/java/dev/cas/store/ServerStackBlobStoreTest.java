@@ -17,14 +17,25 @@ import org.junit.jupiter.api.io.TempDir;
 class ServerStackBlobStoreTest extends BlobStoreContractTest {
     @TempDir
     Path dir;
-    private RocksDbDatabase database;
-    private BlobStore raw;
+    protected RocksDbDatabase database;
+    protected BlobStore raw;
 
     @Override
     protected BlobStore createStore() {
-        database = RocksDbDatabase.open(dir.resolve("db"), 1L << 30, Clock.systemUTC());
+        return stackOn(RocksDbDatabase.open(dir.resolve("db"), 1L << 30, Clock.systemUTC()));
+    }
+
+    /** The stack on a database (which the test then owns and closes). */
+    protected BlobStore stackOn(RocksDbDatabase opened) {
+        database = opened;
         raw = database.space(RocksDbDatabase.Space.CAS);
-        return new VerifyingBlobStore(new CompressingBlobStore(raw, 3), d -> database.addToCounter("corrupt", 1));
+        return new VerifyingBlobStore(belowVerifying(new CompressingBlobStore(raw, 3)),
+                d -> database.addToCounter("corrupt", 1));
+    }
+
+    /** What a variant of the stack puts between verifying and compressing; nothing here. */
+    protected BlobStore belowVerifying(BlobStore compressed) {
+        return compressed;
     }
 
     @Override

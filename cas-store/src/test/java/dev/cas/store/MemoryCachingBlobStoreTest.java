@@ -1,0 +1,84 @@
+package dev.cas.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The server's stack with blobs kept in memory between verifying and compressing: everything the plain stack does
+ * (the inherited tests, corrupt chunks and wrong sizes included), plus what the memory adds and must not break.
+ */
+class MemoryCachingBlobStoreTest extends ServerStackBlobStoreTest {
+    private static final int MAX_VALUE_BYTES = 64 * 1024;
+    private Cache<Digest, byte[]> values;
+
+    @Override
+    protected BlobStore belowVerifying(BlobStore compressed) {
+        values = MemoryCachingBlobStore.newCache(1 << 20);
+        return new MemoryCachingBlobStore(compressed, values, MAX_VALUE_BYTES);
+    }
+
+    private static byte[] random(int size, long seed) {
+        byte[] value = new byte[size];
+        new Random(seed).nextBytes(value);
+        return value;
+    }
+
+    @Test
+    void aSecondReadIsServedFromMemory() {
+        byte[] value = random(4096, 1);
+        store.put(Digest.of(value), value);
+        assertThat(store.get(Digest.of(value))).hasValueSatisfying(v -> assertThat(v).isEqualTo(value));
+        assertThat(store.get(Digest.of(value))).hasValueSatisfying(v -> assertThat(v).isEqualTo(value));
+        assertThat(values.stats().missCount()).isEqualTo(1);
+        assertThat(values.stats().hitCount()).isEqualTo(1);
+    }
+
+    @Test
+    void anEntryRemovedBelowIsNotServedFromMemory() {
+        byte[] value = random(4096, 2);
+        Digest digest = Digest.of(value);
+        store.put(digest, value);
+        assertThat(store.get(digest)).isPresent();
+        raw.delete(digest); // as eviction does: in the leaf, past the memory
+        assertThat(store.get(digest)).isEmpty();
+        assertThat(values.getIfPresent(digest)).isNull();
+        assertThat(store.findMissing(List.of(digest))).containsExactly(digest);
+    }
+
+    @Test
+    void readsServedFromMemoryStillCountAsUseForEviction() {
+        database.close();
+        MutableClock clock = new MutableClock();
+        store = stackOn(RocksDbDatabase.open(dir.resolve("lru"), 11_000, clock));
+        byte[][] blobs = new byte[4][];
+        for (int i = 0; i < blobs.length; i++) {
+            blobs[i] = random(3_000, 10 + i); // incompressible: each weighs a little over 3 000 bytes below
+        }
+        store.put(Digest.of(blobs[0]), blobs[0]);
+        clock.now += 2 * RocksDbSpaceStore.TOUCH_INTERVAL_MILLIS;
+        assertThat(store.get(Digest.of(blobs[0]))).isPresent(); // read from disk, now in memory
+        for (int i = 1; i <= 2; i++) {
+            clock.now += 2 * RocksDbSpaceStore.TOUCH_INTERVAL_MILLIS;
+            store.put(Digest.of(blobs[i]), blobs[i]);
+        }
+        clock.now += 2 * RocksDbSpaceStore.TOUCH_INTERVAL_MILLIS;
+        assertThat(store.get(Digest.of(blobs[0]))).isPresent(); // from memory
+        assertThat(values.stats().hitCount()).isEqualTo(1);
+        clock.now += 2 * RocksDbSpaceStore.TOUCH_INTERVAL_MILLIS;
+        store.put(Digest.of(blobs[3]), blobs[3]); // over 11 000 bytes: the least recently used goes
+        assertThat(store.findMissing(List.of(Digest.of(blobs[0]), Digest.of(blobs[1]), Digest.of(blobs[2]),
+                Digest.of(blobs[3])))).containsExactly(Digest.of(blobs[1]));
+    }
+
+    @Test
+    void largerBlobsAreReadThroughAndNotKept() {
+        byte[] value = random(MAX_VALUE_BYTES + 1, 3);
+        store.put(Digest.of(value), value);
+        assertThat(store.get(Digest.of(value))).hasValueSatisfying(v -> assertThat(v).isEqualTo(value));
+        assertThat(values.estimatedSize()).isZero();
+    }
+}
