@@ -7,6 +7,7 @@ import com.google.bytestream.ReadRequest;
 import com.google.bytestream.ReadResponse;
 import com.google.bytestream.WriteRequest;
 import com.google.bytestream.WriteResponse;
+import com.google.common.util.concurrent.MoreExecutors;
 import com.google.protobuf.ByteString;
 import dev.cas.store.BlobSizeMismatchException;
 import dev.cas.store.BlobStore;
@@ -19,6 +20,7 @@ import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -33,14 +35,25 @@ final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
     private static final Logger log = LoggerFactory.getLogger(ByteStreamService.class);
     private static final int CHUNK = 64 * 1024;
 
+    /** Blobs up to this size are read on the transport thread. */
+    static final long INLINE_READ_BYTES = 64 * 1024;
+
     private final BlobStore cas;
     private final long maxBlobBytes;
+    private final Executor pool;
 
-    ByteStreamService(BlobStore cas, long maxBlobBytes) {
+    /** {@code pool} runs reads of larger blobs. */
+    ByteStreamService(BlobStore cas, long maxBlobBytes, Executor pool) {
         this.cas = cas;
         this.maxBlobBytes = maxBlobBytes;
+        this.pool = pool;
     }
 
+    /**
+     * Runs on the transport thread (the read is among the server's quick calls): a blob up to
+     * {@link #INLINE_READ_BYTES} is read and sent there, a hand-off costing more than the read; a larger one, which
+     * reads chunk after chunk from disk, moves to the pool.
+     */
     @Override
     public void read(ReadRequest request, StreamObserver<ReadResponse> observer) {
         try {
@@ -59,8 +72,9 @@ final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
             if (name.zstd() && request.getReadLimit() != 0) {
                 throw Digests.invalid("read_limit must be 0 when reading compressed-blobs");
             }
-            InputStream blob = cas.openRead(name.digest()).orElseThrow(() -> notFound(name));
-            new Download((ServerCallStreamObserver<ReadResponse>) observer, blob, name, request).start();
+            Executor executor = name.digest().size() <= INLINE_READ_BYTES ? MoreExecutors.directExecutor()
+                    : MoreExecutors.newSequentialExecutor(pool);
+            new Download((ServerCallStreamObserver<ReadResponse>) observer, name, request, executor).begin();
         } catch (StatusRuntimeException e) {
             observer.onError(e);
         } catch (RuntimeException e) {
@@ -87,31 +101,50 @@ final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
         return Status.NOT_FOUND.withDescription("blob " + name.digest() + " is not in the cache").asRuntimeException();
     }
 
-    /** A read that sends while the client is ready, one message ahead of what has been verified. */
-    private static final class Download {
+    /**
+     * A read that sends while the client is ready, one message ahead of what has been verified. Everything it does
+     * (opening the blob, sending, giving up on cancellation) runs on one executor, one task at a time.
+     */
+    private final class Download {
         private final ServerCallStreamObserver<ReadResponse> observer;
-        private final InputStream blob;
         private final ResourceName name;
         private final ReadRequest request;
+        private final Executor executor;
+        private InputStream blob;
         private ZstdStreams.Encoder encoder;
         private long remaining;
         private byte[] held;
         private boolean done;
 
-        Download(ServerCallStreamObserver<ReadResponse> observer, InputStream blob, ResourceName name,
-                ReadRequest request) {
+        Download(ServerCallStreamObserver<ReadResponse> observer, ResourceName name, ReadRequest request,
+                Executor executor) {
             this.observer = observer;
-            this.blob = blob;
             this.name = name;
             this.request = request;
+            this.executor = executor;
         }
 
-        void start() {
-            observer.setOnCancelHandler(this::finish);
+        /** Sets the call's handlers (allowed only now, in the service method) and opens the blob on the executor. */
+        void begin() {
+            observer.setOnCancelHandler(() -> executor.execute(this::finish));
+            observer.setOnReadyHandler(() -> executor.execute(this::sendWhileReady));
+            executor.execute(this::open);
+        }
+
+        private void open() {
             try {
+                blob = cas.openRead(name.digest()).orElseThrow(() -> notFound(name));
                 blob.skipNBytes(request.getReadOffset());
             } catch (IOException e) {
                 fail(e);
+                return;
+            } catch (StatusRuntimeException e) {
+                finish();
+                observer.onError(e);
+                return;
+            } catch (RuntimeException e) {
+                finish();
+                observer.onError(Calls.internal("Read", e));
                 return;
             }
             long available = name.digest().size() - request.getReadOffset();
@@ -119,10 +152,12 @@ final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
             if (name.zstd()) {
                 encoder = new ZstdStreams.Encoder(blob, CHUNK);
             }
-            observer.setOnReadyHandler(this::sendWhileReady);
         }
 
         private void sendWhileReady() {
+            if (blob == null) {
+                return; // not found or failed while opening: the call has ended
+            }
             try {
                 while (!done && observer.isReady()) {
                     byte[] next = nextPiece();
@@ -184,6 +219,9 @@ final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
             done = true;
             if (encoder != null) {
                 encoder.close();
+            }
+            if (blob == null) {
+                return;
             }
             try {
                 blob.close();

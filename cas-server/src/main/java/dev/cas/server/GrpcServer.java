@@ -69,8 +69,8 @@ public class GrpcServer implements SmartLifecycle {
                 .addService(rejected(new ContentAddressableStorageService(stores.cas(), maxBatchTotalSizeBytes())
                         .bindService()))
                 .addService(rejected(new ActionCacheService(stores.actions(), stores.cas()).bindService()))
-                .addService(rejected(new ByteStreamService(stores.cas(), properties.storage().maxBlobSize().toBytes())
-                        .bindService()))
+                .addService(rejected(new ByteStreamService(stores.cas(), properties.storage().maxBlobSize().toBytes(),
+                        callPool).bindService()))
                 // interceptors run last-added first: metrics see every call, refused ones included
                 .intercept(new GrpcAuthInterceptor(accessPolicy))
                 .intercept(new MetricCollectingServerInterceptor(meters));
@@ -89,9 +89,9 @@ public class GrpcServer implements SmartLifecycle {
     }
 
     /**
-     * Runs the short reads (existence checks, batch reads, action lookups) on the transport thread that received
-     * them, call set-up included (the server's default executor is direct): a hand-off to another thread cost more
-     * than the call itself. Writes and streams, which can wait on the disk, run on a pool.
+     * Runs the short reads (existence checks, batch reads, action lookups, ByteStream reads) on the transport thread
+     * that received them, call set-up included (the server's default executor is direct): a hand-off to another
+     * thread cost more than the call itself. Writes, which can wait on the disk, run on a pool.
      */
     private static final class QuickCallsInline implements io.grpc.ServerCallExecutorSupplier {
         private static final java.util.Set<String> QUICK = java.util.Set.of(
@@ -101,7 +101,9 @@ public class GrpcServer implements SmartLifecycle {
                         .getFullMethodName(),
                 build.bazel.remote.execution.v2.ActionCacheGrpc.getGetActionResultMethod().getFullMethodName(),
                 build.bazel.remote.execution.v2.CapabilitiesGrpc.getGetCapabilitiesMethod().getFullMethodName(),
-                com.google.bytestream.ByteStreamGrpc.getQueryWriteStatusMethod().getFullMethodName());
+                com.google.bytestream.ByteStreamGrpc.getQueryWriteStatusMethod().getFullMethodName(),
+                // small reads are served inline; the service moves larger ones to the pool itself
+                com.google.bytestream.ByteStreamGrpc.getReadMethod().getFullMethodName());
 
         private final java.util.concurrent.Executor pool;
 
