@@ -44,4 +44,42 @@ class CompressingBlobStoreTest extends BlobStoreContractTest {
         // written as a stream, the frame does not record its size: the whole read must cope
         assertThat(store.get(Digest.of(value))).hasValueSatisfying(v -> assertThat(v).isEqualTo(value));
     }
+
+    @Test
+    void aSmallValueWrittenInPiecesIsCompressedWhole() throws IOException {
+        byte[] value = bytes("a small object file ".repeat(500));
+        try (BlobWriter writer = store.openWrite(Digest.of(value))) {
+            writeInPieces(writer, value);
+            writer.commit();
+        }
+        byte[] frame = backing.get(Digest.of(value)).orElseThrow();
+        assertThat(com.github.luben.zstd.Zstd.getFrameContentSize(frame)).as("a one-shot frame records its size")
+                .isEqualTo(value.length);
+        assertThat(store.get(Digest.of(value))).hasValueSatisfying(v -> assertThat(v).isEqualTo(value));
+    }
+
+    @Test
+    void aValueJustPastTheOneShotSizeStreams() throws IOException {
+        byte[] value = largeValue(CompressingBlobStore.ONE_SHOT_BYTES + 1, 10);
+        try (BlobWriter writer = store.openWrite(Digest.of(value))) {
+            writer.write(value, 0, CompressingBlobStore.ONE_SHOT_BYTES);
+            writer.write(value, CompressingBlobStore.ONE_SHOT_BYTES, 1);
+            writer.commit();
+        }
+        byte[] frame = backing.get(Digest.of(value)).orElseThrow();
+        assertThatThrownBy(() -> com.github.luben.zstd.Zstd.getFrameContentSize(frame))
+                .as("a streamed frame does not record its size").hasMessageContaining("unknown");
+        try (InputStream in = store.openRead(Digest.of(value)).orElseThrow()) {
+            assertThat(in.readAllBytes()).isEqualTo(value);
+        }
+    }
+
+    @Test
+    void aSmallWriteClosedWithoutCommitLeavesNothing() throws IOException {
+        byte[] value = bytes("never committed");
+        try (BlobWriter writer = store.openWrite(Digest.of(value))) {
+            writer.write(value);
+        }
+        assertThat(backing.get(Digest.of(value))).isEmpty();
+    }
 }
