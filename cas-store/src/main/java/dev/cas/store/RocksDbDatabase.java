@@ -19,6 +19,7 @@ import org.rocksdb.BloomFilter;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
+import org.rocksdb.CompressionType;
 import org.rocksdb.DBOptions;
 import org.rocksdb.LRUCache;
 import org.rocksdb.ReadOptions;
@@ -104,6 +105,9 @@ public final class RocksDbDatabase implements AutoCloseable {
         WriteBufferManager memtables = new WriteBufferManager(MEMTABLE_BUDGET_BYTES, blockCache);
         BloomFilter bloom = new BloomFilter(10);
         ColumnFamilyOptions familyOptions = new ColumnFamilyOptions().setMergeOperator(addOperator)
+                // values arrive zstd-compressed (CompressingBlobStore): RocksDB's default snappy only costs CPU on
+                // every flush and compaction
+                .setCompressionType(CompressionType.NO_COMPRESSION)
                 .setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(blockCache).setFilterPolicy(bloom)
                         .setCacheIndexAndFilterBlocks(true).setPinL0FilterAndIndexBlocksInCache(true));
         DBOptions dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
