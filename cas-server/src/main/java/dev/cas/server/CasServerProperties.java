@@ -27,10 +27,22 @@ public record CasServerProperties(@DefaultValue Storage storage, @DefaultValue G
     /**
      * The gRPC listener. {@code maxMessageSize} bounds one inbound message (and so one batch); it is advertised to
      * clients as the largest batch they may send. {@code sslBundle} names a Spring SSL bundle
-     * ({@code spring.ssl.bundle.*}) to serve TLS with; unset means plaintext.
+     * ({@code spring.ssl.bundle.*}) to serve TLS with; unset means plaintext. {@code eventLoops} is the number of
+     * transport threads, which also serve the short reads; 0 means one per available processor.
      */
     public record Grpc(@DefaultValue("9092") int port, @DefaultValue("4MB") DataSize maxMessageSize,
-            String sslBundle) {
+            String sslBundle, @DefaultValue("0") int eventLoops) {
+        public Grpc {
+            if (eventLoops < 0) {
+                throw new IllegalArgumentException("cas.grpc.event-loops must be 0 (one per processor) or more, got "
+                        + eventLoops);
+            }
+        }
+
+        /** The transport threads to start. */
+        public int eventLoopThreads() {
+            return eventLoops > 0 ? eventLoops : Runtime.getRuntime().availableProcessors();
+        }
     }
 
     /**

@@ -41,6 +41,7 @@ public class GrpcServer implements SmartLifecycle {
     private final SslBundles sslBundles;
     private volatile Server server;
     private ExecutorService callPool;
+    private TransportThreads transport;
 
     public GrpcServer(CasServerProperties properties, ServerStores.Stores stores, AccessPolicy accessPolicy,
             MeterRegistry meters, SslBundles sslBundles) {
@@ -61,7 +62,11 @@ public class GrpcServer implements SmartLifecycle {
         int maxMessage = (int) Math.min(Integer.MAX_VALUE, properties.grpc().maxMessageSize().toBytes());
         callPool = Executors.newCachedThreadPool(new ThreadFactoryBuilder().setNameFormat("grpc-call-%d")
                 .setDaemon(true).build());
+        transport = TransportThreads.start(properties.grpc().eventLoopThreads());
         NettyServerBuilder builder = NettyServerBuilder.forPort(properties.grpc().port())
+                .channelType(transport.channelType())
+                .bossEventLoopGroup(transport.boss())
+                .workerEventLoopGroup(transport.workers())
                 .maxInboundMessageSize(maxMessage)
                 .directExecutor()
                 .callExecutor(new QuickCallsInline(callPool))
@@ -84,8 +89,9 @@ public class GrpcServer implements SmartLifecycle {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot listen for gRPC on port " + properties.grpc().port(), e);
         }
-        log.info("gRPC (REAPI v2 cache, ByteStream) listening on port {}{}", server.getPort(),
-                bundle == null || bundle.isBlank() ? "" : " with TLS (SSL bundle '" + bundle + "')");
+        log.info("gRPC (REAPI v2 cache, ByteStream) listening on port {}{}, {} transport threads", server.getPort(),
+                bundle == null || bundle.isBlank() ? "" : " with TLS (SSL bundle '" + bundle + "')",
+                properties.grpc().eventLoopThreads());
     }
 
     /**
@@ -147,6 +153,7 @@ public class GrpcServer implements SmartLifecycle {
             Thread.currentThread().interrupt();
         }
         callPool.shutdownNow();
+        transport.close();
         server = null;
     }
 
