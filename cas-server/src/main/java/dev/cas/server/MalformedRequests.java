@@ -112,6 +112,13 @@ final class MalformedRequests {
         @Override
         public InputStream parse(InputStream stream) {
             try {
+                if (stream instanceof KnownLength) { // grpc's own message streams: read into one exact array
+                    byte[] bytes = new byte[stream.available()];
+                    if (stream.readNBytes(bytes, 0, bytes.length) == bytes.length && stream.read() < 0) {
+                        return new KnownLengthBytes(bytes);
+                    }
+                    throw new IOException("a request stream held other than the length it announced");
+                }
                 return new KnownLengthBytes(stream.readAllBytes());
             } catch (IOException e) {
                 throw Status.INTERNAL.withDescription("cannot read a request: " + e.getMessage()).withCause(e)
