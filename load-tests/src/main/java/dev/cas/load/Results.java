@@ -41,7 +41,7 @@ record Results(String label, String tool, String pair, double opsPerSecond, doub
     }
 
     void print(PrintStream out) {
-        out.printf(Locale.ROOT, "%-28s %-6s %12.0f ops/s %9.1f MB/s  p50 %8.3f ms  p99 %8.3f ms  p999 %8s ms  errors %d%n",
+        out.printf(Locale.ROOT, "%-32s %-6s %12.0f ops/s %9.1f MB/s  p50 %8.3f ms  p99 %8.3f ms  p999 %8s ms  errors %d%n",
                 label, tool, opsPerSecond, mbPerSecond, p50Millis, p99Millis, format(p999Millis), errors);
     }
 
