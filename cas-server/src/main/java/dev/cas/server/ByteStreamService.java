@@ -36,7 +36,7 @@ final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
     private static final int CHUNK = 64 * 1024;
 
     /** Blobs up to this size are read on the transport thread. */
-    static final long INLINE_READ_BYTES = 64 * 1024;
+    private static final long INLINE_READ_BYTES = 64 * 1024;
 
     private final BlobStore cas;
     private final long maxBlobBytes;

@@ -1,7 +1,7 @@
 package dev.cas.server;
 
-import dev.cas.store.BlobStore;
 import com.github.benmanes.caffeine.cache.Cache;
+import dev.cas.store.BlobStore;
 import dev.cas.store.CompressingBlobStore;
 import dev.cas.store.Digest;
 import dev.cas.store.MemoryCachingBlobStore;
