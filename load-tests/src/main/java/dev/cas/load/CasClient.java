@@ -11,13 +11,13 @@ import build.bazel.remote.execution.v2.FindMissingBlobsResponse;
 import com.google.bytestream.ByteStreamGrpc;
 import com.google.bytestream.ReadRequest;
 import com.google.bytestream.ReadResponse;
-import com.google.bytestream.WriteRequest;
 import com.google.bytestream.WriteResponse;
 import com.google.common.util.concurrent.FutureCallback;
 import com.google.common.util.concurrent.Futures;
 import com.google.common.util.concurrent.ListenableFuture;
 import com.google.common.util.concurrent.MoreExecutors;
 import com.google.protobuf.ByteString;
+import dev.cas.api.ByteStreamUpload;
 import io.grpc.ClientInterceptor;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
@@ -125,33 +125,10 @@ final class CasClient implements AutoCloseable {
     /** Uploads a blob in messages of up to 1 MiB; completes with the committed size. */
     CompletableFuture<Long> write(ByteString blob, long key) {
         Digest digest = Blobs.digestOf(blob);
-        CompletableFuture<Long> done = new CompletableFuture<>();
-        StreamObserver<WriteRequest> requests = ByteStreamGrpc.newStub(channel(key)).withInterceptors(auth)
-                .write(new StreamObserver<WriteResponse>() {
-                    @Override
-                    public void onNext(WriteResponse value) {
-                        done.complete(value.getCommittedSize());
-                    }
-
-                    @Override
-                    public void onError(Throwable t) {
-                        done.completeExceptionally(t);
-                    }
-
-                    @Override
-                    public void onCompleted() {
-                        done.complete(-1L);
-                    }
-                });
         String name = prefix() + "uploads/" + UUID.randomUUID() + "/blobs/" + digest.getHash() + "/"
                 + digest.getSizeBytes();
-        for (int at = 0; at < blob.size() || at == 0; at += WRITE_CHUNK) {
-            int end = Math.min(blob.size(), at + WRITE_CHUNK);
-            requests.onNext(WriteRequest.newBuilder().setResourceName(at == 0 ? name : "").setWriteOffset(at)
-                    .setData(blob.substring(at, end)).setFinishWrite(end == blob.size()).build());
-        }
-        requests.onCompleted();
-        return done;
+        return ByteStreamUpload.start(ByteStreamGrpc.newStub(channel(key)).withInterceptors(auth), name, blob,
+                WRITE_CHUNK).thenApply(WriteResponse::getCommittedSize);
     }
 
     @Override

@@ -17,10 +17,10 @@ import build.bazel.remote.execution.v2.UpdateActionResultRequest;
 import com.google.bytestream.ByteStreamGrpc;
 import com.google.bytestream.ReadRequest;
 import com.google.bytestream.ReadResponse;
-import com.google.bytestream.WriteRequest;
 import com.google.bytestream.WriteResponse;
 import com.google.common.util.concurrent.ListenableFuture;
 import com.google.protobuf.ByteString;
+import dev.cas.api.ByteStreamUpload;
 import dev.cas.store.Digest;
 import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
@@ -31,7 +31,6 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import io.grpc.stub.AbstractStub;
 import io.grpc.stub.MetadataUtils;
-import io.grpc.stub.StreamObserver;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -287,29 +286,8 @@ public final class RemoteCache implements AutoCloseable {
 
     private void writeStream(Digest digest, byte[] data) {
         String resource = prefix() + "uploads/" + UUID.randomUUID() + "/blobs/" + digest.hash() + "/" + digest.size();
-        CompletableFuture<WriteResponse> done = new CompletableFuture<>();
-        StreamObserver<WriteRequest> requests = deadline(ByteStreamGrpc.newStub(channel)).write(new StreamObserver<>() {
-            @Override
-            public void onNext(WriteResponse response) {
-                done.complete(response);
-            }
-
-            @Override
-            public void onError(Throwable t) {
-                done.completeExceptionally(t);
-            }
-
-            @Override
-            public void onCompleted() {
-                done.complete(WriteResponse.getDefaultInstance());
-            }
-        });
-        for (int at = 0; at < data.length && !done.isDone(); at += BYTESTREAM_CHUNK) {
-            int length = Math.min(BYTESTREAM_CHUNK, data.length - at);
-            requests.onNext(WriteRequest.newBuilder().setResourceName(at == 0 ? resource : "").setWriteOffset(at)
-                    .setData(ByteString.copyFrom(data, at, length)).setFinishWrite(at + length == data.length).build());
-        }
-        requests.onCompleted();
+        CompletableFuture<WriteResponse> done = ByteStreamUpload.start(deadline(ByteStreamGrpc.newStub(channel)),
+                resource, ByteString.copyFrom(data), BYTESTREAM_CHUNK);
         call("ByteStream.Write", () -> await("ByteStream.Write", done));
     }
 
