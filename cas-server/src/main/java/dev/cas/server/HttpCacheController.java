@@ -39,7 +39,7 @@ public class HttpCacheController {
     private final long maxBlobBytes;
 
     public HttpCacheController(ServerStores.Stores stores, CasServerProperties properties) {
-        this.cas = stores.cas();
+        this.cas = stores.casByHash();
         this.entries = stores.actions();
         this.maxBlobBytes = properties.storage().maxBlobSize().toBytes();
     }

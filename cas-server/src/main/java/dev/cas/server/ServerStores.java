@@ -1,6 +1,5 @@
 package dev.cas.server;
 
-import com.github.benmanes.caffeine.cache.Cache;
 import dev.cas.store.BlobStore;
 import dev.cas.store.CompressingBlobStore;
 import dev.cas.store.Digest;
@@ -13,13 +12,14 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.micrometer.core.instrument.binder.cache.CaffeineCacheMetrics;
 import java.time.Clock;
+import java.util.function.Consumer;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
 /**
  * The server's stores, composed from cas-store's parts: one RocksDB database (size-bounded, LRU eviction) holding a
- * content-addressed space (zstd at rest, small blobs also kept in memory, metered, every write and read checked
- * against the digest) and an action space (zstd at rest, metered), plus the database's own figures as Prometheus
+ * content-addressed space (zstd at rest, every write and read checked against the digest, small blobs also kept
+ * in memory, metered) and an action space (zstd at rest, metered), plus the database's own figures as Prometheus
  * meters.
  */
 @Configuration(proxyBeanMethods = false)
@@ -29,8 +29,11 @@ public class ServerStores {
     private static final long MEMORY_CACHE_MAX_BLOB_BYTES = 256 * 1024;
     static final String CORRUPT_REMOVED = "corrupt.removed";
 
-    /** The content-addressed blobs (verified; readable by hash alone for HTTP), the action results and opaque entries. */
-    public record Stores(VerifyingBlobStore cas, BlobStore actions) {
+    /**
+     * The content-addressed blobs as gRPC serves them (by digest; small ones also from memory), the same blobs as
+     * HTTP clients name them (by hash alone), and the action results and opaque entries.
+     */
+    public record Stores(BlobStore cas, VerifyingBlobStore casByHash, BlobStore actions) {
     }
 
     /** Closed by Spring after the gRPC server has stopped (it depends on this bean). */
@@ -40,20 +43,28 @@ public class ServerStores {
                 Clock.systemUTC());
     }
 
+    /**
+     * Both views of the blobs check every write and read against the digest and share one set of meters. The memory
+     * cache sits above the check (it keeps only checked values, each guarded by a CRC32C: a hit costs no SHA-256) and
+     * below the meters (a hit counts as a hit, its bytes as bytes read).
+     */
     @Bean
     Stores stores(RocksDbDatabase database, CasServerProperties properties, MeterRegistry meters) {
         BlobStore compressed = new CompressingBlobStore(database.space(RocksDbDatabase.Space.CAS), ZSTD_LEVEL);
+        Consumer<Digest> countCorrupt = corrupt -> database.addToCounter(CORRUPT_REMOVED, 1);
+        BlobStore checked = new VerifyingBlobStore(compressed, countCorrupt);
         long memoryBytes = properties.storage().memoryCacheSize().toBytes();
         if (memoryBytes > 0) {
-            Cache<Digest, byte[]> hot = MemoryCachingBlobStore.newCache(memoryBytes);
-            CaffeineCacheMetrics.monitor(meters, hot, "cas.memory");
-            compressed = new MemoryCachingBlobStore(compressed, hot, MEMORY_CACHE_MAX_BLOB_BYTES);
+            MemoryCachingBlobStore hot = new MemoryCachingBlobStore(checked, memoryBytes, MEMORY_CACHE_MAX_BLOB_BYTES);
+            CaffeineCacheMetrics.monitor(meters, hot.values(), "cas.memory");
+            checked = hot;
         }
-        BlobStore content = new MeteredBlobStore(compressed, "cas", meters);
-        VerifyingBlobStore cas = new VerifyingBlobStore(content, corrupt -> database.addToCounter(CORRUPT_REMOVED, 1));
+        BlobStore cas = new MeteredBlobStore(checked, "cas", meters);
+        VerifyingBlobStore casByHash = new VerifyingBlobStore(new MeteredBlobStore(compressed, "cas", meters),
+                countCorrupt);
         BlobStore actions = new MeteredBlobStore(
                 new CompressingBlobStore(database.space(RocksDbDatabase.Space.ACTIONS), ZSTD_LEVEL), "actions", meters);
-        return new Stores(cas, actions);
+        return new Stores(cas, casByHash, actions);
     }
 
     /** Size, limit, disk use, evictions and corrupt entries removed, read from the database at each scrape. */

@@ -2,59 +2,83 @@ package dev.cas.store;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.zip.CRC32C;
 
 /**
- * Keeps recently read small blobs in memory in front of a store whose every read costs a database lookup and a
- * decompression (the server's RocksDB and zstd): the hot part of a build's outputs is then served from the heap.
+ * Keeps recently read small blobs in memory in front of a store whose every read costs a database lookup, a
+ * decompression and a SHA-256 (the server's verified RocksDB and zstd stack): the hot part of a build's outputs is then
+ * served from the heap.
  * <p>
- * Meant for content-addressed spaces, where a key's value never changes; it goes below {@link VerifyingBlobStore}, so
- * a value served from memory is still checked against its digest. Before serving a value it holds, it asks the store
- * below whether the entry is still there ({@link BlobStore#findMissing}, an in-memory index lookup in the RocksDB
- * leaf, which also refreshes the entry's last use): an entry deleted or evicted below is never served from here, and a
- * blob read often is not evicted below for want of reads reaching it. Arrays it returns are shared with later readers:
- * callers must not modify them.
+ * Meant for content-addressed spaces, where a key's value never changes, and to go above {@link VerifyingBlobStore}:
+ * it keeps only values the store below returned, so only values checked against their digest. Each is kept with the
+ * CRC32C of its bytes, checked again on every hit (a few percent of a SHA-256's cost), so a value changed in memory is
+ * dropped and read again rather than served. Before serving a value it holds, it asks the store below whether the
+ * entry is still there ({@link BlobStore#findMissing}, an in-memory index lookup in the RocksDB leaf, which also
+ * refreshes the entry's last use): an entry deleted or evicted below is never served from here, and a blob read often
+ * is not evicted below for want of reads reaching it. Arrays it returns are shared with later readers: callers must
+ * not modify them.
  */
 public final class MemoryCachingBlobStore implements BlobStore {
-    /** Roughly what an entry costs besides its bytes (key, digest, map node), for the weight bound. */
-    private static final int ENTRY_OVERHEAD_BYTES = 160;
+    /** Roughly what an entry costs besides its bytes (key, digest, map node, the entry), for the weight bound. */
+    private static final int ENTRY_OVERHEAD_BYTES = 180;
 
     private final BlobStore delegate;
-    private final Cache<Digest, byte[]> values;
+    private final Cache<Digest, Held> values;
     private final long maxValueBytes;
 
-    /** {@code values} as made by {@link #newCache}; blobs larger than {@code maxValueBytes} are never kept. */
-    public MemoryCachingBlobStore(BlobStore delegate, Cache<Digest, byte[]> values, long maxValueBytes) {
+    /** A value as kept, with the CRC32C its bytes had when it came from the store below. */
+    private record Held(byte[] bytes, int crc32c) {
+        static Held of(byte[] bytes) {
+            return new Held(bytes, crc32c(bytes));
+        }
+
+        boolean intact() {
+            return crc32c(bytes) == crc32c;
+        }
+
+        private static int crc32c(byte[] bytes) {
+            CRC32C crc = new CRC32C();
+            crc.update(bytes);
+            return (int) crc.getValue();
+        }
+    }
+
+    /**
+     * Keeps at most {@code maxBytes} (values and their bookkeeping); blobs larger than {@code maxValueBytes} are
+     * never kept.
+     */
+    public MemoryCachingBlobStore(BlobStore delegate, long maxBytes, long maxValueBytes) {
         this.delegate = delegate;
-        this.values = values;
+        this.values = Caffeine.newBuilder().maximumWeight(maxBytes)
+                .weigher((Digest digest, Held held) -> held.bytes().length + ENTRY_OVERHEAD_BYTES)
+                .recordStats()
+                .build();
         this.maxValueBytes = maxValueBytes;
     }
 
-    /** A cache of at most {@code maxBytes} (values and their bookkeeping), recording hit and miss counts. */
-    public static Cache<Digest, byte[]> newCache(long maxBytes) {
-        return Caffeine.newBuilder().maximumWeight(maxBytes)
-                .weigher((Digest digest, byte[] value) -> value.length + ENTRY_OVERHEAD_BYTES)
-                .recordStats()
-                .build();
+    /** The values kept, with their hit and miss counts, for metrics. */
+    public Cache<Digest, ?> values() {
+        return values;
     }
 
     @Override
     public Optional<byte[]> get(Digest digest) {
-        byte[] held = values.getIfPresent(digest);
+        Held held = values.getIfPresent(digest);
         if (held != null) {
-            if (delegate.findMissing(List.of(digest)).isEmpty()) {
-                return Optional.of(held);
+            if (held.intact() && delegate.findMissing(List.of(digest)).isEmpty()) {
+                return Optional.of(held.bytes());
             }
             values.invalidate(digest);
-            return Optional.empty();
         }
         Optional<byte[]> value = delegate.get(digest);
         if (value.isPresent() && value.get().length <= maxValueBytes) {
-            values.put(digest, value.get());
+            values.put(digest, Held.of(value.get()));
         }
         return value;
     }
@@ -84,7 +108,7 @@ public final class MemoryCachingBlobStore implements BlobStore {
     @Override
     public Optional<InputStream> openRead(Digest digest) {
         if (digest.size() > 0 && digest.size() <= maxValueBytes) {
-            return get(digest).map(java.io.ByteArrayInputStream::new);
+            return get(digest).map(ByteArrayInputStream::new);
         }
         return delegate.openRead(digest);
     }

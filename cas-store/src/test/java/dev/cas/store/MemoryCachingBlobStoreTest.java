@@ -8,17 +8,18 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
- * The server's stack with blobs kept in memory between verifying and compressing: everything the plain stack does
- * (the inherited tests, corrupt chunks and wrong sizes included), plus what the memory adds and must not break.
+ * The server's stack with blobs kept in memory above verifying: everything the plain stack does (the inherited tests,
+ * corrupt chunks and wrong sizes included), plus what the memory adds and must not break.
  */
 class MemoryCachingBlobStoreTest extends ServerStackBlobStoreTest {
     private static final int MAX_VALUE_BYTES = 64 * 1024;
-    private Cache<Digest, byte[]> values;
+    private Cache<Digest, ?> values;
 
     @Override
-    protected BlobStore belowVerifying(BlobStore compressed) {
-        values = MemoryCachingBlobStore.newCache(1 << 20);
-        return new MemoryCachingBlobStore(compressed, values, MAX_VALUE_BYTES);
+    protected BlobStore aboveVerifying(BlobStore verified) {
+        MemoryCachingBlobStore memory = new MemoryCachingBlobStore(verified, 1 << 20, MAX_VALUE_BYTES);
+        values = memory.values();
+        return memory;
     }
 
     private static byte[] random(int size, long seed) {
@@ -35,6 +36,34 @@ class MemoryCachingBlobStoreTest extends ServerStackBlobStoreTest {
         assertThat(store.get(Digest.of(value))).hasValueSatisfying(v -> assertThat(v).isEqualTo(value));
         assertThat(values.stats().missCount()).isEqualTo(1);
         assertThat(values.stats().hitCount()).isEqualTo(1);
+    }
+
+    @Test
+    void aValueChangedInMemoryIsReadAgainNotServed() {
+        byte[] value = random(4096, 4);
+        Digest digest = Digest.of(value);
+        store.put(digest, value);
+        byte[] first = store.get(digest).orElseThrow();
+        first[100] ^= 0x20; // a caller breaking the contract, or a flipped bit: the array is the one kept in memory
+        assertThat(store.get(digest)).hasValueSatisfying(v -> assertThat(v).isEqualTo(value).isNotSameAs(first));
+        assertThat(store.get(digest)).hasValueSatisfying(v -> assertThat(v).isEqualTo(value));
+    }
+
+    @Test
+    void aValueDamagedAtRestWhileInMemoryIsNeverServedDamaged() throws Exception {
+        byte[] value = random(4096, 5);
+        Digest digest = Digest.of(value);
+        store.put(digest, value);
+        assertThat(store.get(digest)).isPresent();
+        byte[] stored = raw.get(digest).orElseThrow();
+        stored[stored.length / 2] ^= 0x55;
+        raw.delete(digest);
+        raw.put(digest, stored);
+        assertThat(store.get(digest)).hasValueSatisfying(v -> assertThat(v).isEqualTo(value)); // the checked copy
+        values.invalidateAll(); // as memory pressure does: the next read reaches the damaged value
+        assertThat(store.get(digest)).isEmpty();
+        assertThat(database.counter("corrupt")).isEqualTo(1);
+        assertThat(store.findMissing(List.of(digest))).containsExactly(digest);
     }
 
     @Test

@@ -19,6 +19,7 @@ class ServerStackBlobStoreTest extends BlobStoreContractTest {
     Path dir;
     protected RocksDbDatabase database;
     protected BlobStore raw;
+    protected VerifyingBlobStore verifying;
 
     @Override
     protected BlobStore createStore() {
@@ -29,13 +30,13 @@ class ServerStackBlobStoreTest extends BlobStoreContractTest {
     protected BlobStore stackOn(RocksDbDatabase opened) {
         database = opened;
         raw = database.space(RocksDbDatabase.Space.CAS);
-        return new VerifyingBlobStore(belowVerifying(new CompressingBlobStore(raw, 3)),
-                d -> database.addToCounter("corrupt", 1));
+        verifying = new VerifyingBlobStore(new CompressingBlobStore(raw, 3), d -> database.addToCounter("corrupt", 1));
+        return aboveVerifying(verifying);
     }
 
-    /** What a variant of the stack puts between verifying and compressing; nothing here. */
-    protected BlobStore belowVerifying(BlobStore compressed) {
-        return compressed;
+    /** What a variant of the stack puts on top of verifying; nothing here. */
+    protected BlobStore aboveVerifying(BlobStore verified) {
+        return verified;
     }
 
     @Override
@@ -91,7 +92,7 @@ class ServerStackBlobStoreTest extends BlobStoreContractTest {
     void readsByHashAloneAsHttpClientsAsk() throws Exception {
         byte[] value = largeValue(1_200_000, 23);
         store.put(Digest.of(value), value);
-        try (InputStream in = ((VerifyingBlobStore) store).openReadByHash(Digest.of(value).hash()).orElseThrow()) {
+        try (InputStream in = verifying.openReadByHash(Digest.of(value).hash()).orElseThrow()) {
             assertThat(in.readAllBytes()).isEqualTo(value);
         }
     }
