@@ -9,6 +9,7 @@ import com.google.bytestream.WriteRequest;
 import com.google.bytestream.WriteResponse;
 import com.google.common.util.concurrent.MoreExecutors;
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.cas.store.BlobSizeMismatchException;
 import dev.cas.store.BlobStore;
 import dev.cas.store.BlobWriter;
@@ -111,9 +112,12 @@ final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
         private final ReadRequest request;
         private final Executor executor;
         private InputStream blob;
+        /** A small blob read whole: its pieces are views of the array, sent without a copy. */
+        private byte[] whole;
+        private int position;
         private ZstdStreams.Encoder encoder;
         private long remaining;
-        private byte[] held;
+        private ByteString held;
         private boolean done;
 
         Download(ServerCallStreamObserver<ReadResponse> observer, ResourceName name, ReadRequest request,
@@ -133,8 +137,13 @@ final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
 
         private void open() {
             try {
-                blob = cas.openRead(name.digest()).orElseThrow(() -> notFound(name));
-                blob.skipNBytes(request.getReadOffset());
+                if (!name.zstd() && name.digest().size() <= INLINE_READ_BYTES) {
+                    whole = cas.get(name.digest()).orElseThrow(() -> notFound(name)); // checked whole by the store
+                    position = (int) request.getReadOffset();
+                } else {
+                    blob = cas.openRead(name.digest()).orElseThrow(() -> notFound(name));
+                    blob.skipNBytes(request.getReadOffset());
+                }
             } catch (IOException e) {
                 fail(e);
                 return;
@@ -155,18 +164,18 @@ final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
         }
 
         private void sendWhileReady() {
-            if (blob == null) {
+            if (blob == null && whole == null) {
                 return; // not found or failed while opening: the call has ended
             }
             try {
                 while (!done && observer.isReady()) {
-                    byte[] next = nextPiece();
-                    if (next == null) {
+                    ByteString next = nextPiece();
+                    if (next == null && blob != null) {
                         // the verifying store checks a blob at its end: read what a read_limit left, then send
                         blob.transferTo(OutputStream.nullOutputStream());
                     }
                     if (held != null) {
-                        observer.onNext(ReadResponse.newBuilder().setData(ByteString.copyFrom(held)).build());
+                        observer.onNext(ReadResponse.newBuilder().setData(held).build());
                     }
                     held = next;
                     if (next == null) {
@@ -185,19 +194,26 @@ final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
             }
         }
 
-        private byte[] nextPiece() throws IOException {
+        /** The next message's data, or null at the end; every array wrapped here is fresh or never written again. */
+        private ByteString nextPiece() throws IOException {
             if (encoder != null) {
-                return encoder.next();
+                byte[] encoded = encoder.next();
+                return encoded == null ? null : UnsafeByteOperations.unsafeWrap(encoded);
             }
             if (remaining == 0) {
                 return null;
             }
-            byte[] piece = blob.readNBytes((int) Math.min(CHUNK, remaining));
-            if (piece.length == 0) {
+            int length = (int) Math.min(CHUNK, remaining);
+            remaining -= length;
+            if (whole != null) {
+                position += length;
+                return UnsafeByteOperations.unsafeWrap(whole, position - length, length);
+            }
+            byte[] piece = blob.readNBytes(length);
+            if (piece.length < length) {
                 throw new BlobSizeMismatchException("blob " + name.digest() + " ended early");
             }
-            remaining -= piece.length;
-            return piece;
+            return UnsafeByteOperations.unsafeWrap(piece);
         }
 
         private void fail(IOException e) {
