@@ -53,13 +53,14 @@ public class ServerStores {
         BlobStore compressed = new CompressingBlobStore(database.space(RocksDbDatabase.Space.CAS), ZSTD_LEVEL);
         Consumer<Digest> countCorrupt = corrupt -> database.addToCounter(CORRUPT_REMOVED, 1);
         BlobStore checked = new VerifyingBlobStore(compressed, countCorrupt);
+        BlobStore served = checked;
         long memoryBytes = properties.storage().memoryCacheSize().toBytes();
         if (memoryBytes > 0) {
             MemoryCachingBlobStore hot = new MemoryCachingBlobStore(checked, memoryBytes, MEMORY_CACHE_MAX_BLOB_BYTES);
             CaffeineCacheMetrics.monitor(meters, hot.values(), "cas.memory");
-            checked = hot;
+            served = hot;
         }
-        BlobStore cas = new MeteredBlobStore(checked, "cas", meters);
+        BlobStore cas = new MeteredBlobStore(served, "cas", meters);
         VerifyingBlobStore casByHash = new VerifyingBlobStore(new MeteredBlobStore(compressed, "cas", meters),
                 countCorrupt);
         BlobStore actions = new MeteredBlobStore(
