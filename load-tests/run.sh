@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Load test of cas-server beside Redis, on loopback, in one run:
-#   load-tests/run.sh [--duration S] [--warmup S] [--small-blobs N]
+#   load-tests/run.sh [--duration S] [--warmup S] [--small-blobs N] [--concurrency C] [--rounds R]
 # Starts a fresh cas-server (packaged jar, temporary storage) and Debian's redis-server (installed when missing),
 # measures with cas-load (async grpc-java, HdrHistogram) and redis-benchmark at the same value size and concurrency (1 MiB runs: concurrency 8 for both),
 # repeats the 4 KiB reads with the server on one transport thread, then loads N small blobs (default 1,000,000) into
-# a fresh server and reads its RSS. Writes load-tests/results/results.tsv,
-# one .hgrm histogram per run and report.html, and prints the table.
+# a fresh server and reads its RSS. The 4 KiB reads, the targets' comparison, run R times (default 3) alternating
+# with Redis, and the report gives medians: one run's ratio swings by +-20% with the machine's speed.
+# Writes load-tests/results/results.tsv, .hgrm histograms (the last run of each scenario) and report.html, and prints
+# the table.
 set -euo pipefail
 root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 duration=10
@@ -14,13 +16,15 @@ duration=10
 warmup=20
 small_blobs=1000000
 concurrency=32
+rounds=3
 while [ $# -gt 0 ]; do
   case "$1" in
     --duration) duration="$2"; shift 2 ;;
     --small-blobs) small_blobs="$2"; shift 2 ;;
     --concurrency) concurrency="$2"; shift 2 ;;
     --warmup) warmup="$2"; shift 2 ;;
-    *) echo "usage: $0 [--duration S] [--warmup S] [--small-blobs N] [--concurrency C]" >&2; exit 2 ;;
+    --rounds) rounds="$2"; shift 2 ;;
+    *) echo "usage: $0 [--duration S] [--warmup S] [--small-blobs N] [--concurrency C] [--rounds R]" >&2; exit 2 ;;
   esac
 done
 
@@ -71,11 +75,19 @@ redis_bench() { # size keys test pair label: SET runs first in the same call, so
     >>"$results/results.tsv"
 }
 
+reads_4k() { # cas label suffix, pair, Redis label suffix: BatchRead, ByteStream and Redis GET in turn, $rounds times
+  for round in $(seq 1 "$rounds"); do
+    echo "-- round $round of $rounds"
+    run --scenario BATCH_READ --blob-size 4096 --concurrency "$concurrency" --label "read 4KiB BatchRead$1" --pair "$2"
+    run --scenario BYTESTREAM_READ --blob-size 4096 --concurrency "$concurrency" --label "read 4KiB ByteStream$1" \
+      --pair "$2"
+    redis_bench 4096 10000 get "$2" "GET 4KiB$3"
+  done
+}
+
 echo "== 4 KiB blobs: 10,000 preloaded; reads and writes at concurrency $concurrency"
 load preload --port $grpc_port --count 10000 --blob-size 4096
-run --scenario BATCH_READ --blob-size 4096 --concurrency "$concurrency" --label "read 4KiB BatchRead" --pair read-4k
-run --scenario BYTESTREAM_READ --blob-size 4096 --concurrency "$concurrency" --label "read 4KiB ByteStream" --pair read-4k
-redis_bench 4096 10000 get read-4k "GET 4KiB"
+reads_4k "" read-4k ""
 run --scenario BYTESTREAM_WRITE --blob-size 4096 --concurrency "$concurrency" --label "write 4KiB ByteStream" --pair write-4k
 redis_bench 4096 10000 set write-4k "SET 4KiB"
 
@@ -101,11 +113,7 @@ restart_server() { kill "$server"; wait "$server" 2>/dev/null || true; start_ser
 echo "== 4 KiB reads again, the server with one transport thread (cas.grpc.event-loops=1; default: one per processor)"
 restart_server "$work/db-one-loop" --cas.grpc.event-loops=1
 load preload --port $grpc_port --count 10000 --blob-size 4096
-run --scenario BATCH_READ --blob-size 4096 --concurrency "$concurrency" --label "read 4KiB BatchRead, 1 thread" \
-  --pair read-4k-1t
-run --scenario BYTESTREAM_READ --blob-size 4096 --concurrency "$concurrency" \
-  --label "read 4KiB ByteStream, 1 thread" --pair read-4k-1t
-redis_bench 4096 10000 get read-4k-1t "GET 4KiB, again" # the machine's speed drifts: compare with a fresh figure
+reads_4k ", 1 thread" read-4k-1t ", again" # the machine's speed drifts: compare with fresh figures
 
 echo "== RSS after $small_blobs small blobs, on a fresh server (the runs above left ${after_runs} MiB)"
 restart_server "$work/db-small"

@@ -175,23 +175,24 @@ public final class CasLoad implements Runnable {
         }
     }
 
-    @Command(name = "report", description = "Prints the results side by side and writes report.html.")
+    @Command(name = "report", description = "Prints the results side by side (medians of repeated runs) and writes report.html.")
     static final class Report implements java.util.concurrent.Callable<Integer> {
         @Option(names = "--results", defaultValue = "load-tests/results", description = "Results folder.")
         Path results;
 
         @Override
         public Integer call() throws Exception {
-            List<Results> rows = Results.read(results);
-            rows.forEach(row -> row.print(System.out));
+            List<Medians> summaries = Medians.of(Results.read(results));
+            summaries.forEach(summary -> summary.print(System.out));
+            List<Results> rows = summaries.stream().map(Medians::median).toList();
             List<String> facts = new ArrayList<>();
             for (Results cas : rows) {
                 for (Results other : rows) {
                     if (cas.tool().equals("cas") && other.tool().equals("redis") && !cas.pair().equals("-")
                             && cas.pair().equals(other.pair())) {
-                        facts.add(String.format(Locale.ROOT, "%s: cas %.0f ops/s = %.2fx redis %s (%.0f ops/s)",
+                        facts.add(String.format(Locale.ROOT, "%s: cas %.0f ops/s = %.2fx redis %s (%.0f ops/s)%s",
                                 cas.pair(), cas.opsPerSecond(), cas.opsPerSecond() / other.opsPerSecond(),
-                                other.label(), other.opsPerSecond()));
+                                other.label(), other.opsPerSecond(), runsOf(summaries, cas)));
                     }
                 }
             }
@@ -203,6 +204,12 @@ public final class CasLoad implements Runnable {
             HtmlReport.write(results.resolve("report.html"), rows, facts);
             System.out.println("report: " + results.resolve("report.html"));
             return 0;
+        }
+
+        private static String runsOf(List<Medians> summaries, Results median) {
+            int runs = summaries.stream().filter(s -> s.median() == median).mapToInt(Medians::runs).findFirst()
+                    .orElse(1);
+            return runs > 1 ? ", medians of " + runs + " runs each" : "";
         }
     }
 }
