@@ -13,8 +13,8 @@ public class CasServerApplication {
 
     public static void main(String[] args) {
         // Netty's leak detector records a stack trace for a sample of buffers: ~2.5% of the server's CPU on 4 KiB
-        // reads. The tests, which start the server without this method, keep it on to catch leaks; a -D on the
-        // command line (e.g. -Dio.grpc.netty.shaded.io.netty.leakDetection.level=simple) still wins.
+        // reads. Tests that start the server in-process (not through this method) keep it on to catch leaks; a -D on
+        // the command line (e.g. -Dio.grpc.netty.shaded.io.netty.leakDetection.level=simple) still wins.
         if (System.getProperty(LEAK_DETECTION) == null) {
             System.setProperty(LEAK_DETECTION, "disabled");
         }
