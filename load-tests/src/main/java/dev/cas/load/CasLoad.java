@@ -184,15 +184,17 @@ public final class CasLoad implements Runnable {
         public Integer call() throws Exception {
             List<Medians> summaries = Medians.of(Results.read(results));
             summaries.forEach(summary -> summary.print(System.out));
-            List<Results> rows = summaries.stream().map(Medians::median).toList();
             List<String> facts = new ArrayList<>();
-            for (Results cas : rows) {
-                for (Results other : rows) {
-                    if (cas.tool().equals("cas") && other.tool().equals("redis") && !cas.pair().equals("-")
-                            && cas.pair().equals(other.pair())) {
+            for (Medians cas : summaries) {
+                for (Medians other : summaries) {
+                    Results mine = cas.median();
+                    Results theirs = other.median();
+                    if (mine.tool().equals("cas") && theirs.tool().equals("redis") && !mine.pair().equals("-")
+                            && mine.pair().equals(theirs.pair())) {
                         facts.add(String.format(Locale.ROOT, "%s: cas %.0f ops/s = %.2fx redis %s (%.0f ops/s)%s",
-                                cas.pair(), cas.opsPerSecond(), cas.opsPerSecond() / other.opsPerSecond(),
-                                other.label(), other.opsPerSecond(), runsOf(summaries, cas)));
+                                mine.pair(), mine.opsPerSecond(), mine.opsPerSecond() / theirs.opsPerSecond(),
+                                theirs.label(), theirs.opsPerSecond(),
+                                cas.runs() > 1 ? ", medians of " + cas.runs() + " runs each" : ""));
                     }
                 }
             }
@@ -201,15 +203,9 @@ public final class CasLoad implements Runnable {
                 facts.addAll(Files.readAllLines(factsFile));
             }
             facts.forEach(System.out::println);
-            HtmlReport.write(results.resolve("report.html"), rows, facts);
+            HtmlReport.write(results.resolve("report.html"), summaries.stream().map(Medians::median).toList(), facts);
             System.out.println("report: " + results.resolve("report.html"));
             return 0;
-        }
-
-        private static String runsOf(List<Medians> summaries, Results median) {
-            int runs = summaries.stream().filter(s -> s.median() == median).mapToInt(Medians::runs).findFirst()
-                    .orElse(1);
-            return runs > 1 ? ", medians of " + runs + " runs each" : "";
         }
     }
 }
