@@ -5,6 +5,7 @@ import com.github.luben.zstd.Zstd;
 import com.github.luben.zstd.ZstdInputStream;
 import com.github.luben.zstd.ZstdOutputStream;
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -67,7 +68,7 @@ public final class CompressingBlobStore implements BlobStore {
     public BlobWriter openWrite(Digest digest) {
         BlobWriter stored = delegate.openWrite(digest);
         return new BlobWriter() {
-            private java.io.ByteArrayOutputStream gathered = new java.io.ByteArrayOutputStream();
+            private ByteArrayOutputStream gathered = new ByteArrayOutputStream();
             private ZstdOutputStream zstd;
 
             @Override
