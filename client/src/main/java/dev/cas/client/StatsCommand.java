@@ -67,6 +67,10 @@ final class StatsCommand implements Callable<Integer> {
                 + "compiled; %d units not split, %d with -g%n", functionHits, functionHits - functionRemoteHits,
                 functionRemoteHits, s.getOrDefault("function.misses", 0L), s.getOrDefault("function.fallbacks", 0L),
                 s.getOrDefault("function.fallbacks.debug", 0L)));
+        out.append(String.format(Locale.ROOT, "  split failed, built whole %d%s%n",
+                s.getOrDefault("function.fallbacks.failed", 0L),
+                s.getOrDefault("function.fallbacks.failed", 0L) > 0
+                        ? " (a cas bug: `cas-compile explain FILE` gives the report to send)" : ""));
         out.append(String.format(Locale.ROOT, "objects compiled           %d (%.1f s of compiling)%n",
                 s.getOrDefault("objects.compiled", 0L), s.getOrDefault("compile.ms", 0L) / 1000.0));
         out.append(String.format(Locale.ROOT, "time saved by hits         %.1f s%n",

@@ -49,9 +49,22 @@ final class FunctionSplitter {
 
     /**
      * A unit ready to be cut: its prepared module as text, and the plan. The groups are the pieces: the first is the
-     * data piece.
+     * data piece. {@code aliases} names, for each function, the aliases that resolve to it (through chains of
+     * aliases: clang emits a complete destructor as an alias of the base destructor, itself an alias of the base
+     * class's): they are defined in that function's piece. {@code discardable} names the symbols the frontend made
+     * {@code linkonce}, which pieces keep as weak definitions where a whole unit may drop them.
      */
-    record Prepared(String text, List<List<String>> groups, Map<String, Set<String>> imports) {
+    record Prepared(String text, List<List<String>> groups, Map<String, Set<String>> imports,
+            Map<String, List<String>> aliases, Set<String> discardable) {
+        /** The aliases the piece of {@code group} defines, in module order. */
+        List<String> aliasesOf(List<String> group) {
+            List<String> all = new ArrayList<>();
+            for (String function : group) {
+                all.addAll(aliases.getOrDefault(function, List.of()));
+            }
+            return all;
+        }
+
         /** The callees whose bodies the piece of {@code group} keeps for inlining. */
         Set<String> importsOf(List<String> group) {
             Set<String> all = new java.util.TreeSet<>();
@@ -80,13 +93,21 @@ final class FunctionSplitter {
             return Optional.empty();
         }
         runPasses(module, "always-inline,globaldce");
+        Set<String> discardable = discardable(module);
         rename(module, tag);
         LLVMSetModuleIdentifier(module, "", 0);
         LLVMSetSourceFileName(module, "", 0);
         var text = pool.submit(() -> IrModules.print(module));
         List<List<String>> groups = groups(module);
         Map<String, Set<String>> imports = imports(module);
-        return Optional.of(new Prepared(text.join(), groups, imports));
+        Map<String, List<String>> aliases = new HashMap<>();
+        for (LLVMValueRef alias : IrModules.aliases(module)) {
+            LLVMValueRef target = IrModules.aliasedObject(alias);
+            if (!IrModules.isNull(LLVMIsAFunction(target))) {
+                aliases.computeIfAbsent(IrModules.name(target), k -> new ArrayList<>()).add(IrModules.name(alias));
+            }
+        }
+        return Optional.of(new Prepared(text.join(), groups, imports, aliases, discardable));
     }
 
     /**
@@ -147,6 +168,20 @@ final class FunctionSplitter {
         }
     }
 
+    private static Set<String> discardable(LLVMModuleRef module) {
+        Set<String> names = new HashSet<>();
+        List<LLVMValueRef> all = new ArrayList<>(IrModules.functions(module));
+        all.addAll(IrModules.globals(module));
+        all.addAll(IrModules.aliases(module));
+        for (LLVMValueRef value : all) {
+            int linkage = LLVMGetLinkage(value);
+            if (linkage == LLVMLinkOnceAnyLinkage || linkage == LLVMLinkOnceODRLinkage) {
+                names.add(IrModules.name(value));
+            }
+        }
+        return names;
+    }
+
     private static void rename(LLVMModuleRef module, String tag) {
         Map<String, Integer> contentNames = new HashMap<>();
         for (LLVMValueRef global : IrModules.globals(module)) {
@@ -185,8 +220,14 @@ final class FunctionSplitter {
      */
     private static void externalise(LLVMValueRef value, String name, int linkage, String tag) {
         if (isLocal(linkage)) {
-            String renamed = (name.isEmpty() ? "anon" : name) + ".__cas_" + tag;
-            IrModules.rename(value, renamed);
+            String base = name.isEmpty() ? "anon" : name;
+            String suffix = ".__cas_" + tag;
+            IrModules.rename(value, base + suffix);
+            // On a clash LLVM appends a number *after* the suffix, and the merge would not make that name local
+            // again: two unnamed statics, or a static whose renamed name another static already has.
+            for (int n = 1; !IrModules.name(value).endsWith(suffix); n++) {
+                IrModules.rename(value, base + "." + n + suffix);
+            }
             LLVMSetLinkage(value, LLVMExternalLinkage);
             LLVMSetVisibility(value, LLVMHiddenVisibility);
         } else if (linkage == LLVMLinkOnceAnyLinkage || linkage == LLVMLinkOnceODRLinkage) {
@@ -339,31 +380,36 @@ final class FunctionSplitter {
         runPasses(module, finalPiece ? "globaldce" : "elim-avail-extern,globaldce");
     }
 
-    /** Aliases whose target lives in another piece become declarations of the same name. */
+    /**
+     * Aliases whose target lives in another piece become declarations of the same name. Which piece an alias belongs
+     * to is decided for all of them before any is replaced: replacing one alias of a chain changes what the next
+     * one's aliasee looks like.
+     */
     private static void replaceForeignAliases(LLVMModuleRef module, Set<String> own, boolean data) {
-        boolean replaced = false;
+        List<LLVMValueRef> foreign = new ArrayList<>();
         for (LLVMValueRef alias : IrModules.aliases(module)) {
-            LLVMValueRef target = LLVMAliasGetAliasee(alias);
+            LLVMValueRef target = IrModules.aliasedObject(alias);
             boolean targetIsFunction = !IrModules.isNull(LLVMIsAFunction(target));
-            boolean local = targetIsFunction ? own.contains(IrModules.name(target)) : data;
-            if (local) {
-                continue;
+            if (!(targetIsFunction ? own.contains(IrModules.name(target)) : data)) {
+                foreign.add(alias);
             }
+        }
+        for (LLVMValueRef alias : foreign) {
+            LLVMValueRef target = IrModules.aliasedObject(alias);
+            boolean targetIsFunction = !IrModules.isNull(LLVMIsAFunction(target));
             String name = IrModules.name(alias);
             LLVMTypeRef type = LLVMGlobalGetValueType(alias);
-            String dead = name + ".cas.dead";
-            IrModules.rename(alias, dead);
+            IrModules.rename(alias, name + ".cas.dead");
             LLVMValueRef declaration = targetIsFunction ? LLVMAddFunction(module, name, type)
                     : LLVMAddGlobal(module, type, name);
             LLVMSetVisibility(declaration, LLVMGetVisibility(alias));
-            if (!targetIsFunction) {
+            if (!targetIsFunction && !IrModules.isNull(LLVMIsAGlobalVariable(target))) {
                 LLVMSetThreadLocal(declaration, LLVMIsThreadLocal(target));
             }
             LLVMReplaceAllUsesWith(alias, declaration);
             LLVMSetLinkage(alias, LLVMPrivateLinkage);
-            replaced = true;
         }
-        if (replaced) {
+        if (!foreign.isEmpty()) {
             runPasses(module, "globaldce");
         }
     }

@@ -58,6 +58,24 @@ final class IrModules {
         return all;
     }
 
+    /**
+     * The function or variable an alias finally names: through chains of aliases (a class's complete destructor
+     * aliases its base destructor, which may alias its own base class's) and constant casts or offsets.
+     */
+    static LLVMValueRef aliasedObject(LLVMValueRef alias) {
+        LLVMValueRef value = LLVMAliasGetAliasee(alias);
+        for (int depth = 0; depth < 64 && !isNull(value); depth++) {
+            if (!isNull(LLVMIsAGlobalAlias(value))) {
+                value = LLVMAliasGetAliasee(value);
+            } else if (!isNull(LLVMIsAConstantExpr(value)) && LLVMGetNumOperands(value) > 0) {
+                value = LLVMGetOperand(value, 0);
+            } else {
+                return value;
+            }
+        }
+        return value;
+    }
+
     static List<LLVMValueRef> aliases(LLVMModuleRef module) {
         List<LLVMValueRef> all = new ArrayList<>();
         for (LLVMValueRef a = LLVMGetFirstGlobalAlias(module); a != null && !a.isNull();

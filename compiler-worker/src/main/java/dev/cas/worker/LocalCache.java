@@ -38,6 +38,8 @@ public final class LocalCache implements AutoCloseable {
     public static final String FUNCTION_FALLBACKS = "function.fallbacks";
     /** Units built whole because they carry debug info, which per-function caching does not handle yet. */
     public static final String FUNCTION_DEBUG_FALLBACKS = "function.fallbacks.debug";
+    /** Units whose per-function build failed (merge refused, or {@code CAS_VERIFY} found a difference): built whole. */
+    public static final String FUNCTION_SPLIT_FAILURES = "function.fallbacks.failed";
     /** Commands run by clang unchanged ({@code -E}, {@code -S}, linking objects only) and assembly files. */
     public static final String UNCACHED = "uncached.invocations";
     public static final String FAILED = "failed.compiles";
@@ -97,6 +99,7 @@ public final class LocalCache implements AutoCloseable {
         Map<String, Long> stats = new LinkedHashMap<>();
         for (String counter : new String[] {UNIT_HITS, DIRECT_HITS, UNIT_REMOTE_HITS, UNIT_MISSES, FUNCTION_HITS,
             FUNCTION_REMOTE_HITS, FUNCTION_MISSES, FUNCTION_FALLBACKS, FUNCTION_DEBUG_FALLBACKS,
+            FUNCTION_SPLIT_FAILURES,
             OBJECTS_COMPILED, UNCACHED, FAILED,
             TIME_SAVED_MS, COMPILE_MS, CORRUPT, CACHE_ERRORS, REMOTE_UPLOADS, REMOTE_UPLOADS_DROPPED, REMOTE_ERRORS}) {
             stats.put(counter, database.counter(counter));

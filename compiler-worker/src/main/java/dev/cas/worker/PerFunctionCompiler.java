@@ -28,7 +28,7 @@ import org.slf4j.LoggerFactory;
  */
 final class PerFunctionCompiler {
     private static final Logger log = LoggerFactory.getLogger(PerFunctionCompiler.class);
-    private static final String SCHEMA = "cas-piece-v4";
+    static final String SCHEMA = "cas-piece-v5";
 
     /** What one unit's pieces did: for stats and {@code explain}. */
     record Outcome(byte[] object, List<PieceResult> pieces) {
@@ -60,9 +60,13 @@ final class PerFunctionCompiler {
      */
     static final String LOCAL_TAG = "local";
 
-    /** Compiles the unit whose IR is in {@code bitcode}; empty when it cannot be split (the caller compiles it whole). */
-    Optional<Outcome> compile(Path bitcode, LlvmBackend.Options options, Path work, RemoteSession remote)
-            throws IOException, LlvmBackend.BackendException {
+    /**
+     * Compiles the unit whose IR is in {@code bitcode}; empty when it cannot be split (the caller compiles it whole).
+     * With {@code verify}, the unit is also compiled whole and the two objects' symbol tables compared
+     * ({@link SymbolTableCheck}); a difference is a {@link SplitFailure}.
+     */
+    Optional<Outcome> compile(Path bitcode, LlvmBackend.Options options, Path work, RemoteSession remote,
+            boolean verify) throws IOException, LlvmBackend.BackendException {
         Timings timings = new Timings();
         LLVMContextRef context = LLVMContextCreate();
         Map<Integer, byte[]> objects;
@@ -70,6 +74,7 @@ final class PerFunctionCompiler {
         List<List<String>> groups;
         List<Set<String>> imports;
         List<Digest> keys;
+        Set<String> discardable;
         try {
             LLVMModuleRef module = LlvmBackend.parse(context, bitcode);
             try {
@@ -81,10 +86,11 @@ final class PerFunctionCompiler {
                 FunctionSplitter.Prepared prepared = ready.get();
                 timings.mark("prepared");
                 groups = prepared.groups();
+                discardable = prepared.discardable();
                 PieceFingerprints index = PieceFingerprints.parse(prepared.text());
                 timings.mark("indexed");
                 imports = groups.stream().map(prepared::importsOf).toList();
-                keys = keys(index, groups, imports, options);
+                keys = keys(index, groups, groups.stream().map(prepared::aliasesOf).toList(), imports, options);
                 timings.mark("keyed");
                 objects = lookupAll(keys, remote);
                 timings.mark("looked up");
@@ -121,8 +127,19 @@ final class PerFunctionCompiler {
             LLVMContextDispose(context);
         }
         objects.putAll(compiled);
-        byte[] merged = merge(groups.size(), objects, work);
+        byte[] merged;
+        try {
+            merged = merge(groups.size(), objects, work);
+        } catch (LlvmBackend.BackendException e) {
+            throw new SplitFailure(e.getMessage());
+        }
         timings.mark("merged");
+        if (verify) {
+            SymbolTableCheck.differences(merged, backend.compile(bitcode, options), discardable).ifPresent(diff -> {
+                throw new SplitFailure("the merged object's symbols differ from the whole unit's:\n" + diff);
+            });
+            timings.mark("verified");
+        }
         log.debug("{} pieces: {}", groups.size(), timings);
         List<PieceResult> results = new ArrayList<>();
         for (int i = 0; i < groups.size(); i++) {
@@ -144,19 +161,19 @@ final class PerFunctionCompiler {
     }
 
     /** Every piece's key, in parallel; the first piece is the data piece. */
-    private List<Digest> keys(PieceFingerprints index, List<List<String>> groups, List<Set<String>> imports,
-            LlvmBackend.Options options) {
+    private List<Digest> keys(PieceFingerprints index, List<List<String>> groups, List<List<String>> aliases,
+            List<Set<String>> imports, LlvmBackend.Options options) {
         return pool.submit(() -> java.util.stream.IntStream.range(0, groups.size()).parallel()
-                .mapToObj(i -> key(index, groups.get(i), imports.get(i), i == 0, options))
+                .mapToObj(i -> key(index, groups.get(i), aliases.get(i), imports.get(i), i == 0, options))
                 .toList()).join();
     }
 
-    private Digest key(PieceFingerprints index, List<String> group, Set<String> imports, boolean data,
-            LlvmBackend.Options options) {
+    private Digest key(PieceFingerprints index, List<String> group, List<String> aliases, Set<String> imports,
+            boolean data, LlvmBackend.Options options) {
         Fingerprint key = new Fingerprint(SCHEMA)
                 .add("toolchain", toolchain.identity())
                 .add("options", options.toString());
-        index.describePiece(group, imports, data, key);
+        index.describePiece(group, aliases, imports, data, key);
         return key.build();
     }
 
@@ -270,6 +287,16 @@ final class PerFunctionCompiler {
         if (!result.succeeded()) {
             throw new LlvmBackend.BackendException(command.get(0) + " failed while merging pieces: "
                     + new String(result.stderr(), java.nio.charset.StandardCharsets.UTF_8));
+        }
+    }
+
+    /**
+     * The per-function build of a unit went wrong where the whole unit would not (a merge the linker refused, or
+     * symbols that differ from the whole unit's): the caller compiles the unit whole and reports it.
+     */
+    static final class SplitFailure extends RuntimeException {
+        SplitFailure(String message) {
+            super(message);
         }
     }
 

@@ -8,16 +8,17 @@ import java.util.Map;
  * and merging it costs); {@code 1}, every unit; {@code 0}, none. Part of the unit key: the same unit split or whole
  * gives different (equally correct) objects.
  */
-record PerFunctionPolicy(boolean enabled, long minimumIrBytes) {
+record PerFunctionPolicy(boolean enabled, long minimumIrBytes, boolean verify) {
     /** About 0.4 s of clang -O2 work (sqlite's shell.c: 0.96 MiB of bitcode, 6 s). */
     static final long DEFAULT_MINIMUM_BYTES = 64 * 1024;
 
     static PerFunctionPolicy from(Map<String, String> environment) {
         String setting = environment.get("CAS_PER_FUNCTION");
+        boolean verify = "1".equals(environment.get("CAS_VERIFY"));
         if ("0".equals(setting)) {
-            return new PerFunctionPolicy(false, 0);
+            return new PerFunctionPolicy(false, 0, verify);
         }
-        return new PerFunctionPolicy(true, "1".equals(setting) ? 0 : DEFAULT_MINIMUM_BYTES);
+        return new PerFunctionPolicy(true, "1".equals(setting) ? 0 : DEFAULT_MINIMUM_BYTES, verify);
     }
 
     boolean splits(long irBytes) {
@@ -26,6 +27,7 @@ record PerFunctionPolicy(boolean enabled, long minimumIrBytes) {
 
     /** The back-end name that goes into the unit key. */
     String backendName() {
-        return enabled ? "llvm-c-api-per-function-from-" + minimumIrBytes : "llvm-c-api";
+        return enabled ? "llvm-c-api-per-function-" + PerFunctionCompiler.SCHEMA + "-from-" + minimumIrBytes
+                : "llvm-c-api";
     }
 }

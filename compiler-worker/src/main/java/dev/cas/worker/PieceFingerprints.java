@@ -23,7 +23,11 @@ import java.util.regex.Pattern;
 final class PieceFingerprints {
     private static final Pattern GLOBAL_REF = Pattern.compile("@(\"(?:[^\"\\\\]|\\\\.)*\"|[-a-zA-Z$._0-9]+)");
     private static final Pattern TYPE_REF = Pattern.compile("%(\"(?:[^\"\\\\]|\\\\.)*\"|[-a-zA-Z$._][-a-zA-Z$._0-9]*)");
-    private static final Pattern IDENTIFIER = Pattern.compile("[-a-zA-Z$._][-a-zA-Z$._0-9]*");
+    /**
+     * A name the IR printer writes bare: LLVM's AsmWriter quotes any name with a character other than letters,
+     * digits, '-', '.' and '_' (so a lambda's {@code $_0} is quoted), or one that starts with a digit.
+     */
+    private static final Pattern BARE_NAME = Pattern.compile("[-a-zA-Z._][-a-zA-Z._0-9]*");
 
     private final List<String> header = new ArrayList<>();
     private final List<String> namedMetadata = new ArrayList<>();
@@ -82,10 +86,11 @@ final class PieceFingerprints {
     }
 
     /**
-     * Adds to {@code key} what decides the object of the piece that defines {@code functions} and keeps the bodies of
-     * {@code imports}; {@code data} for the data piece (the first).
+     * Adds to {@code key} what decides the object of the piece that defines {@code functions} and their
+     * {@code aliases} and keeps the bodies of {@code imports}; {@code data} for the data piece (the first).
      */
-    void describePiece(List<String> functions, Set<String> imports, boolean data, Fingerprint key) {
+    void describePiece(List<String> functions, List<String> aliases, Set<String> imports, boolean data,
+            Fingerprint key) {
         key.add("module", moduleWide());
         if (data) {
             key.add("data", pieceText(functions, imports, true));
@@ -94,6 +99,14 @@ final class PieceFingerprints {
         key.add("functions", Integer.toString(functions.size()));
         for (String function : functions) {
             key.add("define", functionDigest(printedName(function)));
+        }
+        // the piece defines the aliases of its functions: an alias added or changed changes its object
+        for (String alias : aliases) {
+            String line = globals.get(printedName(alias));
+            if (line == null) {
+                throw new IllegalStateException("no alias printed for " + alias);
+            }
+            key.add("alias", line);
         }
         List<String> sortedImports = new ArrayList<>();
         for (String function : imports) {
@@ -111,7 +124,8 @@ final class PieceFingerprints {
         return functionDigests.computeIfAbsent(printedName, name -> {
             String body = bodies.get(name);
             if (body == null) {
-                return new byte[0];
+                // a key without the body would match any other function's piece: refuse, the unit is built whole
+                throw new IllegalStateException("no body printed for " + name);
             }
             Canonical canonical = new Canonical();
             canonical.defined.add(name);
@@ -305,7 +319,7 @@ final class PieceFingerprints {
 
     /** A symbol's name as the IR printer writes it: bare when it is an identifier, else quoted with hex escapes. */
     static String printedName(String name) {
-        if (IDENTIFIER.matcher(name).matches()) {
+        if (BARE_NAME.matcher(name).matches()) {
             return name;
         }
         StringBuilder quoted = new StringBuilder("\"");

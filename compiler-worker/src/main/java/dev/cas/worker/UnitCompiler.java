@@ -273,11 +273,14 @@ public final class UnitCompiler {
                 whole = "debug info (-g): per-function caching does not handle it yet";
             } else {
                 Optional<PerFunctionCompiler.Outcome> pieces;
+                String failure = null;
                 try {
-                    pieces = perFunction.compile(ir, options, work, context.remote());
-                } catch (RuntimeException e) {
-                    // the per-function path is an optimisation: a failure in it must not fail the build
+                    pieces = perFunction.compile(ir, options, work, context.remote(), policy.verify());
+                } catch (RuntimeException | LlvmBackend.BackendException e) {
+                    // the per-function path is an optimisation: a failure in it must not fail the build; if the
+                    // whole unit fails the same way, the whole compile below reports it as clang would
                     log.warn("per-function build of {} failed, compiling it whole: {}", source.path(), e.toString());
+                    failure = e.getMessage() == null ? e.toString() : e.getMessage();
                     pieces = Optional.empty();
                 }
                 if (pieces.isPresent()) {
@@ -287,8 +290,14 @@ public final class UnitCompiler {
                     explanations.recordPieces(context, source, options.toString(), pieces.get().pieces());
                     return new Compiled(pieces.get().object(), frontendDiagnostics, 0);
                 }
-                cache.count(LocalCache.FUNCTION_FALLBACKS, 1);
-                whole = "the unit cannot be split: an ifunc, or a variable holding a blockaddress";
+                if (failure != null) {
+                    cache.count(LocalCache.FUNCTION_SPLIT_FAILURES, 1);
+                    whole = "the per-function build failed, so the unit was compiled whole; this is a cas bug, "
+                            + "please report it with this text: " + failure;
+                } else {
+                    cache.count(LocalCache.FUNCTION_FALLBACKS, 1);
+                    whole = "the unit cannot be split: an ifunc, or a variable holding a blockaddress";
+                }
             }
             byte[] object = backend.compile(ir, options);
             explanations.recordWhole(context, source, whole);
