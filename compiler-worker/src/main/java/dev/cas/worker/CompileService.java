@@ -92,7 +92,7 @@ public final class CompileService {
     /** The user's own command line with each source replaced by its object, linked by the bundled lld. */
     private List<String> linkCommand(CompilerInvocation invocation, List<String> objects) {
         List<String> command = units.driver(invocation);
-        command.add("-fuse-ld=lld");
+        command.addAll(DirectClang.LINKER_FLAGS);
         command.add("-Qunused-arguments");
         command.addAll(invocation.linkArguments(objects));
         return command;

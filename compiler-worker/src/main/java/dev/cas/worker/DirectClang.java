@@ -10,6 +10,13 @@ import java.util.Set;
  */
 public final class DirectClang {
     private static final Set<String> NOT_LINKING = Set.of("-c", "-E", "-S", "-M", "-MM", "-fsyntax-only");
+    /**
+     * Links with the bundled lld, as Debian's GNU ld would: lld refuses a version script that names a symbol the
+     * library does not define ({@code --no-undefined-version} is its default since LLVM 16, not GNU ld's), and real
+     * {@code configure} scripts probe exactly that before building shared libraries. GNU ld accepts the flag too, for
+     * a user who picks it with {@code -fuse-ld=bfd}.
+     */
+    static final List<String> LINKER_FLAGS = List.of("-fuse-ld=lld", "-Wl,--undefined-version");
 
     private DirectClang() {
     }
@@ -17,7 +24,7 @@ public final class DirectClang {
     public static List<String> command(Toolchain toolchain, String compiler, List<String> args) {
         List<String> command = driver(toolchain, compiler);
         if (args.stream().noneMatch(NOT_LINKING::contains)) {
-            command.add("-fuse-ld=lld");
+            command.addAll(LINKER_FLAGS);
         }
         command.addAll(args);
         return command;

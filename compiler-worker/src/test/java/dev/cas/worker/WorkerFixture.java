@@ -25,6 +25,8 @@ final class WorkerFixture implements AutoCloseable {
     WorkerFixture(Path cacheDirectory) {
         this.cacheDirectory = cacheDirectory;
         this.worker = Worker.open(cacheDirectory, 5L << 30);
+        // every per-function object a test builds is checked against the whole unit's symbol table
+        environment.put("CAS_VERIFY", "1");
     }
 
     WorkerResponse cas(Path cwd, String compiler, String... args) {
@@ -91,8 +93,14 @@ final class WorkerFixture implements AutoCloseable {
         return worker.stats();
     }
 
+    /** Closes the worker; a test whose per-function build had to fall back to a whole unit fails here. */
     @Override
     public void close() {
-        worker.close();
+        try {
+            assertThat(stat(LocalCache.FUNCTION_SPLIT_FAILURES)).as("per-function builds that failed and fell back "
+                    + "(see the worker's log for the report)").isZero();
+        } finally {
+            worker.close();
+        }
     }
 }
