@@ -1,6 +1,7 @@
 package dev.cas.server;
 
 import build.bazel.remote.execution.v2.ActionCacheGrpc;
+import build.bazel.remote.execution.v2.CapabilitiesGrpc;
 import build.bazel.remote.execution.v2.ContentAddressableStorageGrpc;
 import com.google.bytestream.ByteStreamGrpc;
 import io.grpc.Context;
@@ -21,10 +22,15 @@ final class GrpcAuthInterceptor implements ServerInterceptor {
     static final Context.Key<AccessPolicy.Caller> CALLER = Context.key("cas-caller");
     private static final Metadata.Key<String> AUTHORIZATION =
             Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
-    private static final Set<String> WRITES = Set.of(
-            ContentAddressableStorageGrpc.getBatchUpdateBlobsMethod().getFullMethodName(),
-            ActionCacheGrpc.getUpdateActionResultMethod().getFullMethodName(),
-            ByteStreamGrpc.getWriteMethod().getFullMethodName());
+    /** The calls that only read; any other call, including one added later, needs a token that may write. */
+    private static final Set<String> READS = Set.of(
+            CapabilitiesGrpc.getGetCapabilitiesMethod().getFullMethodName(),
+            ContentAddressableStorageGrpc.getFindMissingBlobsMethod().getFullMethodName(),
+            ContentAddressableStorageGrpc.getBatchReadBlobsMethod().getFullMethodName(),
+            ContentAddressableStorageGrpc.getGetTreeMethod().getFullMethodName(),
+            ActionCacheGrpc.getGetActionResultMethod().getFullMethodName(),
+            ByteStreamGrpc.getReadMethod().getFullMethodName(),
+            ByteStreamGrpc.getQueryWriteStatusMethod().getFullMethodName());
 
     private final AccessPolicy policy;
 
@@ -37,7 +43,7 @@ final class GrpcAuthInterceptor implements ServerInterceptor {
             ServerCallHandler<Q, R> next) {
         String method = call.getMethodDescriptor().getFullMethodName();
         AccessPolicy.Caller caller = policy.caller(headers.get(AUTHORIZATION));
-        switch (AccessPolicy.decide(caller, WRITES.contains(method))) {
+        switch (AccessPolicy.decide(caller, !READS.contains(method))) {
             case UNAUTHENTICATED -> {
                 call.close(Status.UNAUTHENTICATED.withDescription(caller == null ? "unknown bearer token"
                         : "this server needs a bearer token (authorization: Bearer <token>)"), new Metadata());

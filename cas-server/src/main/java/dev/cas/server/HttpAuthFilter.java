@@ -11,8 +11,10 @@ import org.springframework.web.filter.OncePerRequestFilter;
 
 /**
  * Applies the {@link AccessPolicy} to the HTTP cache: 401 (with a Bearer challenge) without a valid token, 403 for
- * a read-only token on PUT or DELETE. Actuator endpoints (health probes, Prometheus) stay open, as orchestrators
- * and scrapers expect.
+ * a read-only token on anything but GET or HEAD. The decision is made on the request's parsed cache key, the same
+ * parse {@link HttpCacheController} serves it by, never on a path prefix: every request that names a cache entry is
+ * checked, whatever its path starts with. Requests that name none (Actuator's health probes and Prometheus, or a
+ * malformed path the controller refuses) reach no cache data and pass, as orchestrators and scrapers expect.
  */
 @Component
 public class HttpAuthFilter extends OncePerRequestFilter {
@@ -23,13 +25,12 @@ public class HttpAuthFilter extends OncePerRequestFilter {
     }
 
     @Override
-    protected boolean shouldNotFilter(HttpServletRequest request) {
-        return request.getRequestURI().startsWith("/actuator/") || request.getRequestURI().equals("/actuator");
-    }
-
-    @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
+        if (HttpCacheController.Key.of(request.getRequestURI()) == null) {
+            chain.doFilter(request, response);
+            return;
+        }
         String method = request.getMethod();
         boolean write = !(method.equals("GET") || method.equals("HEAD"));
         AccessPolicy.Caller caller = policy.caller(request.getHeader(HttpHeaders.AUTHORIZATION));

@@ -20,7 +20,8 @@ import org.springframework.web.bind.annotation.RequestMethod;
 import org.springframework.web.bind.annotation.RestController;
 
 /**
- * The HTTP cache protocol on the same store, under any path prefix: {@code .../cas/{sha256}} is Bazel's CAS (a body
+ * The HTTP cache protocol on the same store, under any path prefix but {@code /actuator} (Actuator's, left open for
+ * probes: nothing under it is a cache key): {@code .../cas/{sha256}} is Bazel's CAS (a body
  * must hash to its name), {@code .../ac/{64 hex}} is an opaque action entry (Bazel's action results, ccache's
  * {@code layout=bazel} entries), and any other path of plain segments is an opaque key (ccache's {@code flat} and
  * {@code subdirs} layouts). GET and HEAD answer 200 or 404, PUT 201 (400 on a bad name or digest, 411 for a CAS
@@ -30,6 +31,8 @@ import org.springframework.web.bind.annotation.RestController;
 public class HttpCacheController {
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
     private static final Pattern SEGMENT = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._-]{0,254}");
+    /** Actuator's base path: never a cache prefix, so no cache entry is reachable where authentication is not asked. */
+    private static final String ACTUATOR = "actuator";
 
     /** Bodies up to this size are read (and, for the CAS, verified) whole and sent with a Content-Length. */
     private static final int WHOLE_BODY_BYTES = 1 << 20;
@@ -181,7 +184,7 @@ public class HttpCacheController {
     record Key(boolean cas, boolean actionResult, Digest digest) {
         static Key of(String uri) {
             String[] segments = uri.split("/", -1);
-            if (segments.length < 2 || !segments[0].isEmpty()) {
+            if (segments.length < 2 || !segments[0].isEmpty() || segments[1].equals(ACTUATOR)) {
                 return null;
             }
             for (int i = 1; i < segments.length; i++) {

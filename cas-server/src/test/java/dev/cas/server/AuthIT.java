@@ -3,12 +3,16 @@ package dev.cas.server;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import build.bazel.remote.execution.v2.ActionCacheGrpc;
 import build.bazel.remote.execution.v2.BatchReadBlobsRequest;
 import build.bazel.remote.execution.v2.BatchUpdateBlobsRequest;
 import build.bazel.remote.execution.v2.CapabilitiesGrpc;
 import build.bazel.remote.execution.v2.ContentAddressableStorageGrpc;
 import build.bazel.remote.execution.v2.FindMissingBlobsRequest;
+import build.bazel.remote.execution.v2.GetActionResultRequest;
 import build.bazel.remote.execution.v2.GetCapabilitiesRequest;
+import build.bazel.remote.execution.v2.UpdateActionResultRequest;
+import com.google.bytestream.ByteStreamGrpc;
 import com.google.protobuf.ByteString;
 import dev.cas.store.Digest;
 import io.grpc.ManagedChannel;
@@ -24,6 +28,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Base64;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -123,6 +128,110 @@ class AuthIT {
         assertThat(send("GET", path, null, basic).body()).as("ccache's user:password form").isEqualTo(body);
         assertThat(send("GET", path, null, null).body()).as("anonymous read").isEqualTo(body);
         assertThat(send("GET", "/actuator/health", null, null).statusCode()).as("probes stay open").isEqualTo(200);
+    }
+
+    /**
+     * Every HTTP entry point, with no token, a wrong one, a read-only one and the writer's: the decision follows the
+     * parsed cache key, so a path under {@code /actuator} (left open for probes) never reaches an entry. Before the
+     * fix, {@code PUT /actuator/ac/<hash>} without a token wrote the entry every build reads at {@code /ac/<hash>}.
+     */
+    @Test
+    void everyHttpEntryPointIsCheckedOnTheKeyItNames() throws Exception {
+        byte[] body = "an object of the attacker's choosing".getBytes(StandardCharsets.UTF_8);
+        String hash = Digest.of(body).hash();
+        List<String> cachePaths = List.of("/ac/" + hash, "/cache/ac/" + hash, "/cas/" + hash, "/cache/cas/" + hash,
+                "/cache/0123456789abcdef0123456789abcdef0", "/cache/ab/cdef0123456789", "/main/ac/" + hash);
+        for (String path : cachePaths) {
+            for (String method : List.of("GET", "HEAD", "PUT", "DELETE")) {
+                boolean write = method.equals("PUT") || method.equals("DELETE");
+                assertThat(send(method, path, write ? body : null, "Bearer wrong-token-wrong-token").statusCode())
+                        .as("%s %s with a wrong token", method, path).isEqualTo(401);
+                int anonymous = send(method, path, write ? body : null, null).statusCode();
+                int reader = send(method, path, write ? body : null, "Bearer " + READER).statusCode();
+                if (write) {
+                    assertThat(anonymous).as("%s %s without a token", method, path).isEqualTo(401);
+                    assertThat(reader).as("%s %s with a read-only token", method, path).isEqualTo(403);
+                } else {
+                    assertThat(anonymous).as("%s %s: anonymous reads are on here", method, path).isIn(200, 404);
+                    assertThat(reader).as("%s %s with a read-only token", method, path).isIn(200, 404);
+                }
+            }
+        }
+        for (String path : List.of("/actuator/ac/" + hash, "/actuator/cas/" + hash, "/actuator/cache/ac/" + hash,
+                "/actuator/ab/cdef0123456789", "/actuator/health/ac/" + hash)) {
+            for (String authorization : java.util.Arrays.asList(null, "Bearer " + READER, "Bearer " + WRITER)) {
+                assertThat(send("PUT", path, body, authorization).statusCode()).as("PUT %s", path)
+                        .isBetween(400, 499);
+            }
+        }
+        for (String path : cachePaths) {
+            assertThat(send("GET", path, null, "Bearer " + WRITER).statusCode()).as("nothing was written at %s", path)
+                    .isEqualTo(404);
+        }
+        assertThat(send("GET", "/actuator/health/liveness", null, null).statusCode()).as("probes stay open")
+                .isEqualTo(200);
+    }
+
+    /** Every gRPC method: a wrong token is refused everywhere; without a token or read-only, only reads pass. */
+    @Test
+    void everyGrpcMethodIsChecked() {
+        for (String token : java.util.Arrays.asList("wrong-token-wrong-token", null, READER)) {
+            Metadata headers = new Metadata();
+            if (token != null) {
+                headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
+            }
+            io.grpc.Channel authed = io.grpc.ClientInterceptors.intercept(channel,
+                    MetadataUtils.newAttachHeadersInterceptor(headers));
+            Status.Code refusedWrite = token == null || !token.equals(READER) ? Status.Code.UNAUTHENTICATED
+                    : Status.Code.PERMISSION_DENIED;
+            boolean wrong = token != null && token.startsWith("wrong");
+            java.util.Map<String, Runnable> reads = java.util.Map.of(
+                    "GetCapabilities", () -> CapabilitiesGrpc.newBlockingStub(authed)
+                            .getCapabilities(GetCapabilitiesRequest.getDefaultInstance()),
+                    "FindMissingBlobs", () -> ContentAddressableStorageGrpc.newBlockingStub(authed)
+                            .findMissingBlobs(FindMissingBlobsRequest.getDefaultInstance()),
+                    "BatchReadBlobs", () -> ContentAddressableStorageGrpc.newBlockingStub(authed)
+                            .batchReadBlobs(BatchReadBlobsRequest.getDefaultInstance()),
+                    "GetTree", () -> ContentAddressableStorageGrpc.newBlockingStub(authed)
+                            .getTree(build.bazel.remote.execution.v2.GetTreeRequest.newBuilder()
+                                    .setRootDigest(proto(Digest.of(new byte[] {1}))).build()).hasNext(),
+                    "GetActionResult", () -> ActionCacheGrpc.newBlockingStub(authed).getActionResult(
+                            GetActionResultRequest.newBuilder().setActionDigest(proto(Digest.of(new byte[] {2})))
+                                    .build()),
+                    "Read", () -> ByteStreamGrpc.newBlockingStub(authed).read(com.google.bytestream.ReadRequest
+                            .newBuilder().setResourceName("blobs/" + Digest.of(new byte[] {3}).hash() + "/1")
+                            .build()).hasNext(),
+                    "QueryWriteStatus", () -> ByteStreamGrpc.newBlockingStub(authed).queryWriteStatus(
+                            com.google.bytestream.QueryWriteStatusRequest.newBuilder().setResourceName(
+                                    "uploads/u/blobs/" + Digest.of(new byte[] {4}).hash() + "/1").build()));
+            java.util.Map<String, Runnable> writes = java.util.Map.of(
+                    "BatchUpdateBlobs", () -> ContentAddressableStorageGrpc.newBlockingStub(authed)
+                            .batchUpdateBlobs(BatchUpdateBlobsRequest.getDefaultInstance()),
+                    "UpdateActionResult", () -> ActionCacheGrpc.newBlockingStub(authed).updateActionResult(
+                            UpdateActionResultRequest.newBuilder().setActionDigest(proto(Digest.of(new byte[] {5})))
+                                    .build()),
+                    "Write", () -> ByteStreamUploads.write(authed, "uploads/u/blobs/" + Digest.of(new byte[] {6})
+                            .hash() + "/1", new byte[] {6}, 1));
+            reads.forEach((name, call) -> assertThat(codeOf(call)).as("%s with token %s", name, token)
+                    .satisfies(code -> {
+                        if (wrong) {
+                            assertThat(code).isEqualTo(Status.Code.UNAUTHENTICATED);
+                        } else {
+                            assertThat(code).isNotIn(Status.Code.UNAUTHENTICATED, Status.Code.PERMISSION_DENIED);
+                        }
+                    }));
+            writes.forEach((name, call) -> assertThat(codeOf(call)).as("%s with token %s", name, token)
+                    .isEqualTo(refusedWrite));
+        }
+    }
+
+    private static Status.Code codeOf(Runnable call) {
+        try {
+            call.run();
+            return Status.Code.OK;
+        } catch (StatusRuntimeException e) {
+            return e.getStatus().getCode();
+        }
     }
 
     @Test
