@@ -12,8 +12,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 runs="${1:-3}"
-corpus="$(cd "$root/../shared/corpus/sqlite" && pwd)"
 source "$root/bench/lib.sh"
+corpus="$(testdata sqlite-3.52.0)"
 bench_install ccache bc curl python3
 "$root/bin/install-prerequisites"
 

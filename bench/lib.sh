@@ -20,3 +20,15 @@ median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(
 
 # the bundled clang, unpacked by the cas toolchain
 bundled_clang() { find ~/.javacpp/cache -path '*llvm/linux-x86_64/clang' -type f | head -1; }
+
+# a corpus kept in the repository (testdata/NAME.tar.gz), unpacked once under $TMPDIR; prints the unpacked directory
+testdata() {
+  local name="$1" dest="${TMPDIR:-/tmp}/cas-testdata"
+  if [ ! -d "$dest/$name" ]; then
+    mkdir -p "$dest"
+    local partial; partial="$(mktemp -d "$dest/.partial.XXXXXX")"
+    tar -xzf "$root/testdata/$name.tar.gz" -C "$partial" && mv "$partial" "$dest/$name"
+  fi
+  local inner; inner="$(ls "$dest/$name")"
+  echo "$dest/$name/$inner"
+}

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # The per-function benchmark (issue 3): sqlite3.c rebuilt with -c after the standard one-function edit
-# (../shared/corpus/sqlite/README.md), side by side in one run: plain clang, ccache (a miss: the file changed), and
+# (testdata/sqlite-3.52.0.tar.gz, its README.md), side by side in one run: plain clang, ccache (a miss: the file changed), and
 # cas (per-function pieces, its default for a unit this size); plus the cold per-function build and peak memory.
 #
 #   bench/sqlite-edit.sh [runs]     (default 3; each run edits `k = 20` to a new value, so every tool sees a change)
 set -euo pipefail
 root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 runs="${1:-3}"
-corpus="$(cd "$root/../shared/corpus/sqlite" && pwd)"
 source "$root/bench/lib.sh"
+corpus="$(testdata sqlite-3.52.0)"
 bench_install ccache bc time python3
 "$root/bin/install-prerequisites"
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmarks cas-compile on the SQLite shell (../shared/corpus/sqlite) against plain clang and ccache, side by side
+# Benchmarks cas-compile on the SQLite shell (testdata/sqlite-3.52.0.tar.gz) against plain clang and ccache, side by side
 # in one run, at -O0 and -O2. Prints a table of medians and ratios.
 #
 #   bench/sqlite.sh [runs]        (default 3 runs per measurement)
@@ -10,9 +10,9 @@
 set -euo pipefail
 root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
 runs="${1:-3}"
-corpus="$(cd "$root/../shared/corpus/sqlite" && pwd)"
 
 source "$root/bench/lib.sh"
+corpus="$(testdata sqlite-3.52.0)"
 bench_install ccache bc
 "$root/bin/install-prerequisites"
 

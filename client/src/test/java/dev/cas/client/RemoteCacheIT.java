@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.cas.client.Launchers.Run;
 import dev.cas.worker.remote.RemoteCache;
 import dev.cas.worker.remote.RemoteSettings;
+import dev.cas.worker.testing.TestCorpora;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -103,7 +104,7 @@ class RemoteCacheIT {
         Machine a = machine("a", "home/alice/src/sqlite", WRITER);
         copySqlite(a.checkout());
         a.ok(SQLITE_BUILD);
-        Path workload = sqliteCorpus().resolve("workload.sql");
+        Path workload = TestCorpora.sqlite().resolve("workload.sql");
         String expected = Launchers.output(a.checkout().resolve("sqlite3"), workload, ":memory:");
         assertThat(expected).isNotBlank();
         a.stop();
@@ -201,18 +202,8 @@ class RemoteCacheIT {
 
     private static void copySqlite(Path checkout) throws Exception {
         for (String file : SQLITE_FILES) {
-            Files.copy(sqliteCorpus().resolve(file), checkout.resolve(file));
+            Files.copy(TestCorpora.sqlite().resolve(file), checkout.resolve(file));
         }
-    }
-
-    static Path sqliteCorpus() {
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            Path candidate = dir.resolve("shared/corpus/sqlite");
-            if (Files.isRegularFile(candidate.resolve("sqlite3.c"))) {
-                return candidate;
-            }
-        }
-        throw new IllegalStateException("../shared/corpus/sqlite not found above " + Path.of("").toAbsolutePath());
     }
 
     private static void awaitServer() throws Exception {

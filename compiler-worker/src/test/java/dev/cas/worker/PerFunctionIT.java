@@ -2,6 +2,7 @@ package dev.cas.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.cas.worker.testing.TestCorpora;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterEach;
@@ -264,7 +265,7 @@ class PerFunctionIT {
 
     @Test
     void sqliteAtO2AndTheStandardEditRecompilesOnlyTheEditedFunction() throws Exception {
-        Path corpus = WorkerFixture.sqliteCorpus();
+        Path corpus = TestCorpora.sqlite();
         for (String file : new String[] {"sqlite3.c", "sqlite3.h", "shell.c", "sqlite3ext.h"}) {
             Files.copy(corpus.resolve(file), dir.resolve(file));
         }

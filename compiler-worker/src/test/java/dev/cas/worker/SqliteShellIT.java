@@ -2,6 +2,7 @@ package dev.cas.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.cas.worker.testing.TestCorpora;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -32,7 +33,7 @@ class SqliteShellIT {
     @ParameterizedTest
     @ValueSource(strings = {"-O0", "-O2"})
     void workloadOutputIsByteIdenticalToClangAndTheRebuildIsAllHits(String opt) throws Exception {
-        Path corpus = WorkerFixture.sqliteCorpus();
+        Path corpus = TestCorpora.sqlite();
         String[] args = {opt, "-DSQLITE_THREADSAFE=0", "-DSQLITE_OMIT_LOAD_EXTENSION", "-o", "PROGRAM",
             corpus.resolve("shell.c").toString(), corpus.resolve("sqlite3.c").toString(), "-lm"};
         Path viaCache = dir.resolve("sqlite-cas" + opt);

@@ -78,17 +78,6 @@ final class WorkerFixture implements AutoCloseable {
         return new String(bytes, StandardCharsets.UTF_8);
     }
 
-    /** {@code ../shared/corpus/sqlite} beside the repository, found from the module's directory upwards. */
-    static Path sqliteCorpus() {
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            Path candidate = dir.resolve("shared/corpus/sqlite");
-            if (Files.isRegularFile(candidate.resolve("sqlite3.c"))) {
-                return candidate;
-            }
-        }
-        throw new IllegalStateException("../shared/corpus/sqlite not found above " + Path.of("").toAbsolutePath());
-    }
-
     Map<String, Long> stats() {
         return worker.stats();
     }

@@ -1,0 +1,187 @@
+package dev.cas.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.cas.worker.testing.TestCorpora;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Real open-source projects no one here wrote (testdata/real), configured and built with their own CMake and
+ * {@code bin/cas-compile} as the compiler launcher, then tested with their own {@code ctest}: in Release with every
+ * optimised unit split and checked against the whole unit ({@code CAS_PER_FUNCTION=1 CAS_VERIFY=1}), a no-change
+ * rebuild (all hits), a one-function edit in a library source (one unit misses, a few pieces compiled), then Release
+ * with the default policy, RelWithDebInfo and Debug. No per-function build may fall back to a whole one.
+ */
+class RealProjectsIT {
+    private static final Path LAUNCHER = Path.of("..").toAbsolutePath().normalize().resolve("bin/cas-compile");
+    private static final Pattern COUNTER = Pattern.compile("\"([a-z.]+)\": (\\d+)");
+
+    /**
+     * A project, its CMake options for building its tests, and a one-function edit in a library source: a compiler
+     * barrier at the start of the function (the code changes, the behaviour does not).
+     */
+    enum Project {
+        CJSON("cJSON-1.7.19", List.of("-DENABLE_CJSON_TEST=ON"), "cJSON.c",
+                "CJSON_PUBLIC(void) cJSON_Delete(cJSON *item)\n{\n"),
+        YAML_CPP("yaml-cpp-0.9.0", List.of("-DYAML_CPP_BUILD_TESTS=ON"), "src/node.cpp",
+                "Node Clone(const Node& node) {\n"),
+        FMT("fmt-12.2.0", List.of("-DFMT_TEST=ON", "-DFMT_DOC=OFF"), "src/os.cc",
+                "auto getpagesize() -> long {\n");
+
+        final String directory;
+        final List<String> options;
+        final String editedSource;
+        final String editedFunctionStart;
+
+        Project(String directory, List<String> options, String editedSource, String editedFunctionStart) {
+            this.directory = directory;
+            this.options = options;
+            this.editedSource = editedSource;
+            this.editedFunctionStart = editedFunctionStart;
+        }
+    }
+
+    @TempDir
+    Path dir;
+
+    private Map<String, String> env(Map<String, String> extra) {
+        Map<String, String> env = new HashMap<>(Map.of("CAS_CACHE_DIR", dir.resolve("cache").toString(),
+                "CAS_WORKER_IDLE_SECONDS", "120"));
+        env.putAll(extra);
+        return env;
+    }
+
+    private String run(Path cwd, Map<String, String> env, String... command) throws IOException, InterruptedException {
+        ProcessBuilder builder = new ProcessBuilder(command).directory(cwd.toFile()).redirectErrorStream(true);
+        builder.environment().remove("CAS_PER_FUNCTION");
+        builder.environment().remove("CAS_VERIFY");
+        builder.environment().putAll(env);
+        Process process = builder.start();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(process.waitFor(30, TimeUnit.MINUTES)).isTrue();
+        assertThat(process.exitValue()).as("%s failed:%n%s", List.of(command), tail(output)).isZero();
+        return output;
+    }
+
+    private Map<String, Long> stats() throws Exception {
+        String json = run(dir, env(Map.of()), LAUNCHER.toString(), "stats", "--json");
+        Map<String, Long> stats = new HashMap<>();
+        Matcher matcher = COUNTER.matcher(json);
+        while (matcher.find()) {
+            stats.put(matcher.group(1), Long.parseLong(matcher.group(2)));
+        }
+        return stats;
+    }
+
+    /** Counter changes between two {@link #stats()} readings. */
+    private static long delta(Map<String, Long> before, Map<String, Long> after, String counter) {
+        return after.getOrDefault(counter, 0L) - before.getOrDefault(counter, 0L);
+    }
+
+    @AfterEach
+    void stopWorker() throws Exception {
+        run(dir, env(Map.of()), LAUNCHER.toString(), "stop");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Project.class)
+    void buildsAndPassesItsOwnTests(Project project) throws Exception {
+        Path source = dir.resolve(project.directory);
+        copyTree(TestCorpora.realProject(project.directory), source);
+        Map<String, String> splitAll = env(Map.of("CAS_PER_FUNCTION", "1", "CAS_VERIFY", "1"));
+
+        Path release = configureBuildAndTest(source, "Release", splitAll);
+        Map<String, Long> cold = stats();
+        assertThat(cold.get("function.misses")).as("pieces compiled").isPositive();
+        assertThat(cold.get("function.fallbacks")).as("units that could not be split").isZero();
+
+        run(release, splitAll, "make", "clean");
+        run(release, splitAll, "make", "-j2");
+        Map<String, Long> rebuilt = stats();
+        assertThat(delta(cold, rebuilt, "unit.misses")).as("misses in a no-change rebuild").isZero();
+        assertThat(delta(cold, rebuilt, "unit.hits")).isEqualTo(cold.get("unit.misses"));
+
+        Path edited = source.resolve(project.editedSource);
+        String text = Files.readString(edited);
+        assertThat(text).contains(project.editedFunctionStart);
+        Files.writeString(edited, text.replace(project.editedFunctionStart,
+                project.editedFunctionStart + "    __asm__ __volatile__(\"\" ::: \"memory\");\n"));
+        run(release, splitAll, "make", "-j2");
+        Map<String, Long> afterEdit = stats();
+        assertThat(delta(rebuilt, afterEdit, "unit.misses")).as("units missed after a one-function edit").isOne();
+        // compiled again: the edited function's piece, and the pieces that import its body for inlining
+        String explanation = run(dir, env(Map.of()), LAUNCHER.toString(), "explain", edited.toString());
+        List<String> reasons = explanation.lines().filter(line -> line.matches("  \\S.*: \\d+")).toList();
+        assertThat(reasons).as(explanation).startsWith("  body changed (or a declaration, type or constant it uses): 1");
+        assertThat(reasons.subList(1, reasons.size())).as(explanation)
+                .allMatch(line -> line.startsWith("  imported callee changed"));
+        long importers = reasons.subList(1, reasons.size()).stream()
+                .mapToLong(line -> Long.parseLong(line.substring(line.lastIndexOf(' ') + 1))).sum();
+        assertThat(delta(rebuilt, afterEdit, "function.misses")).as(explanation).isEqualTo(1 + importers);
+        ctest(release);
+
+        configureBuildAndTest(source, "Release", env(Map.of()));
+        configureBuildAndTest(source, "RelWithDebInfo", env(Map.of("CAS_VERIFY", "1")));
+        configureBuildAndTest(source, "Debug", env(Map.of("CAS_VERIFY", "1")));
+        assertThat(stats().get("function.fallbacks.failed")).as("per-function builds that fell back").isZero();
+        assertThat(stats().get("failed.compiles")).isZero();
+    }
+
+    private Path configureBuildAndTest(Path source, String buildType, Map<String, String> env) throws Exception {
+        Path build = dir.resolve("build-" + buildType + "-" + env.getOrDefault("CAS_PER_FUNCTION", "default"));
+        Project project = projectOf(source);
+        List<String> cmake = new ArrayList<>(List.of("cmake", "-S", source.toString(), "-B", build.toString(),
+                "-DCMAKE_BUILD_TYPE=" + buildType, "-DCMAKE_C_COMPILER_LAUNCHER=" + LAUNCHER,
+                "-DCMAKE_CXX_COMPILER_LAUNCHER=" + LAUNCHER));
+        cmake.addAll(project.options);
+        run(dir, env, cmake.toArray(String[]::new));
+        run(build, env, "make", "-j2");
+        ctest(build);
+        return build;
+    }
+
+    private void ctest(Path build) throws Exception {
+        String output = run(build, env(Map.of()), "ctest", "-j2", "--output-on-failure");
+        assertThat(output).contains("100% tests passed");
+    }
+
+    private Project projectOf(Path source) {
+        for (Project project : Project.values()) {
+            if (source.getFileName().toString().equals(project.directory)) {
+                return project;
+            }
+        }
+        throw new IllegalArgumentException(source.toString());
+    }
+
+    private static String tail(String output) {
+        return output.length() <= 20_000 ? output : "…" + output.substring(output.length() - 20_000);
+    }
+
+    private static void copyTree(Path from, Path to) throws IOException {
+        try (var files = Files.walk(from)) {
+            for (Path file : files.toList()) {
+                Path target = to.resolve(from.relativize(file).toString());
+                if (Files.isDirectory(file)) {
+                    Files.createDirectories(target);
+                } else {
+                    Files.copy(file, target);
+                }
+            }
+        }
+    }
+}
