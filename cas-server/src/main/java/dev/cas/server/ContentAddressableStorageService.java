@@ -27,10 +27,12 @@ import java.util.Optional;
 final class ContentAddressableStorageService extends ContentAddressableStorageGrpc.ContentAddressableStorageImplBase {
     private final BlobStore cas;
     private final long maxBatchTotalSizeBytes;
+    private final long maxBlobBytes;
 
-    ContentAddressableStorageService(BlobStore cas, long maxBatchTotalSizeBytes) {
+    ContentAddressableStorageService(BlobStore cas, long maxBatchTotalSizeBytes, long maxBlobBytes) {
         this.cas = cas;
         this.maxBatchTotalSizeBytes = maxBatchTotalSizeBytes;
+        this.maxBlobBytes = maxBlobBytes;
     }
 
     @Override
@@ -51,7 +53,12 @@ final class ContentAddressableStorageService extends ContentAddressableStorageGr
     public void batchUpdateBlobs(BatchUpdateBlobsRequest request, StreamObserver<BatchUpdateBlobsResponse> observer) {
         Calls.respond(observer, "BatchUpdateBlobs", () -> {
             Digests.requireSha256(request.getDigestFunction());
-            long total = request.getRequestsList().stream().mapToLong(r -> r.getData().size()).sum();
+            // Sizes as the digests declare them, before anything is decompressed or allocated: a compressed blob
+            // is as large as its digest says once stored, whatever its frame weighs on the wire.
+            long total = 0;
+            for (BatchUpdateBlobsRequest.Request blob : request.getRequestsList()) {
+                total += Math.max(blob.getData().size(), Math.max(0, blob.getDigest().getSizeBytes()));
+            }
             if (total > maxBatchTotalSizeBytes) {
                 throw Digests.invalid("batch of " + total + " bytes exceeds the limit of " + maxBatchTotalSizeBytes
                         + " bytes; use ByteStream.Write for large blobs");
@@ -68,6 +75,10 @@ final class ContentAddressableStorageService extends ContentAddressableStorageGr
 
     private void store(BatchUpdateBlobsRequest.Request blob) {
         Digest digest = Digests.fromProto(blob.getDigest());
+        if (digest.size() > maxBlobBytes) {
+            throw Status.RESOURCE_EXHAUSTED.withDescription("blob of " + digest.size()
+                    + " bytes exceeds cas.storage.max-blob-size (" + maxBlobBytes + " bytes)").asRuntimeException();
+        }
         byte[] data = switch (blob.getCompressor()) {
             case IDENTITY -> blob.getData().toByteArray();
             case ZSTD -> Zstd.decompress(blob.getData().toByteArray(), digest.size());

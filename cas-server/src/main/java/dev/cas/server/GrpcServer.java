@@ -71,7 +71,8 @@ public class GrpcServer implements SmartLifecycle {
                 .directExecutor()
                 .callExecutor(new QuickCallsInline(callPool))
                 .addService(rejected(new CapabilitiesService(maxBatchTotalSizeBytes()).bindService()))
-                .addService(rejected(new ContentAddressableStorageService(stores.cas(), maxBatchTotalSizeBytes())
+                .addService(rejected(new ContentAddressableStorageService(stores.cas(), maxBatchTotalSizeBytes(),
+                        properties.storage().maxBlobSize().toBytes())
                         .bindService()))
                 .addService(rejected(new ActionCacheService(stores.actions(), stores.cas()).bindService()))
                 .addService(rejected(new ByteStreamService(stores.cas(), properties.storage().maxBlobSize().toBytes(),
