@@ -25,7 +25,7 @@ bundled_clang() { find ~/.javacpp/cache -path '*llvm/linux-x86_64/clang' -type f
 testdata() {
   local name="$1" dest="${TMPDIR:-/tmp}/cas-testdata"
   if [ ! -d "$dest/$name" ]; then
-    mkdir -p "$dest"
+    mkdir -p "$(dirname "$dest/$name")"
     local partial; partial="$(mktemp -d "$dest/.partial.XXXXXX")"
     tar -xzf "$root/testdata/$name.tar.gz" -C "$partial" && mv "$partial" "$dest/$name"
   fi

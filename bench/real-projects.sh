@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Real projects (testdata/real: cJSON, yaml-cpp, fmt) built with their own CMake in Release, side by side in one run:
+# plain clang, ccache + clang and cas-compile (its default policy), all three with the bundled clang 20 as the
+# compiler. For each: a cold build (empty cache), a no-change rebuild (`make clean && make`) and a one-function edit
+# in a library source (a compiler barrier at the start of one function), each `make -j2`; medians of RUNS runs.
+#
+#   bench/real-projects.sh [RUNS] [PROJECT...]     e.g. bench/real-projects.sh 3 cJSON-1.7.19 yaml-cpp-0.9.0
+set -euo pipefail
+root="$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)"
+source "$root/bench/lib.sh"
+runs="${1:-3}"
+shift || true
+projects=("$@")
+[ ${#projects[@]} -gt 0 ] || projects=(cJSON-1.7.19 yaml-cpp-0.9.0 fmt-12.2.0)
+bench_install ccache cmake make bc python3
+
+launcher="$root/bin/cas-compile"
+"$launcher" --version >/dev/null   # builds the launcher and unpacks the bundled toolchain on first use
+work="$(mktemp -d)"
+trap '"$launcher" stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+mkdir -p "$work/bin"
+ln -s "$(bundled_clang)" "$work/bin/clang"
+ln -s "$(bundled_clang)" "$work/bin/clang++"
+export CAS_CACHE_DIR="$work/cas-cache" CCACHE_DIR="$work/ccache"
+unset CAS_PER_FUNCTION CAS_VERIFY
+
+# the file and the first line of the function the edit puts a compiler barrier into
+edit_of() {
+  case "$1" in
+    cJSON-*) echo 'cJSON.c|CJSON_PUBLIC(void) cJSON_Delete(cJSON *item)' ;;
+    yaml-cpp-*) echo 'src/node.cpp|Node Clone(const Node& node) {' ;;
+    fmt-*) echo 'src/os.cc|auto getpagesize() -> long {' ;;
+  esac
+}
+options_of() {
+  case "$1" in
+    cJSON-*) echo "-DENABLE_CJSON_TEST=ON" ;;
+    yaml-cpp-*) echo "-DYAML_CPP_BUILD_TESTS=ON" ;;
+    fmt-*) echo "-DFMT_TEST=ON -DFMT_DOC=OFF" ;;
+  esac
+}
+
+timed_make() { local t0; t0=$(now); make -C "$1" -j2 >"$work/make.log" 2>&1 || { tail -30 "$work/make.log" >&2; exit 1; }; echo "$(now) - $t0" | bc; }
+
+printf '%-16s %-8s %12s %12s %12s\n' project tool cold no-change edit
+for project in "${projects[@]}"; do
+  source_tree="$(testdata "real/$project")"
+  IFS='|' read -r edit_file edit_line <<<"$(edit_of "$project")"
+  declare -A results=()
+  for run in $(seq "$runs"); do
+    for tool in clang ccache cas; do
+      src="$work/src-$tool" build="$work/build-$tool"
+      rm -rf "$src" "$build" "$CAS_CACHE_DIR" "$CCACHE_DIR"
+      cp -r "$source_tree" "$src"
+      "$launcher" stop >/dev/null 2>&1 || true
+      case "$tool" in
+        clang) launch=() ;;
+        ccache) launch=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache) ;;
+        cas) launch=(-DCMAKE_C_COMPILER_LAUNCHER="$launcher" -DCMAKE_CXX_COMPILER_LAUNCHER="$launcher") ;;
+      esac
+      # shellcheck disable=SC2046
+      cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER="$work/bin/clang" \
+        -DCMAKE_CXX_COMPILER="$work/bin/clang++" "${launch[@]}" $(options_of "$project") >"$work/cmake.log" 2>&1
+      cold=$(timed_make "$build")
+      make -C "$build" clean >/dev/null
+      again=$(timed_make "$build")
+      python3 - "$src/$edit_file" "$edit_line" <<'EOF'
+import sys
+path, line = sys.argv[1], sys.argv[2]
+text = open(path).read()
+at = text.index(line)
+brace = text.index("{", at + len(line) - 1)
+open(path, "w").write(text[:brace + 1] + '\n    __asm__ __volatile__("" ::: "memory");' + text[brace + 1:])
+EOF
+      edited=$(timed_make "$build")
+      results[$tool.cold]+="$cold " results[$tool.again]+="$again " results[$tool.edit]+="$edited "
+    done
+  done
+  for tool in clang ccache cas; do
+    # shellcheck disable=SC2086
+    printf '%-16s %-8s %11.2fs %11.2fs %11.2fs\n' "$project" "$tool" "$(median ${results[$tool.cold]})" \
+      "$(median ${results[$tool.again]})" "$(median ${results[$tool.edit]})"
+  done
+  # shellcheck disable=SC2086
+  printf '%-16s %-8s %11.2fx %11.2fx %11.2fx   (cas / clang)\n' "$project" ratio \
+    "$(echo "$(median ${results[cas.cold]}) / $(median ${results[clang.cold]})" | bc -l)" \
+    "$(echo "$(median ${results[cas.again]}) / $(median ${results[ccache.again]})" | bc -l)" \
+    "$(echo "$(median ${results[cas.edit]}) / $(median ${results[clang.edit]})" | bc -l)"
+  unset results
+done
+echo "(ratios: cold and edit against plain clang, no-change rebuild against ccache)"
