@@ -14,6 +14,7 @@ import dev.cas.store.BlobSizeMismatchException;
 import dev.cas.store.BlobStore;
 import dev.cas.store.BlobWriter;
 import dev.cas.store.CorruptBlobIOException;
+import dev.cas.store.Digest;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -21,6 +22,7 @@ import io.grpc.stub.StreamObserver;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.util.List;
 import java.util.concurrent.Executor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -88,11 +90,16 @@ final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
         return new Upload(observer);
     }
 
+    /** Held with the size the digest declares: a blob recorded with another size (or none yet) is written again. */
+    private boolean held(Digest digest) {
+        return cas.findMissing(List.of(digest)).isEmpty();
+    }
+
     @Override
     public void queryWriteStatus(QueryWriteStatusRequest request, StreamObserver<QueryWriteStatusResponse> observer) {
         Calls.respond(observer, "QueryWriteStatus", () -> {
             ResourceName name = ResourceName.forWrite(request.getResourceName());
-            boolean complete = cas.contains(name.digest());
+            boolean complete = held(name.digest());
             return QueryWriteStatusResponse.newBuilder().setComplete(complete)
                     .setCommittedSize(complete ? name.digest().size() : 0).build();
         });
@@ -324,7 +331,7 @@ final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
                 throw Digests.invalid("resumed writes are not supported: write_offset must start at 0, got "
                         + request.getWriteOffset());
             }
-            if (cas.contains(name.digest())) {
+            if (held(name.digest())) {
                 respond(name.zstd() ? -1 : size);
                 return true;
             }

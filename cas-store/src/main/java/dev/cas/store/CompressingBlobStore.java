@@ -54,6 +54,11 @@ public final class CompressingBlobStore implements BlobStore {
     }
 
     @Override
+    public boolean contains(Digest digest) {
+        return delegate.contains(digest);
+    }
+
+    @Override
     public Optional<InputStream> openRead(Digest digest) {
         return delegate.openRead(digest).map(stored -> new DecompressingInputStream(digest, stored));
     }

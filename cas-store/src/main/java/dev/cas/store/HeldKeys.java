@@ -1,6 +1,6 @@
 package dev.cas.store;
 
-import it.unimi.dsi.fastutil.longs.Long2IntOpenHashMap;
+import it.unimi.dsi.fastutil.longs.Long2LongOpenHashMap;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReadWriteLock;
@@ -8,8 +8,10 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * The keys one space of the database holds, in memory, each as the first 64 bits of its hash with the minute it was
- * last used (12 bytes a key: 1M keys take ~24 MB). FindMissingBlobs of ten thousand digests and the last-use check
- * on every read answer from here instead of reading RocksDB's LRU records.
+ * last used and the size its digest declares, packed in one long (16 bytes a key: 1M keys take ~32 MB).
+ * FindMissingBlobs of ten thousand digests and the last-use check on every read answer from here instead of reading
+ * RocksDB's LRU records. A digest is (hash, size): asked with another size, a held hash reads as missing, and so does
+ * an entry written before sizes were recorded (the client uploads it again, which records its size).
  * <p>
  * Its answers err only one way that matters. A key absent here is not held (every commit adds its key before the
  * commit returns; removals drop it after RocksDB has). A key present here is held unless another held key shares
@@ -20,20 +22,25 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 final class HeldKeys {
     /** Returned by {@link #lastUseMinutes} for a key not held. */
     static final int ABSENT = -1;
+    /** A size an entry written before sizes were recorded has: it matches no digest. */
+    static final long UNKNOWN_SIZE = -1;
+    private static final int SIZE_BITS = 38; // 256 GiB; the minute takes the 26 bits above (until the year 2097)
+    private static final long SIZE_MASK = (1L << SIZE_BITS) - 1;
+    private static final long ABSENT_VALUE = -1L;
 
-    private final Long2IntOpenHashMap lastUseMinute = new Long2IntOpenHashMap();
+    private final Long2LongOpenHashMap entries = new Long2LongOpenHashMap();
     private final ReadWriteLock lock = new ReentrantReadWriteLock();
 
     HeldKeys() {
-        lastUseMinute.defaultReturnValue(ABSENT);
+        entries.defaultReturnValue(ABSENT_VALUE);
     }
 
-    /** Records {@code hash} as held, last used at {@code millis}. */
-    void held(String hash, long millis) {
-        int minute = minute(millis);
+    /** Records {@code hash} as held with the size its digest declares ({@link #UNKNOWN_SIZE}), used at {@code millis}. */
+    void held(String hash, long size, long millis) {
+        long value = ((long) minute(millis) << SIZE_BITS) | (size < 0 || size >= SIZE_MASK ? SIZE_MASK : size);
         lock.writeLock().lock();
         try {
-            lastUseMinute.put(prefix(hash), minute);
+            entries.put(prefix(hash), value);
         } finally {
             lock.writeLock().unlock();
         }
@@ -42,7 +49,7 @@ final class HeldKeys {
     void removed(String hash) {
         lock.writeLock().lock();
         try {
-            lastUseMinute.remove(prefix(hash));
+            entries.remove(prefix(hash));
         } finally {
             lock.writeLock().unlock();
         }
@@ -51,45 +58,56 @@ final class HeldKeys {
     void clear() {
         lock.writeLock().lock();
         try {
-            lastUseMinute.clear();
-            lastUseMinute.trim();
+            entries.clear();
+            entries.trim();
         } finally {
             lock.writeLock().unlock();
         }
     }
 
-    /** For each digest, the minute it was last used, or {@link #ABSENT}; one lock for the whole list. */
+    /**
+     * For each digest, the minute it was last used, or {@link #ABSENT} when its hash is not held or is held with
+     * another size; one lock for the whole list.
+     */
     int[] lastUseMinutes(List<Digest> digests) {
         long[] prefixes = new long[digests.size()];
         for (int i = 0; i < prefixes.length; i++) {
             prefixes[i] = prefix(digests.get(i).hash());
         }
-        int[] minutes = new int[prefixes.length];
+        long[] values = new long[prefixes.length];
         lock.readLock().lock();
         try {
             for (int i = 0; i < prefixes.length; i++) {
-                minutes[i] = lastUseMinute.get(prefixes[i]);
+                values[i] = entries.get(prefixes[i]);
             }
         } finally {
             lock.readLock().unlock();
         }
+        int[] minutes = new int[prefixes.length];
+        for (int i = 0; i < values.length; i++) {
+            boolean sameSize = values[i] != ABSENT_VALUE && (values[i] & SIZE_MASK) == digests.get(i).size();
+            minutes[i] = sameSize ? (int) (values[i] >>> SIZE_BITS) : ABSENT;
+        }
         return minutes;
     }
 
+    /** The minute {@code hash} was last used, whatever its size, or {@link #ABSENT}. */
     int lastUseMinute(String hash) {
         long prefix = prefix(hash);
+        long value;
         lock.readLock().lock();
         try {
-            return lastUseMinute.get(prefix);
+            value = entries.get(prefix);
         } finally {
             lock.readLock().unlock();
         }
+        return value == ABSENT_VALUE ? ABSENT : (int) (value >>> SIZE_BITS);
     }
 
     int size() {
         lock.readLock().lock();
         try {
-            return lastUseMinute.size();
+            return entries.size();
         } finally {
             lock.readLock().unlock();
         }

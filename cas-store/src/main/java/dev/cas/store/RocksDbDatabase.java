@@ -277,9 +277,17 @@ public final class RocksDbDatabase implements AutoCloseable {
         return digest.hash().getBytes(StandardCharsets.US_ASCII);
     }
 
-    /** The LRU record: when the entry was last used and how many bytes it takes. */
-    byte[] lruRecord(long lastUse, long size) {
-        return ByteBuffer.allocate(2 * Long.BYTES).putLong(lastUse).putLong(size).array();
+    /**
+     * The LRU record: when the entry was last used, how many bytes it takes, and the size its digest declares (records
+     * written before that was kept have two fields: {@link #digestSize} reads them as unknown).
+     */
+    byte[] lruRecord(long lastUse, long size, long digestSize) {
+        return ByteBuffer.allocate(3 * Long.BYTES).putLong(lastUse).putLong(size).putLong(digestSize).array();
+    }
+
+    static long digestSize(byte[] lruRecord) {
+        return lruRecord == null || lruRecord.length < 3 * Long.BYTES ? HeldKeys.UNKNOWN_SIZE
+                : ByteBuffer.wrap(lruRecord).getLong(2 * Long.BYTES);
     }
 
     long now() {
@@ -375,7 +383,7 @@ public final class RocksDbDatabase implements AutoCloseable {
                 byte[] record = it.value();
                 total += recordedSize(record);
                 held.get(spaceOf(key)).held(new String(key, 1, key.length - 1, StandardCharsets.US_ASCII),
-                        lastUse(record));
+                        digestSize(record), lastUse(record));
             }
         }
         return total;

@@ -141,7 +141,10 @@ final class RocksDbSpaceStore implements BlobStore {
         return missing;
     }
 
-    /** Exact: reads the entry's LRU record (and refreshes it when stale). */
+    /**
+     * Exact for the hash (the HTTP CAS names blobs by hash alone): reads the entry's LRU record (and refreshes it when
+     * stale). {@link #findMissing} also compares the size the digest declares.
+     */
     @Override
     public boolean contains(Digest digest) {
         try {
@@ -200,9 +203,10 @@ final class RocksDbSpaceStore implements BlobStore {
             byte[] record = db.get(database.lruFamily(), lruKey);
             if (record != null) {
                 long now = database.now();
+                long digestSize = RocksDbDatabase.digestSize(record);
                 db.put(database.lruFamily(), database.writeOptions(), lruKey,
-                        database.lruRecord(now, RocksDbDatabase.recordedSize(record)));
-                held.held(digest.hash(), now);
+                        database.lruRecord(now, RocksDbDatabase.recordedSize(record), digestSize));
+                held.held(digest.hash(), digestSize, now);
             }
         }
     }
@@ -220,9 +224,9 @@ final class RocksDbSpaceStore implements BlobStore {
                 long previous = database.addRemoval(batch, space, RocksDbDatabase.valueKey(digest), lruKey);
                 write.addTo(batch);
                 long now = database.now();
-                batch.put(database.lruFamily(), lruKey, database.lruRecord(now, size));
+                batch.put(database.lruFamily(), lruKey, database.lruRecord(now, size, digest.size()));
                 db.write(database.writeOptions(), batch);
-                held.held(digest.hash(), now);
+                held.held(digest.hash(), digest.size(), now);
                 database.stored(size - previous);
             }
         }
