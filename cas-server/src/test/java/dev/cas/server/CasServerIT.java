@@ -5,6 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import build.bazel.remote.execution.v2.ActionCacheGrpc;
 import build.bazel.remote.execution.v2.ActionResult;
+import build.bazel.remote.execution.v2.Directory;
+import build.bazel.remote.execution.v2.DirectoryNode;
+import build.bazel.remote.execution.v2.FileNode;
+import build.bazel.remote.execution.v2.OutputDirectory;
+import build.bazel.remote.execution.v2.Tree;
 import build.bazel.remote.execution.v2.BatchReadBlobsRequest;
 import build.bazel.remote.execution.v2.BatchReadBlobsResponse;
 import build.bazel.remote.execution.v2.BatchUpdateBlobsRequest;
@@ -349,6 +354,67 @@ class CasServerIT {
                         .addOutputFiles(OutputFile.newBuilder().setPath("x").setDigest(
                                 build.bazel.remote.execution.v2.Digest.newBuilder().setHash("bad")))).build()),
                 Status.Code.INVALID_ARGUMENT);
+    }
+
+    /** D3: a digest is (hash, size); a held hash asked with another size is missing, and so is a result naming it. */
+    @Test
+    void sizesArePartOfEveryDigestComparison() {
+        byte[] output = "sized object code".getBytes(StandardCharsets.UTF_8);
+        Digest right = Digest.of(output);
+        Digest wrongSize = new Digest(right.hash(), right.size() + 7);
+        cas.batchUpdateBlobs(BatchUpdateBlobsRequest.newBuilder()
+                .addRequests(update(right, output, Compressor.Value.IDENTITY)).build());
+        assertThat(cas.findMissingBlobs(FindMissingBlobsRequest.newBuilder().addBlobDigests(proto(right))
+                .addBlobDigests(proto(wrongSize)).build()).getMissingBlobDigestsList()).containsExactly(proto(wrongSize));
+        for (Digest named : List.of(wrongSize, right)) {
+            Digest action = Digest.of("action naming " + named);
+            actionCache.updateActionResult(UpdateActionResultRequest.newBuilder().setActionDigest(proto(action))
+                    .setActionResult(ActionResult.newBuilder().addOutputFiles(OutputFile.newBuilder()
+                            .setPath("out/sized.o").setDigest(proto(named)))).build());
+            GetActionResultRequest get = GetActionResultRequest.newBuilder().setActionDigest(proto(action)).build();
+            if (named == right) {
+                assertThat(actionCache.getActionResult(get).getOutputFiles(0).getDigest()).isEqualTo(proto(right));
+            } else {
+                assertStatus(() -> actionCache.getActionResult(get), Status.Code.NOT_FOUND);
+            }
+        }
+    }
+
+    /** D4: a result is served only while every file inside its output directories is held, both tree forms. */
+    @Test
+    void outputDirectoriesAreCompleteOnlyWithEveryFileInside() {
+        byte[] present = "present header".getBytes(StandardCharsets.UTF_8);
+        byte[] evicted = "a file the cache does not hold (evicted)".getBytes(StandardCharsets.UTF_8);
+        Directory leaf = Directory.newBuilder().addFiles(FileNode.newBuilder().setName("gone.h")
+                .setDigest(proto(Digest.of(evicted)))).build();
+        Directory root = Directory.newBuilder().addFiles(FileNode.newBuilder().setName("kept.h")
+                .setDigest(proto(Digest.of(present)))).addDirectories(DirectoryNode.newBuilder().setName("sub")
+                .setDigest(proto(Digest.of(leaf.toByteArray())))).build();
+        byte[] tree = Tree.newBuilder().setRoot(root).addChildren(leaf).build().toByteArray();
+        BatchUpdateBlobsRequest.Builder upload = BatchUpdateBlobsRequest.newBuilder();
+        for (byte[] blob : List.of(present, tree, leaf.toByteArray(), root.toByteArray())) {
+            upload.addRequests(update(Digest.of(blob), blob, Compressor.Value.IDENTITY));
+        }
+        cas.batchUpdateBlobs(upload.build());
+
+        List<GetActionResultRequest> gets = new ArrayList<>();
+        for (OutputDirectory directory : List.of(
+                OutputDirectory.newBuilder().setPath("include").setTreeDigest(proto(Digest.of(tree))).build(),
+                OutputDirectory.newBuilder().setPath("include").setRootDirectoryDigest(proto(Digest.of(
+                        root.toByteArray()))).build())) {
+            Digest action = Digest.of("directory action " + directory);
+            actionCache.updateActionResult(UpdateActionResultRequest.newBuilder().setActionDigest(proto(action))
+                    .setActionResult(ActionResult.newBuilder().addOutputDirectories(directory)).build());
+            gets.add(GetActionResultRequest.newBuilder().setActionDigest(proto(action)).build());
+        }
+        for (GetActionResultRequest get : gets) {
+            assertStatus(() -> actionCache.getActionResult(get), Status.Code.NOT_FOUND);
+        }
+        cas.batchUpdateBlobs(BatchUpdateBlobsRequest.newBuilder()
+                .addRequests(update(Digest.of(evicted), evicted, Compressor.Value.IDENTITY)).build());
+        for (GetActionResultRequest get : gets) {
+            assertThat(actionCache.getActionResult(get).getOutputDirectoriesCount()).isOne();
+        }
     }
 
     private WriteResponse write(String resourceName, byte[] data, int chunk) {
