@@ -55,9 +55,8 @@ class PerFunctionCxxIT {
          * which is itself an alias of the base class's when the class adds nothing: a chain the splitter must follow
          * to the function that defines it. Also a C alias of an alias.
          */
-        STRUCTORS(Map.of("a.cpp", """
-                #include <cstdio>
-                #include <memory>
+        STRUCTORS(Map.of("structors.h", """
+                #pragma once
                 #include <stdexcept>
                 #include <string>
                 struct Base : std::runtime_error {
@@ -71,6 +70,10 @@ class PerFunctionCxxIT {
                 struct Leaf final : Derived {
                     ~Leaf() noexcept override;
                 };
+                """, "a.cpp", """
+                #include <cstdio>
+                #include <memory>
+                #include "structors.h"
                 extern "C" int alias_of_alias(int);
                 int main() {
                     std::unique_ptr<Base> p(new Leaf());
@@ -79,19 +82,7 @@ class PerFunctionCxxIT {
                     std::printf("%s %d\\n", p->what(), alias_of_alias(20));
                 }
                 """, "b.cpp", """
-                #include <stdexcept>
-                #include <string>
-                struct Base : std::runtime_error {
-                    explicit Base(const std::string& m);
-                    ~Base() noexcept override;
-                };
-                struct Derived : Base {
-                    Derived();
-                    ~Derived() noexcept override;
-                };
-                struct Leaf final : Derived {
-                    ~Leaf() noexcept override;
-                };
+                #include "structors.h"
                 Base::Base(const std::string& m) : std::runtime_error(m) {}
                 Base::~Base() noexcept = default;
                 Derived::Derived() : Base("derived") {}
@@ -226,12 +217,25 @@ class PerFunctionCxxIT {
         assertThat(fixture.stat(LocalCache.FUNCTION_FALLBACKS)).as("units not split").isZero();
     }
 
+    /** The program's translation units, in the order they are compiled. */
+    private static List<String> units(Program program) {
+        return program.sources.keySet().stream().filter(name -> name.endsWith(".cpp")).sorted().toList();
+    }
+
+    private static void write(Path file, String text) {
+        try {
+            WorkerFixture.write(file, text);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(Program.class)
     void behavesAsClangsBuild(Program program) throws Exception {
         List<String> objects = new ArrayList<>();
-        for (String source : program.sources.keySet().stream().sorted().toList()) {
-            WorkerFixture.write(dir.resolve(source), program.sources.get(source));
+        program.sources.forEach((name, text) -> write(dir.resolve(name), text));
+        for (String source : units(program)) {
             String object = source.replace(".cpp", ".o");
             // one unit at a time into one cache: a key that wrongly matches an earlier unit's piece is served
             fixture.casOk(dir, "c++", "-O2", "-c", source, "-o", object);
@@ -242,7 +246,7 @@ class PerFunctionCxxIT {
         fixture.casOk(dir, "c++", link.toArray(String[]::new));
 
         List<String> plain = new ArrayList<>(List.of("-O2", "-o", "clang-prog"));
-        plain.addAll(program.sources.keySet().stream().sorted().toList());
+        plain.addAll(units(program));
         fixture.clangOk(dir, "c++", plain.toArray(String[]::new));
 
         String clangOutput = WorkerFixture.run(dir.resolve("clang-prog"), null);
