@@ -20,8 +20,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Real open-source projects no one here wrote (testdata/real), configured and built with their own CMake and
- * {@code bin/cas-compile} as the compiler launcher, then tested with their own {@code ctest}: in Release with every
+ * Real open-source projects no one here wrote (testdata/real), configured and built with their own CMake (zstd: its
+ * own Makefiles) and {@code bin/cas-compile} as the compiler launcher, then tested with their own {@code ctest}
+ * ({@code make check}): in Release with every
  * optimised unit split and checked against the whole unit ({@code CAS_PER_FUNCTION=1 CAS_VERIFY=1}), a no-change
  * rebuild (all hits), a one-function edit in a library source (one unit misses; compiled again are that function's
  * piece and those importing it), then Release with the default policy, RelWithDebInfo and Debug (fmt, the heaviest,
@@ -146,6 +147,29 @@ class RealProjectsIT {
             configureBuildAndTest(source, "RelWithDebInfo", env(Map.of("CAS_VERIFY", "1")));
             configureBuildAndTest(source, "Debug", env(Map.of("CAS_VERIFY", "1")));
         }
+        assertThat(stats().get("function.fallbacks.failed")).as("per-function builds that fell back").isZero();
+        assertThat(stats().get("failed.compiles")).isZero();
+    }
+
+    /**
+     * Zstandard with its own Makefiles (-O3, ~45 C units): the library and CLI with every unit split and checked,
+     * then its own {@code make check} (CLI round trips) through the same compiler, and a no-change rebuild.
+     */
+    @org.junit.jupiter.api.Test
+    void zstdBuildsWithItsMakefilesAndPassesMakeCheck() throws Exception {
+        Path source = dir.resolve("zstd-1.5.6");
+        copyTree(TestCorpora.realProject("zstd-1.5.6"), source);
+        Map<String, String> splitAll = env(Map.of("CAS_PER_FUNCTION", "1", "CAS_VERIFY", "1"));
+        String cc = "CC=" + LAUNCHER + " cc";
+        run(source, splitAll, "make", "-j2", "-C", "programs", "zstd", cc);
+        Map<String, Long> cold = stats();
+        assertThat(cold.get("function.misses")).as("pieces compiled").isPositive();
+        run(source, splitAll, "make", "check", cc);
+
+        run(source, splitAll, "make", "-C", "programs", "clean");
+        Map<String, Long> before = stats();
+        run(source, splitAll, "make", "-j2", "-C", "programs", "zstd", cc);
+        assertThat(delta(before, stats(), "unit.misses")).as("misses in a no-change rebuild").isZero();
         assertThat(stats().get("function.fallbacks.failed")).as("per-function builds that fell back").isZero();
         assertThat(stats().get("failed.compiles")).isZero();
     }

@@ -57,6 +57,12 @@ public final class CompilerInvocation {
             "-fsave-optimization-record", "-mtls-dialect", "-fexperimental", "-fcs-profile", "-fembed-bitcode",
             "-fprofile-sample-use", "-mllvm", "-fpass-plugin", "-fno-addrsig", "-faddrsig", "-mrelax-all",
             "-fbinutils-version", "-Xclang", "-fopenmp", "-mabi", "-mfloat-abi");
+    /**
+     * Flags of the list above whose whole effect the in-process back end already has: every object it writes carries
+     * an empty, non-executable {@code .note.GNU-stack}, which is all {@code --noexecstack} asks of the assembler
+     * (zstd's makefiles add it to every C compile).
+     */
+    private static final Set<String> IN_PROCESS_EQUIVALENT = Set.of("-Wa,--noexecstack");
     /** Flags known to change only what the compiler prints or parses, or the code: accepted as compile flags. */
     private static final List<String> COMPILE_PREFIXES = List.of("-O", "-f", "-W", "-g", "-m", "-std=", "--std=",
             "-pedantic", "-w", "-ansi", "-target", "--target=", "-nostdinc", "-nostdlibinc", "-stdlib=", "-rtlib=",
@@ -337,7 +343,7 @@ public final class CompilerInvocation {
             if (arg.startsWith("-g") && !arg.startsWith("-gno-")) {
                 debugInfo = !arg.equals("-g0");
             }
-            if (startsWithAny(joined, DRIVER_BACKEND_PREFIXES)) {
+            if (startsWithAny(joined, DRIVER_BACKEND_PREFIXES) && !IN_PROCESS_EQUIVALENT.contains(joined)) {
                 driverBackend = true;
             }
         }
