@@ -24,10 +24,11 @@ ln -s "$(bundled_clang)" "$work/bin/clang++"
 export CAS_CACHE_DIR="$work/cas-cache" CCACHE_DIR="$work/ccache"
 unset CAS_PER_FUNCTION CAS_VERIFY
 
-# the file and the first line of the function the edit puts a compiler barrier into
+# the file, and the text in one function after which the edit puts a compiler barrier (the end of its first line
+# when that is a statement, else its opening brace)
 edit_of() {
   case "$1" in
-    cJSON-*) echo 'cJSON.c|CJSON_PUBLIC(void) cJSON_Delete(cJSON *item)' ;;
+    cJSON-*) echo 'cJSON.c|cJSON *next = NULL;' ;;  # after the declaration: cJSON is C89
     yaml-cpp-*) echo 'src/node.cpp|Node Clone(const Node& node) {' ;;
     fmt-*) echo 'src/os.cc|auto getpagesize() -> long {' ;;
   esac
@@ -69,8 +70,8 @@ import sys
 path, line = sys.argv[1], sys.argv[2]
 text = open(path).read()
 at = text.index(line)
-brace = text.index("{", at + len(line) - 1)
-open(path, "w").write(text[:brace + 1] + '\n    __asm__ __volatile__("" ::: "memory");' + text[brace + 1:])
+end = at + len(line) - 1 if line.endswith(";") else text.index("{", at + len(line) - 1)
+open(path, "w").write(text[:end + 1] + '\n    __asm__ __volatile__("" ::: "memory");' + text[end + 1:])
 EOF
       edited=$(timed_make "$build")
       results[$tool.cold]+="$cold " results[$tool.again]+="$again " results[$tool.edit]+="$edited "
