@@ -20,14 +20,15 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Real open-source projects no one here wrote (testdata/real), configured and built with their own CMake (zstd: its
- * own Makefiles) and {@code bin/cas-compile} as the compiler launcher, then tested with their own {@code ctest}
- * ({@code make check}): in Release with every
- * optimised unit split and checked against the whole unit ({@code CAS_PER_FUNCTION=1 CAS_VERIFY=1}), a no-change
- * rebuild (all hits), a one-function edit in a library source (one unit misses; compiled again are that function's
- * piece and those importing it), then Release with the default policy, RelWithDebInfo and Debug (fmt, the heaviest,
- * in the first configuration only, to keep the suite's time). No per-function build may fall back to a whole one.
- * The later configurations share the cache: Release with the default policy finds most pieces already built.
+ * Real open-source projects no one here wrote (testdata/real), built with their own build systems and
+ * {@code bin/cas-compile} as the compiler launcher, then tested with their own tests. cJSON, yaml-cpp and fmt (CMake,
+ * {@code ctest}): Release with every optimised unit split and checked against the whole unit
+ * ({@code CAS_PER_FUNCTION=1 CAS_VERIFY=1}), a no-change rebuild (all hits), a one-function edit in a library source
+ * (one unit misses; compiled again are that function's piece and those importing it), then Release with the default
+ * policy, RelWithDebInfo and Debug (fmt, the heaviest, in the first configuration only, to keep the suite's time;
+ * the later configurations share the cache, so Release with the default policy finds most pieces built). zstd
+ * (Makefiles, {@code make check}): every unit split and checked, and a no-change rebuild. No per-function build may
+ * fall back to a whole one.
  */
 class RealProjectsIT {
     private static final Path LAUNCHER = Path.of("..").toAbsolutePath().normalize().resolve("bin/cas-compile");
