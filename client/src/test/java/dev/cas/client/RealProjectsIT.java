@@ -131,8 +131,13 @@ class RealProjectsIT {
                 project.editedFunctionStart + "    __asm__ __volatile__(\"\" ::: \"memory\");\n"));
         run(release, splitAll, "make", "-j2");
         Map<String, Long> afterEdit = stats();
-        assertThat(delta(rebuilt, afterEdit, "unit.misses")).as("units missed after a one-function edit").isOne();
-        // compiled again: the edited function's piece, and the pieces that import its body for inlining
+        // missed: only units that read the edited file, as their dependency files list them (cJSON's tests
+        // #include cJSON.c; fmt compiles os.cc into its library and several tests, some alike, which then hit)
+        long readers = unitsReading(release, edited);
+        assertThat(delta(rebuilt, afterEdit, "unit.misses")).as("units missed after a one-function edit (%d read "
+                + "the edited file)", readers).isBetween(1L, readers);
+        // compiled again in the edited file's own unit: the edited function's piece, and the pieces that import its
+        // body for inlining; the other readers compile at most those same functions again
         String explanation = run(dir, env(Map.of()), LAUNCHER.toString(), "explain", edited.toString());
         List<String> reasons = explanation.lines().filter(line -> line.matches("  \\S.*: \\d+")).toList();
         assertThat(reasons).as(explanation).startsWith("  body changed (or a declaration, type or constant it uses): 1");
@@ -140,7 +145,8 @@ class RealProjectsIT {
                 .allMatch(line -> line.startsWith("  imported callee changed"));
         long importers = reasons.subList(1, reasons.size()).stream()
                 .mapToLong(line -> Long.parseLong(line.substring(line.lastIndexOf(' ') + 1))).sum();
-        assertThat(delta(rebuilt, afterEdit, "function.misses")).as(explanation).isEqualTo(1 + importers);
+        assertThat(delta(rebuilt, afterEdit, "function.misses")).as(explanation)
+                .isBetween(1 + importers, readers * (1 + importers));
         ctest(release);
 
         if (project.everyConfiguration) {
@@ -173,6 +179,24 @@ class RealProjectsIT {
         assertThat(delta(before, stats(), "unit.misses")).as("misses in a no-change rebuild").isZero();
         assertThat(stats().get("function.fallbacks.failed")).as("per-function builds that fell back").isZero();
         assertThat(stats().get("failed.compiles")).isZero();
+    }
+
+    /** How many objects of {@code build} were compiled from units that read {@code file}, from their .d files. */
+    private static long unitsReading(Path build, Path file) throws IOException {
+        Path wanted = file.toAbsolutePath().normalize();
+        long readers = 0;
+        try (var files = Files.walk(build)) {
+            for (Path depfile : files.filter(f -> f.toString().endsWith(".o.d")).toList()) {
+                for (String token : Files.readString(depfile).split("[\\s\\\\]+")) {
+                    String path = token.endsWith(":") ? token.substring(0, token.length() - 1) : token;
+                    if (!path.isEmpty() && build.resolve(path).normalize().equals(wanted)) {
+                        readers++;
+                        break;
+                    }
+                }
+            }
+        }
+        return readers;
     }
 
     private Path configureBuildAndTest(Path source, String buildType, Map<String, String> env) throws Exception {
