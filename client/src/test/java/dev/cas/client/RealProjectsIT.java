@@ -140,7 +140,7 @@ class RealProjectsIT {
         // inlining, nothing else (explain names each compiled piece with its reason). explain keeps the last build
         // of each source, so sources built into several targets with other options (fmt's os.cc) are left out.
         List<Path> all = readers;
-        List<Path> builtOnce = all.stream().filter(source -> java.util.Collections.frequency(all, source) == 1)
+        List<Path> builtOnce = all.stream().filter(unit -> java.util.Collections.frequency(all, unit) == 1)
                 .toList();
         boolean editedFunctionCompiled = builtOnce.isEmpty();
         for (Path reader : builtOnce) {
