@@ -386,25 +386,26 @@ final class FunctionSplitter {
      * one's aliasee looks like.
      */
     private static void replaceForeignAliases(LLVMModuleRef module, Set<String> own, boolean data) {
-        List<LLVMValueRef> foreign = new ArrayList<>();
+        record Foreign(LLVMValueRef alias, LLVMValueRef target, boolean targetIsFunction) {
+        }
+        List<Foreign> foreign = new ArrayList<>();
         for (LLVMValueRef alias : IrModules.aliases(module)) {
             LLVMValueRef target = IrModules.aliasedObject(alias);
             boolean targetIsFunction = !IrModules.isNull(LLVMIsAFunction(target));
             if (!(targetIsFunction ? own.contains(IrModules.name(target)) : data)) {
-                foreign.add(alias);
+                foreign.add(new Foreign(alias, target, targetIsFunction));
             }
         }
-        for (LLVMValueRef alias : foreign) {
-            LLVMValueRef target = IrModules.aliasedObject(alias);
-            boolean targetIsFunction = !IrModules.isNull(LLVMIsAFunction(target));
+        for (Foreign one : foreign) {
+            LLVMValueRef alias = one.alias();
             String name = IrModules.name(alias);
             LLVMTypeRef type = LLVMGlobalGetValueType(alias);
             IrModules.rename(alias, name + ".cas.dead");
-            LLVMValueRef declaration = targetIsFunction ? LLVMAddFunction(module, name, type)
+            LLVMValueRef declaration = one.targetIsFunction() ? LLVMAddFunction(module, name, type)
                     : LLVMAddGlobal(module, type, name);
             LLVMSetVisibility(declaration, LLVMGetVisibility(alias));
-            if (!targetIsFunction && !IrModules.isNull(LLVMIsAGlobalVariable(target))) {
-                LLVMSetThreadLocal(declaration, LLVMIsThreadLocal(target));
+            if (!one.targetIsFunction() && !IrModules.isNull(LLVMIsAGlobalVariable(one.target()))) {
+                LLVMSetThreadLocal(declaration, LLVMIsThreadLocal(one.target()));
             }
             LLVMReplaceAllUsesWith(alias, declaration);
             LLVMSetLinkage(alias, LLVMPrivateLinkage);
