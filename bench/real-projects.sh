@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Real projects (testdata/real: cJSON, yaml-cpp, fmt) built with their own CMake in Release, side by side in one run:
+# Real projects (testdata/real: cJSON, yaml-cpp, fmt, zstd) built with their own CMake in Release, side by side in one run:
 # plain clang, ccache + clang and cas-compile (its default policy), all three with the bundled clang 20 as the
 # compiler. For each: a cold build (empty cache), a no-change rebuild (`make clean && make`) and a one-function edit
 # in a library source (a compiler barrier at the start of one function), each `make -j2`; medians of RUNS runs.
@@ -11,7 +11,7 @@ source "$root/bench/lib.sh"
 runs="${1:-3}"
 shift || true
 projects=("$@")
-[ ${#projects[@]} -gt 0 ] || projects=(cJSON-1.7.19 yaml-cpp-0.9.0 fmt-12.2.0)
+[ ${#projects[@]} -gt 0 ] || projects=(cJSON-1.7.19 yaml-cpp-0.9.0 fmt-12.2.0 zstd-1.5.6)
 bench_install ccache cmake make bc python3
 
 launcher="$root/bin/cas-compile"
@@ -31,6 +31,7 @@ edit_of() {
     cJSON-*) echo 'cJSON.c|cJSON *next = NULL;' ;;  # after the declaration: cJSON is C89
     yaml-cpp-*) echo 'src/node.cpp|Node Clone(const Node& node) {' ;;
     fmt-*) echo 'src/os.cc|auto getpagesize() -> long {' ;;
+    zstd-*) echo 'lib/compress/zstd_compress.c|size_t ZSTD_compressBound(size_t srcSize) {' ;;
   esac
 }
 options_of() {
@@ -38,6 +39,14 @@ options_of() {
     cJSON-*) echo "-DENABLE_CJSON_TEST=ON" ;;
     yaml-cpp-*) echo "-DYAML_CPP_BUILD_TESTS=ON" ;;
     fmt-*) echo "-DFMT_TEST=ON -DFMT_DOC=OFF" ;;
+    zstd-*) echo "-DZSTD_BUILD_TESTS=ON" ;;
+  esac
+}
+# where the project's CMakeLists.txt is
+cmake_dir_of() {
+  case "$1" in
+    zstd-*) echo build/cmake ;;
+    *) echo . ;;
   esac
 }
 
@@ -60,7 +69,7 @@ for project in "${projects[@]}"; do
         cas) launch=(-DCMAKE_C_COMPILER_LAUNCHER="$launcher" -DCMAKE_CXX_COMPILER_LAUNCHER="$launcher") ;;
       esac
       # shellcheck disable=SC2046
-      cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER="$work/bin/clang" \
+      cmake -S "$src/$(cmake_dir_of "$project")" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER="$work/bin/clang" \
         -DCMAKE_CXX_COMPILER="$work/bin/clang++" "${launch[@]}" $(options_of "$project") >"$work/cmake.log" 2>&1
       cold=$(timed_make "$build")
       make -C "$build" clean >/dev/null
