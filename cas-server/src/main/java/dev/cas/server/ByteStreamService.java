@@ -314,7 +314,7 @@ final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
             } catch (IllegalArgumentException e) {
                 fail(Digests.invalid(e.getMessage()));
             } catch (IOException | RuntimeException e) {
-                fail(Calls.internal("Write", e instanceof RuntimeException r ? r : new IllegalStateException(e)));
+                fail(Calls.failed("Write", e instanceof RuntimeException r ? r : new IllegalStateException(e)));
             }
         }
 

@@ -1,5 +1,6 @@
 package dev.cas.server;
 
+import dev.cas.store.StorageLimits;
 import java.nio.file.Path;
 import java.util.List;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -16,12 +17,17 @@ import org.springframework.validation.annotation.Validated;
 public record CasServerProperties(@DefaultValue Storage storage, @DefaultValue Grpc grpc, @DefaultValue Auth auth) {
 
     /**
-     * Where blobs live, how much of the disk they may take, and the largest single blob accepted (blobs stream
+     * Where blobs live, how much of the disk the whole data directory may take (RocksDB's logs and temporaries
+     * included: a volume of {@code maxSize} does not fill up), and the largest single blob accepted (blobs stream
      * through in chunks, so this bounds disk use per blob, not memory). {@code memoryCacheSize} is the heap kept for
      * recently read small blobs (0 turns it off).
      */
     public record Storage(@DefaultValue("/var/lib/cas") Path path, @DefaultValue("10GB") DataSize maxSize,
             @DefaultValue("4GB") DataSize maxBlobSize, @DefaultValue("64MB") DataSize memoryCacheSize) {
+        /** How {@code maxSize} divides between the values and RocksDB's overheads. */
+        public StorageLimits limits() {
+            return StorageLimits.wholeDirectory(maxSize.toBytes());
+        }
     }
 
     /**
@@ -87,12 +93,15 @@ public record CasServerProperties(@DefaultValue Storage storage, @DefaultValue G
     }
 
     public CasServerProperties {
-        if (storage.maxSize().toBytes() <= 0) {
-            throw new IllegalArgumentException("cas.storage.max-size must be positive, got " + storage.maxSize());
+        if (storage.maxSize().toBytes() < StorageLimits.MIN_DIRECTORY_BYTES) {
+            throw new IllegalArgumentException("cas.storage.max-size bounds the whole data directory and must be at "
+                    + "least " + StorageLimits.MIN_DIRECTORY_BYTES + " bytes, got " + storage.maxSize());
         }
-        if (storage.maxBlobSize().toBytes() <= 0 || storage.maxBlobSize().toBytes() > storage.maxSize().toBytes()) {
-            throw new IllegalArgumentException("cas.storage.max-blob-size must be positive and at most "
-                    + "cas.storage.max-size, got " + storage.maxBlobSize());
+        long valueBytes = storage.limits().dataBytes();
+        if (storage.maxBlobSize().toBytes() <= 0 || storage.maxBlobSize().toBytes() > valueBytes) {
+            throw new IllegalArgumentException("cas.storage.max-blob-size must be positive and at most what "
+                    + "cas.storage.max-size leaves for values (" + valueBytes + " bytes), got "
+                    + storage.maxBlobSize());
         }
         if (storage.memoryCacheSize().toBytes() < 0) {
             throw new IllegalArgumentException("cas.storage.memory-cache-size must not be negative, got "

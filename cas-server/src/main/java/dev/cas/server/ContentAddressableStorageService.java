@@ -13,6 +13,7 @@ import build.bazel.remote.execution.v2.GetTreeResponse;
 import com.google.protobuf.UnsafeByteOperations;
 import dev.cas.store.BlobStore;
 import dev.cas.store.Digest;
+import dev.cas.store.StorageFullException;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
@@ -88,6 +89,8 @@ final class ContentAddressableStorageService extends ContentAddressableStorageGr
             cas.put(digest, data);
         } catch (IllegalArgumentException e) {
             throw Digests.invalid(e.getMessage());
+        } catch (StorageFullException e) {
+            throw Calls.failed("BatchUpdateBlobs", e);
         }
     }
 

@@ -3,6 +3,7 @@ package dev.cas.server;
 import dev.cas.store.BlobStore;
 import dev.cas.store.BlobWriter;
 import dev.cas.store.Digest;
+import dev.cas.store.StorageFullException;
 import dev.cas.store.VerifyingBlobStore;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -12,9 +13,12 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.MediaType;
 import org.springframework.http.ResponseEntity;
+import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RequestMapping;
 import org.springframework.web.bind.annotation.RequestMethod;
 import org.springframework.web.bind.annotation.RestController;
@@ -25,10 +29,11 @@ import org.springframework.web.bind.annotation.RestController;
  * must hash to its name), {@code .../ac/{64 hex}} is an opaque action entry (Bazel's action results, ccache's
  * {@code layout=bazel} entries), and any other path of plain segments is an opaque key (ccache's {@code flat} and
  * {@code subdirs} layouts). GET and HEAD answer 200 or 404, PUT 201 (400 on a bad name or digest, 411 for a CAS
- * upload without a length, 413 when too large), DELETE 204. Bodies stream through the store. Keys never reach the file system; names with {@code ..}, empty or odd segments are refused.
+ * upload without a length, 413 when too large, 507 while the data directory is full), DELETE 204. Bodies stream through the store. Keys never reach the file system; names with {@code ..}, empty or odd segments are refused.
  */
 @RestController
 public class HttpCacheController {
+    private static final Logger log = LoggerFactory.getLogger(HttpCacheController.class);
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
     private static final Pattern SEGMENT = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9._-]{0,254}");
     /** Actuator's base path: never a cache prefix, so no cache entry is reachable where authentication is not asked. */
@@ -159,6 +164,13 @@ public class HttpCacheController {
         } catch (RuntimeException notAnActionResult) {
             return true; // parsed, but names no well-formed digests: not Bazel's
         }
+    }
+
+    /** A write refused while the data directory is at its bound (bazel-remote's answer): reads go on. */
+    @ExceptionHandler(StorageFullException.class)
+    ResponseEntity<String> full(StorageFullException e) {
+        log.warn("PUT refused: {}", e.getMessage());
+        return ResponseEntity.status(HttpStatus.INSUFFICIENT_STORAGE).body(e.getMessage() + "\n");
     }
 
     private static ResponseEntity<String> tooLarge(String message) {

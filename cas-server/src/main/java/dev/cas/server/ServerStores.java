@@ -39,8 +39,7 @@ public class ServerStores {
     /** Closed by Spring after the gRPC server has stopped (it depends on this bean). */
     @Bean(destroyMethod = "close")
     RocksDbDatabase database(CasServerProperties properties) {
-        return RocksDbDatabase.open(properties.storage().path(), properties.storage().maxSize().toBytes(),
-                Clock.systemUTC());
+        return RocksDbDatabase.open(properties.storage().path(), properties.storage().limits(), Clock.systemUTC());
     }
 
     /**
@@ -68,16 +67,19 @@ public class ServerStores {
         return new Stores(cas, casByHash, actions);
     }
 
-    /** Size, limit, disk use, evictions and corrupt entries removed, read from the database at each scrape. */
+    /** Size, limits, disk use, evictions and corrupt entries removed, read from the database at each scrape. */
     @Bean
     MeterBinder storageMeters(RocksDbDatabase database) {
         return registry -> {
             Gauge.builder("cas.storage.stored", database, RocksDbDatabase::storedBytes).baseUnit("bytes")
                     .description("Bytes held (compressed), as eviction counts them").register(registry);
             Gauge.builder("cas.storage.limit", database, RocksDbDatabase::maxSizeBytes).baseUnit("bytes")
-                    .description("cas.storage.max-size").register(registry);
+                    .description("cas.storage.max-size: the bound on the data directory").register(registry);
+            Gauge.builder("cas.storage.values.limit", database, RocksDbDatabase::dataLimitBytes).baseUnit("bytes")
+                    .description("What max-size leaves the values after RocksDB's logs and temporaries")
+                    .register(registry);
             Gauge.builder("cas.storage.disk", database, RocksDbDatabase::diskBytes).baseUnit("bytes")
-                    .description("RocksDB files and memtables").register(registry);
+                    .description("The data directory on disk").register(registry);
             FunctionCounter.builder("cas.storage.evictions", database, RocksDbDatabase::evictions)
                     .description("Entries evicted to stay under the limit").register(registry);
             FunctionCounter.builder("cas.storage.evicted", database, RocksDbDatabase::evictedBytes).baseUnit("bytes")

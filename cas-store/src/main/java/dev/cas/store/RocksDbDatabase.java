@@ -21,6 +21,7 @@ import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ColumnFamilyOptions;
 import org.rocksdb.CompressionType;
 import org.rocksdb.DBOptions;
+import org.rocksdb.FlushOptions;
 import org.rocksdb.LRUCache;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
@@ -39,7 +40,9 @@ import org.slf4j.LoggerFactory;
  * entry was last used and its stored size (for LRU eviction under a size limit and for existence checks that never
  * read a value), two for values too large for one RocksDB value ({@link ChunkedValues}), and persistent counters in
  * the default family. Writes go through RocksDB's write-ahead log, so an acknowledged write survives the process
- * being killed. RocksDB admits a single process per database; {@link #open} fails clearly when another holds it.
+ * being killed. With {@link StorageLimits#wholeDirectory} the directory on disk is bounded too: RocksDB's overheads are
+ * sized to the limit and writes that would pass it are refused ({@link DirectoryBound}). RocksDB admits a single
+ * process per database; {@link #open} fails clearly when another holds it.
  */
 public final class RocksDbDatabase implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RocksDbDatabase.class);
@@ -48,6 +51,9 @@ public final class RocksDbDatabase implements AutoCloseable {
     private static final byte[] CHUNKS_FAMILY = "chunks".getBytes(StandardCharsets.UTF_8);
     /** After eviction the cache holds at most this share of its limit, so eviction does not run on every write. */
     private static final double EVICTION_LOW_WATER = 0.9;
+    /** A full directory makes eviction go below the limit for values, but never below this share of it. */
+    private static final double RELIEF_FLOOR = 0.5;
+    private static final int INFO_LOGS_KEPT = 2;
     private static final String EVICTIONS = "evictions";
     private static final String EVICTED_BYTES = "evictions.bytes";
     /**
@@ -55,8 +61,6 @@ public final class RocksDbDatabase implements AutoCloseable {
      * it), data blocks, and index and filter blocks, so the process's footprint does not grow with the data held.
      */
     private static final long NATIVE_CACHE_BYTES = 96L << 20;
-    private static final long MEMTABLE_BUDGET_BYTES = NATIVE_CACHE_BYTES / 2;
-    private static final long MAX_WAL_BYTES = 256L << 20;
     private static final int LOCK_STRIPES = 256;
 
     /** The key spaces of a cache: content-addressed blobs and action results. */
@@ -90,19 +94,23 @@ public final class RocksDbDatabase implements AutoCloseable {
     private final Map<Space, HeldKeys> held = new EnumMap<>(Space.class);
     private final WriteOptions writeOptions;
     private final Object[] locks = new Object[LOCK_STRIPES];
-    private final long maxSizeBytes;
+    private final Path directory;
+    private final StorageLimits limits;
     private final Clock clock;
     private final AtomicLong storedBytes = new AtomicLong();
+    /** Bounds the directory on disk when the limits say so; null when only values are counted. */
+    private final DirectoryBound bound;
 
-    private RocksDbDatabase(Path dir, long maxSizeBytes, Clock clock) throws RocksDBException {
+    private RocksDbDatabase(Path dir, StorageLimits limits, Clock clock) throws RocksDBException {
         RocksDB.loadLibrary();
         this.writeOptions = new WriteOptions();
-        this.maxSizeBytes = maxSizeBytes;
+        this.directory = dir;
+        this.limits = limits;
         this.clock = clock;
         Arrays.setAll(locks, i -> new Object());
         UInt64AddOperator addOperator = new UInt64AddOperator();
         LRUCache blockCache = new LRUCache(NATIVE_CACHE_BYTES);
-        WriteBufferManager memtables = new WriteBufferManager(MEMTABLE_BUDGET_BYTES, blockCache);
+        WriteBufferManager memtables = new WriteBufferManager(limits.memtableBytes(), blockCache);
         BloomFilter bloom = new BloomFilter(10);
         ColumnFamilyOptions familyOptions = new ColumnFamilyOptions().setMergeOperator(addOperator)
                 // values arrive zstd-compressed (CompressingBlobStore): RocksDB's default snappy only costs CPU on
@@ -110,11 +118,23 @@ public final class RocksDbDatabase implements AutoCloseable {
                 .setCompressionType(CompressionType.NO_COMPRESSION)
                 .setTableFormatConfig(new BlockBasedTableConfig().setBlockCache(blockCache).setFilterPolicy(bloom)
                         .setCacheIndexAndFilterBlocks(true).setPinL0FilterAndIndexBlocksInCache(true));
+        if (limits.bounded()) {
+            familyOptions.setWriteBufferSize(limits.memtableBytes() / 2).setTargetFileSizeBase(limits.tableFileBytes())
+                    .setMaxBytesForLevelBase(8 * limits.tableFileBytes())
+                    .setMaxCompactionBytes(limits.compactionBytes())
+                    // deletions reach the tables (and their space is freed) after two flushes, not four
+                    .setLevel0FileNumCompactionTrigger(2);
+        }
         DBOptions dbOptions = new DBOptions().setCreateIfMissing(true).setCreateMissingColumnFamilies(true)
                 .setWriteBufferManager(memtables)
                 // a write-ahead log is kept until every family that wrote to it has flushed; the counters' family
                 // rarely does, so without a cap the logs pile up on disk
-                .setMaxTotalWalSize(MAX_WAL_BYTES);
+                .setMaxTotalWalSize(limits.walBytes())
+                // RocksDB's info log otherwise grows without a bound and keeps a thousand old ones, one per opening
+                .setMaxLogFileSize(limits.infoLogBytes()).setKeepLogFileNum(INFO_LOGS_KEPT);
+        if (limits.bounded()) {
+            dbOptions.setMaxManifestFileSize(limits.tableFileBytes());
+        }
         options.addAll(List.of(writeOptions, familyOptions, dbOptions, memtables, bloom, blockCache, addOperator));
         List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
         descriptors.add(new ColumnFamilyDescriptor(RocksDB.DEFAULT_COLUMN_FAMILY, familyOptions));
@@ -135,17 +155,29 @@ public final class RocksDbDatabase implements AutoCloseable {
         }
         storedBytes.set(loadRecords());
         removeUnfinishedChunks();
+        this.bound = limits.bounded() ? new DirectoryBound(dir, limits.admittedBytes(), this::relieve) : null;
     }
 
     /**
-     * Opens (creating if needed) the cache database in {@code dir}.
+     * Opens (creating if needed) the cache database in {@code dir}, evicting when its values pass
+     * {@code maxSizeBytes} ({@link StorageLimits#logical}).
      *
      * @throws IllegalStateException with the cause when the database cannot be opened, e.g. held by another process
      */
     public static RocksDbDatabase open(Path dir, long maxSizeBytes, Clock clock) {
+        return open(dir, StorageLimits.logical(maxSizeBytes), clock);
+    }
+
+    /**
+     * Opens (creating if needed) the cache database in {@code dir} under {@code limits}: with
+     * {@link StorageLimits#wholeDirectory} writes that would pass the bound throw {@link StorageFullException}.
+     *
+     * @throws IllegalStateException with the cause when the database cannot be opened, e.g. held by another process
+     */
+    public static RocksDbDatabase open(Path dir, StorageLimits limits, Clock clock) {
         try {
             Files.createDirectories(dir);
-            return new RocksDbDatabase(dir, maxSizeBytes, clock);
+            return new RocksDbDatabase(dir, limits, clock);
         } catch (RocksDBException | java.io.IOException e) {
             throw new IllegalStateException("cannot open the cache database in " + dir + ": " + e.getMessage(), e);
         }
@@ -161,8 +193,14 @@ public final class RocksDbDatabase implements AutoCloseable {
         return storedBytes.get();
     }
 
+    /** The configured limit: the directory's bound, or the values' when only they are counted. */
     public long maxSizeBytes() {
-        return maxSizeBytes;
+        return limits.bounded() ? limits.directoryBytes() : limits.dataBytes();
+    }
+
+    /** The stored bytes of values above which entries are evicted (with a bounded directory, what it leaves them). */
+    public long dataLimitBytes() {
+        return limits.dataBytes();
     }
 
     /** Entries removed to stay under the size limit, since the cache was created or cleared. */
@@ -175,18 +213,9 @@ public final class RocksDbDatabase implements AutoCloseable {
         return counter(EVICTED_BYTES);
     }
 
-    /** Bytes the database takes on disk and in memtables, as RocksDB reports them (values, records and overhead). */
+    /** Bytes the database's directory takes on disk: tables, logs and everything else in it. */
     public long diskBytes() {
-        long total = 0;
-        try {
-            for (ColumnFamilyHandle family : handles) {
-                total += db.getLongProperty(family, "rocksdb.total-sst-files-size");
-                total += db.getLongProperty(family, "rocksdb.cur-size-all-mem-tables");
-            }
-        } catch (RocksDBException e) {
-            log.debug("cannot read RocksDB sizes: {}", e.getMessage());
-        }
-        return total;
+        return bound != null ? bound.usedBytes() : DirectoryBound.sizeOf(directory);
     }
 
     /** Adds to a persistent counter (atomic across threads; survives restarts). */
@@ -330,14 +359,50 @@ public final class RocksDbDatabase implements AutoCloseable {
         return previous;
     }
 
-    /** Records a change in stored bytes and evicts least recently used entries when over the limit. */
-    void stored(long deltaBytes) throws RocksDBException {
-        storedBytes.addAndGet(deltaBytes);
-        evictIfNeeded();
+    /** Counts {@code bytes} about to be written against the directory's bound; see {@link DirectoryBound#admit}. */
+    void admit(long bytes) {
+        if (bound != null) {
+            bound.admit(bytes);
+        }
     }
 
-    private synchronized void evictIfNeeded() throws RocksDBException {
-        if (storedBytes.get() <= maxSizeBytes) {
+    /** Records a change in stored bytes (under the key's lock). */
+    void stored(long deltaBytes) {
+        storedBytes.addAndGet(deltaBytes);
+    }
+
+    /**
+     * Evicts least recently used entries when the values are over their limit. Called holding no key's lock: eviction
+     * takes the locks of the keys it removes, and a writer holding one while waiting for eviction deadlocked it
+     * (locks are striped, so any two keys may share one).
+     */
+    void evictIfOverLimit() throws RocksDBException {
+        if (storedBytes.get() > limits.dataBytes()) {
+            evictDownTo((long) (limits.dataBytes() * EVICTION_LOW_WATER));
+        }
+    }
+
+    /**
+     * Makes room when the directory is {@code excessBytes} over what a write may find: entries are evicted by the
+     * excess (not below {@link #RELIEF_FLOOR} of the values' limit: files that are not the cache's must not empty
+     * it), then memtables are flushed, so their logs go and the deletions reach the tables, where compaction (two
+     * flushes start one) frees their space. A manual compaction of everything would free it at once, but writes a
+     * second copy of the tables first: the bound forbids that.
+     */
+    private void relieve(long excessBytes) {
+        try (FlushOptions flush = new FlushOptions().setWaitForFlush(true)) {
+            long target = Math.max(storedBytes.get() - excessBytes, (long) (limits.dataBytes() * RELIEF_FLOOR));
+            if (storedBytes.get() > target) {
+                evictDownTo(target);
+            }
+            db.flush(flush, handles);
+        } catch (RocksDBException e) {
+            log.warn("cannot make room in the cache directory: {}", e.getMessage());
+        }
+    }
+
+    private synchronized void evictDownTo(long target) throws RocksDBException {
+        if (storedBytes.get() <= target) {
             return;
         }
         record Entry(byte[] key, long lastUse) {}
@@ -348,7 +413,6 @@ public final class RocksDbDatabase implements AutoCloseable {
             }
         }
         entries.sort((a, b) -> Long.compare(a.lastUse(), b.lastUse()));
-        long target = (long) (maxSizeBytes * EVICTION_LOW_WATER);
         long evicted = 0;
         long evictedBytes = 0;
         for (Entry entry : entries) {
@@ -371,7 +435,7 @@ public final class RocksDbDatabase implements AutoCloseable {
         addToCounter(EVICTIONS, evicted);
         addToCounter(EVICTED_BYTES, evictedBytes);
         log.info("evicted {} least recently used entries ({} bytes): cache now {} bytes (limit {})", evicted,
-                evictedBytes, storedBytes.get(), maxSizeBytes);
+                evictedBytes, storedBytes.get(), limits.dataBytes());
     }
 
     /** Reads every LRU record once at open: fills the in-memory indexes and returns the stored bytes they add up to. */

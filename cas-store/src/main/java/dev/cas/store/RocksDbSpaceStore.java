@@ -13,6 +13,7 @@ import org.rocksdb.ColumnFamilyHandle;
 import org.rocksdb.ReadOptions;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksDBException;
+import org.rocksdb.Status;
 import org.rocksdb.WriteBatch;
 
 /**
@@ -83,6 +84,7 @@ final class RocksDbSpaceStore implements BlobStore {
     public void put(Digest digest, byte[] value) {
         try {
             if (value.length <= ChunkedValues.CHUNK_BYTES) {
+                database.admit(value.length);
                 replace(digest, batch -> batch.put(family, RocksDbDatabase.valueKey(digest), value), value.length);
             } else {
                 try (BlobWriter writer = openWrite(digest)) {
@@ -90,9 +92,23 @@ final class RocksDbSpaceStore implements BlobStore {
                     writer.commit();
                 }
             }
-        } catch (RocksDBException | IOException e) {
+        } catch (RocksDBException e) {
+            throw writeFailed(digest, e);
+        } catch (IOException e) {
             throw new IllegalStateException("RocksDB write of " + digest + " failed: " + e.getMessage(), e);
         }
+    }
+
+    /** A full file system is a refusal the client can act on (RESOURCE_EXHAUSTED, 507), not an internal error. */
+    private static IllegalStateException writeFailed(Digest digest, RocksDBException e) {
+        String message = "RocksDB write of " + digest + " failed: " + e.getMessage();
+        if (e.getStatus() != null && e.getStatus().getSubCode() == Status.SubCode.NoSpace) {
+            StorageFullException full = new StorageFullException("the file system holding the cache is full: "
+                    + message);
+            full.initCause(e);
+            return full;
+        }
+        return new IllegalStateException(message, e);
     }
 
     @Override
@@ -230,6 +246,7 @@ final class RocksDbSpaceStore implements BlobStore {
                 database.stored(size - previous);
             }
         }
+        database.evictIfOverLimit(); // outside the key's lock: eviction takes the locks of the keys it removes
     }
 
     /** Buffers up to one chunk; a value that outgrows it goes to RocksDB chunk by chunk under a fresh id. */
@@ -263,6 +280,7 @@ final class RocksDbSpaceStore implements BlobStore {
             try {
                 if (id == null) {
                     byte[] value = buffer.toByteArray();
+                    database.admit(value.length);
                     replace(digest, batch -> batch.put(family, RocksDbDatabase.valueKey(digest), value), size);
                     return;
                 }
@@ -274,7 +292,10 @@ final class RocksDbSpaceStore implements BlobStore {
                         head.encode()), size);
             } catch (RocksDBException e) {
                 onAbort();
-                throw new IOException("RocksDB write of " + digest + " failed: " + e.getMessage(), e);
+                throw writeFailed(digest, e);
+            } catch (IOException | RuntimeException e) {
+                onAbort(); // e.g. the last chunk refused (StorageFullException): the chunks before it go too
+                throw e;
             }
         }
 
@@ -295,12 +316,12 @@ final class RocksDbSpaceStore implements BlobStore {
             if (id == null) {
                 id = ChunkedValues.newId();
             }
+            database.admit(buffer.size());
             try {
                 db.put(database.chunksFamily(), database.writeOptions(), ChunkedValues.chunkKey(id, chunks),
                         buffer.toByteArray());
             } catch (RocksDBException e) {
-                throw new IOException("RocksDB write of chunk " + chunks + " of " + digest + " failed: "
-                        + e.getMessage(), e);
+                throw writeFailed(digest, e);
             }
             chunks++;
             buffer.reset();
