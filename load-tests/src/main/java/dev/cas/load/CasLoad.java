@@ -19,7 +19,7 @@ import picocli.CommandLine.Option;
  * strings these together with redis-benchmark.
  */
 @Command(name = "cas-load", mixinStandardHelpOptions = true, subcommands = {CasLoad.Preload.class,
-        CasLoad.Run.class, CasLoad.Report.class},
+        CasLoad.Run.class, CasLoad.Report.class, Faults.class},
         description = "Load generator for cas-server (REAPI v2 over gRPC).")
 public final class CasLoad implements Runnable {
     private static final String LEAK_DETECTION = "io.grpc.netty.shaded.io.netty.leakDetection.level";
@@ -38,7 +38,7 @@ public final class CasLoad implements Runnable {
 
     @Override
     public void run() {
-        throw new CommandLine.ParameterException(spec.commandLine(), "name a subcommand: preload, run or report");
+        throw new CommandLine.ParameterException(spec.commandLine(), "name a subcommand: preload, run, report or faults");
     }
 
     /** Where the server is and how to reach it. */
