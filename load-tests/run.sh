@@ -2,10 +2,11 @@
 # Load test of cas-server beside Redis, on loopback, in one run:
 #   load-tests/run.sh [--duration S] [--warmup S] [--small-blobs N] [--concurrency C] [--rounds R]
 # Starts a fresh cas-server (packaged jar, temporary storage) and Debian's redis-server (installed when missing),
-# measures with cas-load (async grpc-java, HdrHistogram) and redis-benchmark at the same value size and concurrency (1 MiB runs: concurrency 8 for both),
+# measures with cas-load (async grpc-java, HdrHistogram), wrk (HTTP, the path ccache uses; one thread) and
+# redis-benchmark at the same value size and concurrency (1 MiB runs: concurrency 8 for both),
 # repeats the 4 KiB reads with the server on one transport thread, then loads N small blobs (default 1,000,000) into
-# a fresh server and reads its RSS. The 4 KiB reads, the targets' comparison, run R times (default 3) alternating
-# with Redis, and the report gives medians: one run's ratio swings by +-20% with the machine's speed.
+# a fresh server and reads its RSS. The 4 KiB reads and writes, the targets' comparison, run R times (default 3)
+# alternating with Redis, and the report gives medians: one run's ratio swings by +-20% with the machine's speed.
 # Writes load-tests/results/results.tsv, .hgrm histograms (the last run of each scenario) and report.html, and prints
 # the table.
 set -euo pipefail
@@ -28,9 +29,9 @@ while [ $# -gt 0 ]; do
   esac
 done
 
-if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null; then
+if ! command -v redis-server >/dev/null || ! command -v redis-benchmark >/dev/null || ! command -v wrk >/dev/null; then
   sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
-  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq redis-server redis-tools
+  $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq redis-server redis-tools wrk
 fi
 (cd "$root" && mvn -q -B -DskipTests -pl cas-server,load-tests -am package)
 
@@ -75,21 +76,46 @@ redis_bench() { # size keys test pair label: SET runs first in the same call, so
     >>"$results/results.tsv"
 }
 
-reads_4k() { # cas label suffix, pair, Redis label suffix: BatchRead, ByteStream and Redis GET in turn, $rounds times
+# wrk's report: "Requests/sec: N", and with --latency "50% 1.23ms" ... "99% 4.56ms" (us, ms or s)
+wrk_bench() { # lua script, label, pair: a warm-up run, then one measured run of $duration s (the script's env set)
+  wrk -t1 -c"$concurrency" -d"${warmup}s" -s "$root/load-tests/wrk/$1" "http://127.0.0.1:$http_port" >/dev/null
+  wrk -t1 -c"$concurrency" -d"${duration}s" --latency -s "$root/load-tests/wrk/$1" "http://127.0.0.1:$http_port" \
+    >"$work/wrk.txt"
+  awk -v label="$2" -v pair="$3" '
+    function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; return v * 1000 }
+    $1 == "50%" { p50 = ms($2) } $1 == "99%" { p99 = ms($2) } $1 == "Requests/sec:" { rps = $2 }
+    /Non-2xx/ { errors = $NF }
+    END { printf "%s\tcas\t%s\t%s\t%.2f\t%.3f\t%.3f\tNaN\t%d\n", label, pair, rps, rps * 4096 / 1e6, p50, p99, errors }' \
+    "$work/wrk.txt" >>"$results/results.tsv"
+  tail -1 "$results/results.tsv"
+}
+
+reads_4k() { # cas label suffix, pair, Redis label suffix: BatchRead, ByteStream, HTTP GET and Redis GET in turn
   for round in $(seq 1 "$rounds"); do
     echo "-- round $round of $rounds"
     run --scenario BATCH_READ --blob-size 4096 --concurrency "$concurrency" --label "read 4KiB BatchRead$1" --pair "$2"
     run --scenario BYTESTREAM_READ --blob-size 4096 --concurrency "$concurrency" --label "read 4KiB ByteStream$1" \
       --pair "$2"
+    HASHES="$work/hashes.txt" wrk_bench get.lua "read 4KiB HTTP GET$1" "$2"
     redis_bench 4096 10000 get "$2" "GET 4KiB$3"
   done
 }
 
 echo "== 4 KiB blobs: 10,000 preloaded; reads and writes at concurrency $concurrency"
-load preload --port $grpc_port --count 10000 --blob-size 4096
+load preload --port $grpc_port --count 10000 --blob-size 4096 --hashes "$work/hashes.txt"
 reads_4k "" read-4k ""
-run --scenario BYTESTREAM_WRITE --blob-size 4096 --concurrency "$concurrency" --label "write 4KiB ByteStream" --pair write-4k
-redis_bench 4096 10000 set write-4k "SET 4KiB"
+load preload --export-only --first 1000000 --count 20000 --blob-size 4096 --hashes "$work/put-hashes.txt" \
+  --contents "$work/put-contents.bin"
+for round in $(seq 1 "$rounds"); do
+  echo "-- writes, round $round of $rounds"
+  run --scenario BYTESTREAM_WRITE --blob-size 4096 --concurrency "$concurrency" --label "write 4KiB ByteStream" \
+    --pair write-4k
+  run --scenario BATCH_WRITE --blob-size 4096 --concurrency "$concurrency" --label "write 4KiB BatchUpdate" \
+    --pair write-4k
+  HASHES="$work/put-hashes.txt" CONTENTS="$work/put-contents.bin" BLOB_SIZE=4096 \
+    wrk_bench put.lua "write 4KiB HTTP PUT" write-4k
+  redis_bench 4096 10000 set write-4k "SET 4KiB"
+done
 
 echo "== FindMissingBlobs of 10,000 digests, half held"
 run --scenario FIND_MISSING --blob-size 4096 --digests-per-call 10000 --hit-ratio 0.5 --concurrency 1 \
@@ -112,7 +138,7 @@ restart_server() { kill "$server"; wait "$server" 2>/dev/null || true; start_ser
 # shares with its load generator, the like-for-like setting gives the server one transport thread too.
 echo "== 4 KiB reads again, the server with one transport thread (cas.grpc.event-loops=1; default: one per processor)"
 restart_server "$work/db-one-loop" --cas.grpc.event-loops=1
-load preload --port $grpc_port --count 10000 --blob-size 4096
+load preload --port $grpc_port --count 10000 --blob-size 4096 --hashes "$work/hashes.txt"
 reads_4k ", 1 thread" read-4k-1t ", again" # the machine's speed drifts: compare with fresh figures
 
 echo "== RSS after $small_blobs small blobs, on a fresh server (the runs above left ${after_runs} MiB)"

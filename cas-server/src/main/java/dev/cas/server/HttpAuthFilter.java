@@ -27,7 +27,7 @@ public class HttpAuthFilter extends OncePerRequestFilter {
     @Override
     protected void doFilterInternal(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws ServletException, IOException {
-        if (HttpCacheController.Key.of(request.getRequestURI()) == null) {
+        if (HttpCacheController.Key.of(request) == null) {
             chain.doFilter(request, response);
             return;
         }

@@ -28,7 +28,7 @@ public record Digest(String hash, long size) {
      * 64 lower-case hex digits. Servers check ten thousand of these per FindMissingBlobs call and one per read: a loop
      * over the characters, not a regex (which took half the call) nor a copy of the string's bytes.
      */
-    static boolean isSha256Hex(String hash) {
+    public static boolean isSha256Hex(String hash) {
         if (hash.length() != 64) {
             return false;
         }

@@ -74,29 +74,43 @@ public final class CasLoad implements Runnable {
         int batch;
         @Option(names = "--concurrency", defaultValue = "8", description = "Calls in flight (default: ${DEFAULT-VALUE}).")
         int concurrency;
+        @Option(names = "--hashes", description = "Also writes the blobs' SHA-256 hashes to this file, one a line "
+                + "(the paths an HTTP load generator asks for).")
+        Path hashes;
+        @Option(names = "--contents", description = "Also writes the blobs themselves to this file, one after the "
+                + "other (what an HTTP load generator uploads).")
+        Path contents;
+        @Option(names = "--first", defaultValue = "0", description = "Index of the first blob (default: ${DEFAULT-VALUE}).")
+        long first;
+        @Option(names = "--export-only", description = "Writes --hashes and --contents without uploading anything.")
+        boolean exportOnly;
 
         @Override
         public Integer call() throws Exception {
             Blobs blobs = new Blobs(blobSize);
+            export(blobs);
+            if (exportOnly) {
+                return 0;
+            }
             Semaphore inFlight = new Semaphore(concurrency);
             AtomicReference<Throwable> failure = new AtomicReference<>();
-            long start = System.nanoTime();
+            long startedAt = System.nanoTime();
             try (CasClient client = target.connect()) {
-                for (long first = 0; first < count && failure.get() == null; first += batch) {
+                for (long start = first; start < first + count && failure.get() == null; start += batch) {
                     List<com.google.protobuf.ByteString> contents = new ArrayList<>();
-                    for (long i = first; i < Math.min(count, first + batch); i++) {
+                    for (long i = start; i < Math.min(first + count, start + batch); i++) {
                         contents.add(blobs.content(i));
                     }
                     inFlight.acquire();
-                    CompletableFuture<?> call = client.batchUpdate(contents, first / batch);
+                    CompletableFuture<?> call = client.batchUpdate(contents, start / batch);
                     call.whenComplete((ok, error) -> {
                         if (error != null) {
                             failure.compareAndSet(null, error);
                         }
                         inFlight.release();
                     });
-                    if (first / batch % 200 == 0) {
-                        System.err.printf("\rpreloaded %,d / %,d", first, count);
+                    if (start / batch % 200 == 0) {
+                        System.err.printf("\rpreloaded %,d / %,d", start - first, count);
                     }
                 }
                 inFlight.acquire(concurrency);
@@ -105,10 +119,27 @@ public final class CasLoad implements Runnable {
                 System.err.println("\npreload failed: " + failure.get());
                 return 1;
             }
-            double seconds = (System.nanoTime() - start) / 1e9;
+            double seconds = (System.nanoTime() - startedAt) / 1e9;
             System.err.printf(Locale.ROOT, "\rpreloaded %,d blobs of %d bytes in %.1f s (%.0f blobs/s)%n", count,
                     blobSize, seconds, count / seconds);
             return 0;
+        }
+
+        private void export(Blobs blobs) throws java.io.IOException {
+            if (hashes != null) {
+                try (java.io.PrintWriter out = new java.io.PrintWriter(Files.newBufferedWriter(hashes))) {
+                    for (long i = first; i < first + count; i++) {
+                        out.println(blobs.digest(i).getHash());
+                    }
+                }
+            }
+            if (contents != null) {
+                try (java.io.OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(contents))) {
+                    for (long i = first; i < first + count; i++) {
+                        blobs.content(i).writeTo(out);
+                    }
+                }
+            }
         }
     }
 
@@ -117,7 +148,7 @@ public final class CasLoad implements Runnable {
         @CommandLine.Mixin
         Target target = new Target();
         @Option(names = "--scenario", required = true,
-                description = "FIND_MISSING, BATCH_READ, BYTESTREAM_READ or BYTESTREAM_WRITE.")
+                description = "FIND_MISSING, BATCH_READ, BYTESTREAM_READ, BYTESTREAM_WRITE or BATCH_WRITE.")
         Scenario scenario;
         @Option(names = "--blob-size", defaultValue = "4096", description = "Bytes per blob (default: ${DEFAULT-VALUE}).")
         int blobSize;
@@ -191,8 +222,9 @@ public final class CasLoad implements Runnable {
                     Results theirs = other.median();
                     if (mine.tool().equals("cas") && theirs.tool().equals("redis") && !mine.pair().equals("-")
                             && mine.pair().equals(theirs.pair())) {
-                        facts.add(String.format(Locale.ROOT, "%s: cas %.0f ops/s = %.2fx redis %s (%.0f ops/s)%s",
-                                mine.pair(), mine.opsPerSecond(), mine.opsPerSecond() / theirs.opsPerSecond(),
+                        facts.add(String.format(Locale.ROOT, "%s: %s %.0f ops/s = %.2fx redis %s (%.0f ops/s)%s",
+                                mine.pair(), mine.label(), mine.opsPerSecond(),
+                                mine.opsPerSecond() / theirs.opsPerSecond(),
                                 theirs.label(), theirs.opsPerSecond(),
                                 cas.runs() > 1 ? ", medians of " + cas.runs() + " runs each" : ""));
                     }

@@ -12,7 +12,7 @@ import java.util.SplittableRandom;
  * set) and digests it never holds (the misses a hit ratio below one asks for).
  */
 enum Scenario {
-    FIND_MISSING, BATCH_READ, BYTESTREAM_READ, BYTESTREAM_WRITE;
+    FIND_MISSING, BATCH_READ, BYTESTREAM_READ, BYTESTREAM_WRITE, BATCH_WRITE;
 
     /** Settings a scenario draws from. */
     record Settings(Blobs blobs, long workingSet, double hitRatio, int digestsPerCall) {
@@ -49,6 +49,11 @@ enum Scenario {
                 long base = Blobs.MISS_BASE * 2 + (System.nanoTime() & 0xffffffffL) * (1L << 24);
                 yield new Workload((lane, seq) -> client.write(settings.blobs().content(base + seq), lane),
                         settings.blobs().size());
+            }
+            case BATCH_WRITE -> {
+                long base = Blobs.MISS_BASE * 3 + (System.nanoTime() & 0xffffffffL) * (1L << 24);
+                yield new Workload((lane, seq) -> client.batchUpdate(List.of(settings.blobs().content(base + seq)),
+                        lane), settings.blobs().size());
             }
         };
     }
