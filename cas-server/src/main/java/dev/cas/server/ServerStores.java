@@ -13,6 +13,7 @@ import io.micrometer.core.instrument.binder.MeterBinder;
 import io.micrometer.core.instrument.binder.cache.CaffeineCacheMetrics;
 import java.time.Clock;
 import java.util.function.Consumer;
+import java.util.function.ToLongFunction;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -31,9 +32,11 @@ public class ServerStores {
 
     /**
      * The content-addressed blobs as gRPC serves them (by digest; small ones also from memory), the same blobs as
-     * HTTP clients name them (by hash alone), and the action results and opaque entries.
+     * HTTP clients name them (by hash alone), the size the digest of a held hash declared (-1 when unknown: HTTP reads
+     * small blobs by their whole digest, so from memory too), and the action results and opaque entries.
      */
-    public record Stores(BlobStore cas, VerifyingBlobStore casByHash, BlobStore actions) {
+    public record Stores(BlobStore cas, VerifyingBlobStore casByHash, ToLongFunction<String> declaredSizes,
+            BlobStore actions) {
     }
 
     /** Closed by Spring after the gRPC server has stopped (it depends on this bean). */
@@ -64,7 +67,7 @@ public class ServerStores {
                 countCorrupt);
         BlobStore actions = new MeteredBlobStore(
                 new CompressingBlobStore(database.space(RocksDbDatabase.Space.ACTIONS), ZSTD_LEVEL), "actions", meters);
-        return new Stores(cas, casByHash, actions);
+        return new Stores(cas, casByHash, hash -> database.declaredSize(RocksDbDatabase.Space.CAS, hash), actions);
     }
 
     /** Size, limits, disk use, evictions and corrupt entries removed, read from the database at each scrape. */

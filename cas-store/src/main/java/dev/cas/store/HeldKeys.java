@@ -104,6 +104,24 @@ final class HeldKeys {
         return value == ABSENT_VALUE ? ABSENT : (int) (value >>> SIZE_BITS);
     }
 
+    /**
+     * The size the digest of {@code hash} declared when it was stored, or {@link #UNKNOWN_SIZE} when it is not held (or
+     * was stored before sizes were recorded). A key sharing the hash's 64-bit prefix may answer instead: callers
+     * read with the size and find nothing when it is not the blob's.
+     */
+    long declaredSize(String hash) {
+        long prefix = prefix(hash);
+        long value;
+        lock.readLock().lock();
+        try {
+            value = entries.get(prefix);
+        } finally {
+            lock.readLock().unlock();
+        }
+        long size = value & SIZE_MASK;
+        return value == ABSENT_VALUE || size == SIZE_MASK ? UNKNOWN_SIZE : size;
+    }
+
     int size() {
         lock.readLock().lock();
         try {

@@ -203,6 +203,15 @@ public final class RocksDbDatabase implements AutoCloseable {
         return limits.dataBytes();
     }
 
+    /**
+     * The size the digest of the blob stored under {@code hash} in {@code space} declared, from the in-memory index,
+     * or -1 when unknown: lets a caller that knows a blob by its hash alone (HTTP) read it by its whole digest. The
+     * hash must be 64 lower-case hex digits.
+     */
+    public long declaredSize(Space space, String hash) {
+        return held.get(space).declaredSize(hash);
+    }
+
     /** Entries removed to stay under the size limit, since the cache was created or cleared. */
     public long evictions() {
         return counter(EVICTIONS);
@@ -347,7 +356,11 @@ public final class RocksDbDatabase implements AutoCloseable {
      * the stored bytes it held. The caller holds the key's lock.
      */
     long addRemoval(WriteBatch batch, Space space, byte[] valueKey, byte[] lruKey) throws RocksDBException {
-        long previous = recordedSize(db.get(lruFamily, lruKey));
+        byte[] record = db.get(lruFamily, lruKey);
+        if (record == null) {
+            return 0; // never stored, or removed: value, head and record come and go in one batch, so none is there
+        }
+        long previous = recordedSize(record);
         byte[] head = db.get(headsFamily, lruKey);
         if (head != null) {
             ChunkedValues.Head old = ChunkedValues.Head.decode(head);
