@@ -93,14 +93,7 @@ final class HeldKeys {
 
     /** The minute {@code hash} was last used, whatever its size, or {@link #ABSENT}. */
     int lastUseMinute(String hash) {
-        long prefix = prefix(hash);
-        long value;
-        lock.readLock().lock();
-        try {
-            value = entries.get(prefix);
-        } finally {
-            lock.readLock().unlock();
-        }
+        long value = valueOf(hash);
         return value == ABSENT_VALUE ? ABSENT : (int) (value >>> SIZE_BITS);
     }
 
@@ -110,16 +103,20 @@ final class HeldKeys {
      * read with the size and find nothing when it is not the blob's.
      */
     long declaredSize(String hash) {
+        long value = valueOf(hash);
+        long size = value & SIZE_MASK;
+        return value == ABSENT_VALUE || size == SIZE_MASK ? UNKNOWN_SIZE : size;
+    }
+
+    /** The packed minute and size kept for {@code hash}'s prefix, or {@link #ABSENT_VALUE}. */
+    private long valueOf(String hash) {
         long prefix = prefix(hash);
-        long value;
         lock.readLock().lock();
         try {
-            value = entries.get(prefix);
+            return entries.get(prefix);
         } finally {
             lock.readLock().unlock();
         }
-        long size = value & SIZE_MASK;
-        return value == ABSENT_VALUE || size == SIZE_MASK ? UNKNOWN_SIZE : size;
     }
 
     int size() {
