@@ -54,8 +54,11 @@ import org.springframework.test.context.DynamicPropertySource;
 @DirtiesContext // closed after the class, before its temporary directory goes: RocksDB may still be compacting there
 class DiskBoundIT {
     static final long LIMIT = 20L << 20;
-    /** The documented margin (README): what RocksDB may add between two measurements; 1.5% was seen. */
-    static final double MARGIN = 0.05;
+    /**
+     * The documented margin (README): what a flush or compaction under way may add before its inputs go (1.5% seen on
+     * a quiet machine, 3.6% in a CI run): compaction outputs are not bounded exactly by RocksDB.
+     */
+    static final double MARGIN = 0.10;
     private static final long WRITTEN_PER_WRITER = 40L << 20;
 
     @TempDir
