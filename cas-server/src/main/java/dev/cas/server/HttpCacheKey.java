@@ -20,7 +20,7 @@ record HttpCacheKey(boolean cas, boolean actionResult, Digest digest) {
     /** The key a request path names, or null when it names none. */
     static HttpCacheKey of(String uri) {
         String[] segments = uri.split("/", -1);
-        if (segments.length < 2 || !segments[0].isEmpty() || segments[1].equals(ACTUATOR)) {
+        if (segments.length < 2 || !segments[0].isEmpty() || actuator(uri)) {
             return null;
         }
         for (int i = 1; i < segments.length; i++) {

@@ -36,9 +36,7 @@ final class DirectoryBound {
 
     /** Counts {@code bytes} about to be written, or throws {@link StorageFullException} when they do not fit. */
     void admit(long bytes) {
-        if (System.nanoTime() - measuredAt > MEASURE_INTERVAL_NANOS) {
-            measure();
-        }
+        measureIfStale();
         if (fits(bytes)) {
             admittedSinceMeasured.addAndGet(bytes);
             return;
@@ -60,10 +58,26 @@ final class DirectoryBound {
 
     /** The directory's size on disk at the last measurement, taken now if older than the interval. */
     long usedBytes() {
-        if (System.nanoTime() - measuredAt > MEASURE_INTERVAL_NANOS) {
-            measure();
-        }
+        measureIfStale();
         return measuredBytes;
+    }
+
+    /**
+     * Measures when the last measurement is older than the interval, once: writers that found it stale together
+     * wait for the first one's listing instead of each listing the directory again.
+     */
+    private void measureIfStale() {
+        if (stale()) {
+            synchronized (this) {
+                if (stale()) {
+                    measure();
+                }
+            }
+        }
+    }
+
+    private boolean stale() {
+        return System.nanoTime() - measuredAt > MEASURE_INTERVAL_NANOS;
     }
 
     private boolean fits(long bytes) {

@@ -139,8 +139,7 @@ class RealProjectsIT {
         // compiled again in those units: the edited function's piece and the pieces that import its body for
         // inlining, nothing else (explain names each compiled piece with its reason). explain keeps the last build
         // of each source, so sources built into several targets with other options (fmt's os.cc) are left out.
-        List<Path> all = readers;
-        List<Path> builtOnce = all.stream().filter(unit -> java.util.Collections.frequency(all, unit) == 1)
+        List<Path> builtOnce = readers.stream().filter(unit -> java.util.Collections.frequency(readers, unit) == 1)
                 .toList();
         boolean editedFunctionCompiled = builtOnce.isEmpty();
         for (Path reader : builtOnce) {

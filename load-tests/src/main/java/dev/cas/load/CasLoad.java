@@ -125,18 +125,22 @@ public final class CasLoad implements Runnable {
             return 0;
         }
 
+        /** Writes the hashes and contents asked for, making each blob once. */
         private void export(Blobs blobs) throws java.io.IOException {
-            if (hashes != null) {
-                try (java.io.PrintWriter out = new java.io.PrintWriter(Files.newBufferedWriter(hashes))) {
-                    for (long i = first; i < first + count; i++) {
-                        out.println(blobs.digest(i).getHash());
-                    }
-                }
+            if (hashes == null && contents == null) {
+                return;
             }
-            if (contents != null) {
-                try (java.io.OutputStream out = new java.io.BufferedOutputStream(Files.newOutputStream(contents))) {
-                    for (long i = first; i < first + count; i++) {
-                        blobs.content(i).writeTo(out);
+            try (java.io.PrintWriter hashOut = hashes == null ? null
+                    : new java.io.PrintWriter(Files.newBufferedWriter(hashes));
+                    java.io.OutputStream contentOut = contents == null ? null
+                            : new java.io.BufferedOutputStream(Files.newOutputStream(contents))) {
+                for (long i = first; i < first + count; i++) {
+                    com.google.protobuf.ByteString content = blobs.content(i);
+                    if (hashOut != null) {
+                        hashOut.println(Blobs.digestOf(content).getHash());
+                    }
+                    if (contentOut != null) {
+                        content.writeTo(contentOut);
                     }
                 }
             }
