@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -105,6 +106,54 @@ class LauncherIT {
             assertThat(run.exit()).as(run.stderr()).isZero();
             assertThat(dir.resolve("n" + i + ".o")).isNotEmptyFile();
         }
+    }
+
+    /**
+     * bin/cas-compile's fast path leaves the check for a stale jar or client to the native client: it must hand back to
+     * the script (which rebuilds) when a source is newer than the jar, and go on when nothing is.
+     */
+    @Test
+    void theNativeClientHandsBackToTheScriptWhenASourceIsNewerThanTheJar() throws Exception {
+        Path nativeClient = Path.of("target", "cas-compile-client").toAbsolutePath();
+        assertThat(casCompile(cacheEnv(), "--version").exit()).isZero(); // builds the native client if need be
+        FileTime built = Files.getLastModifiedTime(nativeClient);
+        Path root = dir.resolve("tree");
+        Path jar = root.resolve("client/target/cas-compile.jar");
+        Path source = root.resolve("compiler-worker/src/main/java/Unit.java");
+        Files.createDirectories(jar.getParent());
+        Files.createDirectories(source.getParent());
+        Files.writeString(jar, "jar");
+        Files.writeString(source, "class Unit {}");
+        Path script = root.resolve("callback.sh");
+        Files.writeString(script, "#!/bin/sh\necho \"script called: [$CAS_STALE_CHECKED] $*\"\n");
+        assertThat(script.toFile().setExecutable(true)).isTrue();
+        try (var paths = Files.walk(root)) { // directories count too: a source removed is a change
+            for (Path path : paths.toList()) {
+                Files.setLastModifiedTime(path, FileTime.fromMillis(built.toMillis() - 7_200_000));
+            }
+        }
+        Files.setLastModifiedTime(jar, FileTime.fromMillis(built.toMillis() - 3_600_000));
+
+        Files.setLastModifiedTime(source, FileTime.fromMillis(built.toMillis() - 1_800_000)); // newer than the jar
+        Run stale = nativeClient(root, script, "cc", "-c", "x.c");
+        assertThat(stale.stdout()).isEqualTo("script called: [1] cc -c x.c\n");
+
+        Files.setLastModifiedTime(source, FileTime.fromMillis(built.toMillis() - 7_200_000)); // older than the jar
+        Run current = nativeClient(root, script, "stats");
+        assertThat(current.stdout()).as("handed to Java for a subcommand, no rebuild asked")
+                .isEqualTo("script called: [] stats\n");
+    }
+
+    private Run nativeClient(Path root, Path script, String... args) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(Path.of("target", "cas-compile-client").toAbsolutePath()
+                .toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile());
+        builder.environment().putAll(cacheEnv());
+        builder.environment().remove("CAS_STALE_CHECKED");
+        builder.environment().put("CAS_SOURCE_ROOT", root.toString());
+        builder.environment().put("CAS_JAVA_LAUNCHER", script.toString());
+        return Launchers.await(builder.start());
     }
 
     @Test
