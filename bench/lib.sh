@@ -32,3 +32,16 @@ testdata() {
   local inner; inner="$(ls "$dest/$name")"
   echo "$dest/$name/$inner"
 }
+
+# waits until the cas worker (launcher $1) has no unit left to split in the background: after a parallel cold build,
+# units built whole are split when the worker is idle, which would otherwise run beside the next measurement
+cas_settle() {
+  local launcher="$1" waiting
+  for _ in $(seq 1200); do
+    waiting=$("$launcher" stats --json 2>/dev/null | grep -o '"function.deferred.waiting": [0-9]*' | grep -o '[0-9]*$' || true)
+    [ "${waiting:-0}" = 0 ] && return 0
+    sleep 0.5
+  done
+  echo "cas worker still splitting after 10 minutes" >&2
+  return 1
+}

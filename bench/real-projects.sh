@@ -73,6 +73,7 @@ for project in "${projects[@]}"; do
       cmake -S "$src/$(cmake_dir_of "$project")" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_COMPILER="$work/bin/clang" \
         -DCMAKE_CXX_COMPILER="$work/bin/clang++" "${launch[@]}" $(options_of "$project") >"$work/cmake.log" 2>&1
       cold=$(timed_make "$build")
+      [ "$tool" != cas ] || cas_settle "$launcher"  # units built whole are split when idle, not beside what follows
       make -C "$build" clean >/dev/null
       again=$(timed_make "$build")
       python3 - "$src/$edit_file" "$edit_line" <<'EOF'

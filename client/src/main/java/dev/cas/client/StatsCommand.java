@@ -71,6 +71,12 @@ final class StatsCommand implements Callable<Integer> {
                 s.getOrDefault("function.fallbacks.failed", 0L),
                 s.getOrDefault("function.fallbacks.failed", 0L) > 0
                         ? " (a cas bug: `cas-compile explain FILE` gives the report to send)" : ""));
+        long deferred = s.getOrDefault("function.deferred", 0L);
+        out.append(String.format(Locale.ROOT, "  split when idle            %d built whole first (a parallel cold build), "
+                + "%d split since (%d pieces), %d dropped, %d waiting%n", deferred,
+                s.getOrDefault("function.deferred.split", 0L),
+                s.getOrDefault("function.deferred.pieces", 0L), s.getOrDefault("function.deferred.dropped", 0L),
+                s.getOrDefault("function.deferred.waiting", 0L)));
         out.append(String.format(Locale.ROOT, "objects compiled           %d (%.1f s of compiling)%n",
                 s.getOrDefault("objects.compiled", 0L), s.getOrDefault("compile.ms", 0L) / 1000.0));
         out.append(String.format(Locale.ROOT, "time saved by hits         %.1f s%n",

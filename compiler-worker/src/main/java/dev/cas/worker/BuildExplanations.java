@@ -73,6 +73,21 @@ final class BuildExplanations {
         }
     }
 
+    /**
+     * Remembers the pieces of a unit split after its build (when the worker was idle), so that its next miss gives
+     * each compiled piece its reason; what {@code explain} says of the last build stays as it was.
+     */
+    void rememberPieces(BuildContext context, SourceFile source, String options,
+            List<PerFunctionCompiler.PieceResult> pieces) {
+        Map<String, Digest> keys = new HashMap<>();
+        pieces.forEach(piece -> keys.put(piece.name(), piece.key()));
+        try {
+            cache.actions().put(key(PIECES, context.resolve(source.path())), new Previous(options, keys).encode());
+        } catch (RuntimeException ignored) {
+            // an explanation is never worth failing a build
+        }
+    }
+
     private static String reason(PerFunctionCompiler.PieceResult piece, String options, Optional<Previous> previous,
             Map<String, Digest> currentKeys) {
         if (previous.isEmpty()) {

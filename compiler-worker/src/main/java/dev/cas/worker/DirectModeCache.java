@@ -53,6 +53,15 @@ final class DirectModeCache {
                 .filter(manifest -> manifest.stillMatches(context.workingDirectory(), hashes));
     }
 
+    /** Whether a record exists under {@code directKey}, current or not: the command was built before. */
+    boolean recorded(Digest directKey) {
+        try {
+            return cache.actions().get(directKey).isPresent();
+        } catch (RuntimeException e) {
+            return true; // in doubt, as a unit built before
+        }
+    }
+
     /** Records what preprocessing read, so the next unchanged build of this command needs no preprocessor. */
     void record(Digest directKey, Digest unitKey, byte[] preprocessed, CompilerInvocation invocation,
             SourceFile source, BuildContext context) {

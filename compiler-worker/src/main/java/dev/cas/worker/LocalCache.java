@@ -40,6 +40,17 @@ public final class LocalCache implements AutoCloseable {
     public static final String FUNCTION_DEBUG_FALLBACKS = "function.fallbacks.debug";
     /** Units whose per-function build failed (merge refused, or {@code CAS_VERIFY} found a difference): built whole. */
     public static final String FUNCTION_SPLIT_FAILURES = "function.fallbacks.failed";
+    /**
+     * Units built whole at their first build while other units were compiling, to be split when the worker is idle
+     * ({@link DeferredSplits}); of those, units split in the background, pieces compiled there, and jobs dropped
+     * (the unit missed again first, or the worker stopped).
+     */
+    public static final String FUNCTION_DEFERRED = "function.deferred";
+    public static final String FUNCTION_DEFERRED_SPLIT = "function.deferred.split";
+    public static final String FUNCTION_DEFERRED_PIECES = "function.deferred.pieces";
+    public static final String FUNCTION_DEFERRED_DROPPED = "function.deferred.dropped";
+    /** Not stored: the jobs queued or running in this worker, added to its {@code stats}. */
+    public static final String FUNCTION_DEFERRED_WAITING = "function.deferred.waiting";
     /** Commands run by clang unchanged ({@code -E}, {@code -S}, linking objects only) and assembly files. */
     public static final String UNCACHED = "uncached.invocations";
     public static final String FAILED = "failed.compiles";
@@ -99,8 +110,8 @@ public final class LocalCache implements AutoCloseable {
         Map<String, Long> stats = new LinkedHashMap<>();
         for (String counter : new String[] {UNIT_HITS, DIRECT_HITS, UNIT_REMOTE_HITS, UNIT_MISSES, FUNCTION_HITS,
             FUNCTION_REMOTE_HITS, FUNCTION_MISSES, FUNCTION_FALLBACKS, FUNCTION_DEBUG_FALLBACKS,
-            FUNCTION_SPLIT_FAILURES,
-            OBJECTS_COMPILED, UNCACHED, FAILED,
+            FUNCTION_SPLIT_FAILURES, FUNCTION_DEFERRED, FUNCTION_DEFERRED_SPLIT, FUNCTION_DEFERRED_PIECES,
+            FUNCTION_DEFERRED_DROPPED, OBJECTS_COMPILED, UNCACHED, FAILED,
             TIME_SAVED_MS, COMPILE_MS, CORRUPT, CACHE_ERRORS, REMOTE_UPLOADS, REMOTE_UPLOADS_DROPPED, REMOTE_ERRORS}) {
             stats.put(counter, database.counter(counter));
         }

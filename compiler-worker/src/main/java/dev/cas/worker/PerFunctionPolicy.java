@@ -21,6 +21,11 @@ record PerFunctionPolicy(boolean enabled, long minimumIrBytes, boolean verify) {
         return new PerFunctionPolicy(true, "1".equals(setting) ? 0 : DEFAULT_MINIMUM_BYTES, verify);
     }
 
+    /** {@code CAS_PER_FUNCTION=1}: every unit, and at once. */
+    boolean splitsEveryUnit() {
+        return enabled && minimumIrBytes == 0;
+    }
+
     boolean splits(long irBytes) {
         return enabled && irBytes >= minimumIrBytes;
     }

@@ -36,6 +36,7 @@ public final class UnitCompiler {
     private final DirectModeCache direct;
     private final PerFunctionCompiler perFunction;
     private final BuildExplanations explanations;
+    private final DeferredSplits deferred;
 
     UnitCompiler(Toolchain toolchain, LocalCache cache, LlvmBackend backend, PerFunctionCompiler perFunction,
             Path scratch) {
@@ -46,6 +47,17 @@ public final class UnitCompiler {
         this.scratch = scratch;
         this.direct = new DirectModeCache(toolchain, cache);
         this.explanations = new BuildExplanations(cache);
+        this.deferred = new DeferredSplits(perFunction, cache, scratch.resolve("deferred"));
+    }
+
+    /** Units compiled whole whose pieces are still to be built. */
+    int deferredWaiting() {
+        return deferred.waiting();
+    }
+
+    /** Stops splitting in the background (the running job finishes). */
+    void close() {
+        deferred.close();
     }
 
     /** What {@code cas-compile explain} says about the last build of {@code sourcePath}. */
@@ -55,6 +67,16 @@ public final class UnitCompiler {
 
     /** Compiles {@code source} to the object file {@code objectPath} (resolved against the working directory). */
     public UnitResult compile(CompilerInvocation invocation, SourceFile source, String objectPath,
+            BuildContext context) throws IOException {
+        deferred.unitStarted();
+        try {
+            return compileUnit(invocation, source, objectPath, context);
+        } finally {
+            deferred.unitFinished();
+        }
+    }
+
+    private UnitResult compileUnit(CompilerInvocation invocation, SourceFile source, String objectPath,
             BuildContext context) throws IOException {
         // Order: direct mode (no clang at all), then preprocess and the unit key (clang already at work on a
         // possible miss), then compile on a miss.
@@ -119,7 +141,7 @@ public final class UnitCompiler {
             return new UnitResult(UnitResult.Outcome.HIT, 0, hit.get().diagnostics());
         }
         long start = System.nanoTime();
-        Compiled compiled = compileMiss(invocation, source, work, context, early);
+        Compiled compiled = compileMiss(invocation, source, work, context, early, directKey);
         if (compiled.object() == null) {
             cache.count(LocalCache.FAILED, 1);
             return UnitResult.failed(compiled.exitCode(), compiled.diagnostics());
@@ -240,7 +262,7 @@ public final class UnitCompiler {
      * twice costs ~0.1 s on sqlite3.c.
      */
     private Compiled compileMiss(CompilerInvocation invocation, SourceFile source, Path work, BuildContext context,
-            ProcessRunner.Running clang) throws IOException {
+            ProcessRunner.Running clang, Optional<Digest> directKey) throws IOException {
         ProcessRunner.Result result = null;
         if (clang != null) {
             long begin = System.nanoTime();
@@ -263,6 +285,7 @@ public final class UnitCompiler {
                     invocation.compileFlags());
             PerFunctionPolicy policy = PerFunctionPolicy.from(context.environment());
             String whole;
+            boolean splitLater = false;
             if (!policy.enabled()) {
                 whole = "per-function caching is off (CAS_PER_FUNCTION=0)";
             } else if (!policy.splits(Files.size(ir))) {
@@ -271,9 +294,21 @@ public final class UnitCompiler {
             } else if (invocation.debugInfo()) {
                 cache.count(LocalCache.FUNCTION_DEBUG_FALLBACKS, 1);
                 whole = "debug info (-g): per-function caching does not handle it yet";
+            } else if (ir.startsWith(work) && splitsLater(policy, directKey, context)) { // the frontend's bitcode
+                splitLater = true;
+                whole = "built whole at its first build while other units were compiling (splitting costs more "
+                        + "processor time than a whole compile); split into pieces when the worker is idle, for the "
+                        + "next edit. CAS_PER_FUNCTION=1 splits at once";
             } else {
                 Optional<PerFunctionCompiler.Outcome> pieces;
                 String failure = null;
+                if (directKey.isPresent()) {
+                    try {
+                        deferred.supersede(directKey.get());
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
                 try {
                     pieces = perFunction.compile(ir, options, work, context.remote(), policy.verify());
                 } catch (RuntimeException | LlvmBackend.BackendException e) {
@@ -301,10 +336,29 @@ public final class UnitCompiler {
             }
             byte[] object = backend.compile(ir, options);
             explanations.recordWhole(context, source, whole);
+            if (splitLater) {
+                try {
+                    deferred.defer(directKey.orElseThrow(), ir, options,
+                            pieces -> explanations.rememberPieces(context, source, options.toString(), pieces));
+                } catch (IOException e) {
+                    log.debug("{} is not split later: {}", source.path(), e.toString());
+                }
+            }
             return new Compiled(object, frontendDiagnostics, 0);
         } catch (LlvmBackend.BackendException e) {
             return new Compiled(null, concat(frontendDiagnostics, message(e.getMessage())), 1);
         }
+    }
+
+    /**
+     * Whether a unit that would be split now is compiled whole and split when the worker is idle: only at the default
+     * policy, at the unit's first build in this cache (no direct-mode record: no piece of it can hit), while other
+     * units compete for the cores, and when no remote level waits for its pieces or the user asked for every split to
+     * be checked.
+     */
+    private boolean splitsLater(PerFunctionPolicy policy, Optional<Digest> directKey, BuildContext context) {
+        return !policy.splitsEveryUnit() && !policy.verify() && !context.remote().enabled() && directKey.isPresent()
+                && deferred.othersCompiling() && !direct.recorded(directKey.get());
     }
 
     private UnitResult compileUncached(CompilerInvocation invocation, SourceFile source, Path object,

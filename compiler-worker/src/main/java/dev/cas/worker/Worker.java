@@ -75,7 +75,9 @@ public final class Worker implements AutoCloseable {
     }
 
     public Map<String, Long> stats() {
-        return cache.stats();
+        Map<String, Long> stats = cache.stats();
+        stats.put(LocalCache.FUNCTION_DEFERRED_WAITING, (long) units.deferredWaiting());
+        return stats;
     }
 
     public void clear() {
@@ -88,6 +90,7 @@ public final class Worker implements AutoCloseable {
      */
     @Override
     public void close() {
+        units.close();
         pool.shutdown();
         piecePool.shutdown();
         try {

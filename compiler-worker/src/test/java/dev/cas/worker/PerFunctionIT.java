@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.cas.worker.testing.TestCorpora;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -187,6 +188,60 @@ class PerFunctionIT {
         WorkerFixture.write(dir.resolve("large.c"), large.toString());
         fixture.casOk(dir, "cc", "-O2", "-c", "large.c");
         assertThat(fixture.stat(LocalCache.FUNCTION_MISSES)).isGreaterThanOrEqualTo(400);
+    }
+
+    /**
+     * At the default policy, units built for the first time while others compile are compiled whole (a cold parallel
+     * build then costs what clang costs) and split when the worker is idle, so the first edit already compiles one
+     * piece. The program built each way behaves as clang's.
+     */
+    @Test
+    void aParallelColdBuildCompilesUnitsWholeAndSplitsThemWhenIdle() throws Exception {
+        fixture.environment.remove("CAS_PER_FUNCTION");
+        fixture.environment.remove("CAS_VERIFY"); // a checked split is never put off
+        List<String> units = List.of("alpha", "beta", "gamma");
+        StringBuilder main = new StringBuilder("#include <stdio.h>\n");
+        for (String unit : units) {
+            StringBuilder text = new StringBuilder();
+            for (int i = 0; i < 300; i++) {
+                text.append("int ").append(unit).append(i).append("(int x) { int s = 0; for (int i = 0; i < x; i++) ")
+                        .append("s += i * ").append(i).append(" ^ (s >> 3); return s; }\n");
+                main.append("int ").append(unit).append(i).append("(int);\n");
+            }
+            WorkerFixture.write(dir.resolve(unit + ".c"), text.toString());
+        }
+        main.append("int main(void) { printf(\"%d %d %d\\n\", alpha7(50), beta7(60), gamma7(70)); return 0; }\n");
+        WorkerFixture.write(dir.resolve("main.c"), main.toString());
+
+        fixture.casOk(dir, "cc", "-O2", "-c", "alpha.c", "beta.c", "gamma.c");
+        long deferred = fixture.stat(LocalCache.FUNCTION_DEFERRED);
+        assertThat(deferred).as("units built whole while others compiled").isBetween(1L, 3L);
+        String later = units.stream().filter(unit -> fixture.worker.explain(dir, unit + ".c").orElseThrow()
+                .contains("split into pieces when the worker is idle")).findFirst().orElseThrow();
+
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(3);
+        while (fixture.stat(LocalCache.FUNCTION_DEFERRED_WAITING) > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertThat(fixture.stat(LocalCache.FUNCTION_DEFERRED_SPLIT)).as("units split when idle").isEqualTo(deferred);
+        assertThat(fixture.stat(LocalCache.FUNCTION_DEFERRED_PIECES)).isGreaterThanOrEqualTo(300 * deferred);
+
+        fixture.casOk(dir, "cc", "-O2", "-o", "before", "main.c", "alpha.o", "beta.o", "gamma.o");
+        String expected = WorkerFixture.run(dir.resolve("before"), null);
+        long misses = fixture.stat(LocalCache.FUNCTION_MISSES);
+        Path edited = dir.resolve(later + ".c");
+        Files.writeString(edited, Files.readString(edited).replace("int " + later + "7(int x) { int s = 0;",
+                "int " + later + "7(int x) { int s = 0; __asm__ __volatile__(\"\" ::: \"memory\");"));
+        fixture.casOk(dir, "cc", "-O2", "-c", later + ".c");
+        assertThat(fixture.stat(LocalCache.FUNCTION_MISSES) - misses).as("pieces compiled after a one-function edit")
+                .isEqualTo(1);
+        assertThat(fixture.worker.explain(dir, later + ".c")).hasValueSatisfying(text -> assertThat(text)
+                .contains("body changed (or a declaration, type or constant it uses): 1\n    " + later + "7\n"));
+
+        fixture.casOk(dir, "cc", "-O2", "-o", "after", "main.c", "alpha.o", "beta.o", "gamma.o");
+        fixture.clangOk(dir, "cc", "-O2", "-o", "clang", "main.c", "alpha.c", "beta.c", "gamma.c");
+        assertThat(WorkerFixture.run(dir.resolve("after"), null)).isEqualTo(expected)
+                .isEqualTo(WorkerFixture.run(dir.resolve("clang"), null));
     }
 
     @Test
