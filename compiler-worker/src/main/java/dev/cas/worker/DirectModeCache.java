@@ -3,6 +3,7 @@ package dev.cas.worker;
 import dev.cas.store.Digest;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -17,6 +18,7 @@ import org.slf4j.LoggerFactory;
 final class DirectModeCache {
     private static final Logger log = LoggerFactory.getLogger(DirectModeCache.class);
     private static final String SCHEMA = "cas-direct-v1";
+    private static final String DEPEND_SCHEMA = "cas-depend-v1";
     /** Environment variables that change what the preprocessor reads or expands. */
     private static final List<String> PREPROCESSOR_ENVIRONMENT = List.of("CPATH", "C_INCLUDE_PATH",
             "CPLUS_INCLUDE_PATH", "OBJC_INCLUDE_PATH", "SOURCE_DATE_EPOCH", "CCC_OVERRIDE_OPTIONS", "SDKROOT");
@@ -59,6 +61,43 @@ final class DirectModeCache {
             return cache.actions().get(directKey).isPresent();
         } catch (RuntimeException e) {
             return true; // in doubt, as a unit built before
+        }
+    }
+
+    /**
+     * Depend mode: the record of a unit compiled without a preprocessor run, from the files clang says it read (the
+     * source first). Its unit key is this command's direct key with the content of every one of those files, so it is
+     * found again exactly when direct mode would find it. Empty when the unit cannot be served without compiling it
+     * (a file uses {@code __DATE__}..., or is gone already).
+     */
+    Optional<IncludeManifest> dependRecord(Digest directKey, Collection<String> filesRead, CompilerInvocation invocation,
+            SourceFile source, BuildContext context) {
+        try {
+            Optional<List<IncludeManifest.FileHash>> files = IncludeManifest.hash(filesRead,
+                    context.workingDirectory(), hashes);
+            if (files.isEmpty()) {
+                return Optional.empty();
+            }
+            Fingerprint key = new Fingerprint(DEPEND_SCHEMA).add("command", directKey.toString());
+            for (IncludeManifest.FileHash file : files.get()) {
+                key.add(file.path(), file.sha256());
+            }
+            Optional<String> dependencyFile = invocation.dependencies().filePath(source, invocation.output());
+            byte[] dependencies = dependencyFile.isPresent()
+                    ? Files.readAllBytes(context.resolve(dependencyFile.get())) : new byte[0];
+            return Optional.of(new IncludeManifest(key.build(), files.get(), dependencies));
+        } catch (IOException | RuntimeException e) {
+            log.debug("no depend-mode record for {}: {}", source.path(), e.toString());
+            return Optional.empty();
+        }
+    }
+
+    /** Stores a record made by {@link #dependRecord}, once its unit's result is stored. */
+    void record(Digest directKey, IncludeManifest manifest) {
+        try {
+            cache.actions().put(directKey, manifest.encode());
+        } catch (RuntimeException e) {
+            log.debug("no direct-mode record: {}", e.toString());
         }
     }
 

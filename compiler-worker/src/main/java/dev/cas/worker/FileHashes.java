@@ -12,7 +12,8 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * SHA-256 of source and header files, remembered while a file's identity (inode, size, modification and change
+ * SHA-256 of source and header files, and whether they use {@code __DATE__}, {@code __TIME__} or
+ * {@code __TIMESTAMP__}, remembered while a file's identity (inode, size, modification and change
  * times) stays the same, as ccache's inode cache does: a direct-mode hit on sqlite3.c then reads no 9 MB file.
  * A file changed less than {@link #SETTLE_MILLIS} ago is hashed but not remembered, so an edit within the
  * file system's timestamp granularity is never missed.
@@ -23,8 +24,14 @@ final class FileHashes {
     private record Identity(Object fileKey, long size, FileTime modified, FileTime changed) {
     }
 
-    private record Remembered(Identity identity, String sha256) {
+    /** What direct mode needs of a file's content. */
+    record Content(String sha256, boolean usesTimeMacros) {
     }
+
+    private record Remembered(Identity identity, Content content) {
+    }
+
+    private static final byte[][] TIME_MACROS = {bytes("__TIME__"), bytes("__DATE__"), bytes("__TIMESTAMP__")};
 
     private final Map<Path, Remembered> remembered = new ConcurrentHashMap<>();
     private final Clock clock;
@@ -35,13 +42,22 @@ final class FileHashes {
 
     /** The hex SHA-256 of {@code file}'s content. */
     String sha256(Path file) throws IOException {
+        return content(file).sha256();
+    }
+
+    /**
+     * The hex SHA-256 of {@code file}'s content and whether it names a time macro. Remembered, since every unit of a
+     * build reads the same headers: scanning them again for each unit was the worker's largest cost at -O0.
+     */
+    Content content(Path file) throws IOException {
         Path key = file.toAbsolutePath().normalize();
         Identity before = identity(key);
         Remembered known = remembered.get(key);
         if (known != null && known.identity().equals(before)) {
-            return known.sha256();
+            return known.content();
         }
-        String hash = HexFormat.of().formatHex(Digest.sha256().digest(Files.readAllBytes(key)));
+        byte[] bytes = Files.readAllBytes(key);
+        Content hash = new Content(HexFormat.of().formatHex(Digest.sha256().digest(bytes)), usesTimeMacros(bytes));
         long now = clock.millis();
         boolean settled = now - before.modified().toMillis() > SETTLE_MILLIS
                 && now - before.changed().toMillis() > SETTLE_MILLIS;
@@ -51,6 +67,35 @@ final class FileHashes {
             remembered.remove(key);
         }
         return hash;
+    }
+
+    private static boolean usesTimeMacros(byte[] content) {
+        for (int i = 0; i + 1 < content.length; i++) {
+            if (content[i] == '_' && content[i + 1] == '_') {
+                for (byte[] macro : TIME_MACROS) {
+                    if (startsAt(content, i, macro)) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
+    private static boolean startsAt(byte[] content, int at, byte[] pattern) {
+        if (at + pattern.length > content.length) {
+            return false;
+        }
+        for (int j = 2; j < pattern.length; j++) {
+            if (content[at + j] != pattern[j]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static byte[] bytes(String text) {
+        return text.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     }
 
     private static Identity identity(Path file) throws IOException {

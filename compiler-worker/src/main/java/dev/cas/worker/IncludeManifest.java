@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
@@ -19,9 +20,6 @@ import java.util.Set;
  */
 record IncludeManifest(Digest unitKey, List<FileHash> files, byte[] dependencyFile) {
     private static final String HEADER = "cas-include-manifest 1";
-    /** Macros whose value changes from one build to the next: a unit using them is never served in direct mode. */
-    private static final List<byte[]> VOLATILE_MACROS = List.of(bytes("__TIME__"), bytes("__DATE__"),
-            bytes("__TIMESTAMP__"));
 
     /** One file the preprocessor read, as named in the line markers (relative to the working directory or absolute). */
     record FileHash(String path, String sha256) {
@@ -33,21 +31,29 @@ record IncludeManifest(Digest unitKey, List<FileHash> files, byte[] dependencyFi
      */
     static Optional<IncludeManifest> fromPreprocessed(Digest unitKey, byte[] text, Path workingDirectory,
             byte[] dependencyFile, FileHashes hashes) throws IOException {
+        return hash(lineMarkerFiles(text), workingDirectory, hashes)
+                .map(files -> new IncludeManifest(unitKey, files, dependencyFile));
+    }
+
+    /**
+     * The content hash of each named file (relative to the working directory or absolute); empty when one is not a
+     * regular file or uses {@code __TIME__}, {@code __DATE__}... (such a unit is never served without compiling it).
+     */
+    static Optional<List<FileHash>> hash(Collection<String> names, Path workingDirectory, FileHashes hashes)
+            throws IOException {
         List<FileHash> files = new ArrayList<>();
-        for (String name : lineMarkerFiles(text)) {
+        for (String name : names) {
             Path file = workingDirectory.resolve(name);
             if (!Files.isRegularFile(file)) {
                 return Optional.empty();
             }
-            byte[] content = Files.readAllBytes(file);
-            for (byte[] macro : VOLATILE_MACROS) {
-                if (contains(content, macro)) {
-                    return Optional.empty();
-                }
+            FileHashes.Content content = hashes.content(file);
+            if (content.usesTimeMacros()) {
+                return Optional.empty();
             }
-            files.add(new FileHash(name, hashes.sha256(file)));
+            files.add(new FileHash(name, content.sha256()));
         }
-        return Optional.of(new IncludeManifest(unitKey, files, dependencyFile));
+        return Optional.of(files);
     }
 
     /** True when every recorded file still has the recorded content. */
@@ -112,25 +118,5 @@ record IncludeManifest(Digest unitKey, List<FileHash> files, byte[] dependencyFi
             }
         });
         return names;
-    }
-
-    private static boolean contains(byte[] content, byte[] pattern) {
-        outer:
-        for (int i = 0; i + pattern.length <= content.length; i++) {
-            if (content[i] != pattern[0]) {
-                continue;
-            }
-            for (int j = 1; j < pattern.length; j++) {
-                if (content[i + j] != pattern[j]) {
-                    continue outer;
-                }
-            }
-            return true;
-        }
-        return false;
-    }
-
-    private static byte[] bytes(String text) {
-        return text.getBytes(StandardCharsets.US_ASCII);
     }
 }

@@ -22,6 +22,8 @@ public final class LocalCache implements AutoCloseable {
     public static final String UNIT_MISSES = "unit.misses";
     /** Hits found without running the preprocessor (a subset of {@link #UNIT_HITS}). */
     public static final String DIRECT_HITS = "unit.direct.hits";
+    /** Misses compiled without a preprocessor run (depend mode, at -O0). */
+    public static final String DEPEND_MISSES = "unit.depend.misses";
     /** Hits served by the remote cache server (a subset of {@link #UNIT_HITS}), then kept here. */
     public static final String UNIT_REMOTE_HITS = "unit.remote.hits";
     public static final String OBJECTS_COMPILED = "objects.compiled";
@@ -108,7 +110,8 @@ public final class LocalCache implements AutoCloseable {
     /** The counters and sizes shown by {@code cas-compile stats}, in display order. */
     public Map<String, Long> stats() {
         Map<String, Long> stats = new LinkedHashMap<>();
-        for (String counter : new String[] {UNIT_HITS, DIRECT_HITS, UNIT_REMOTE_HITS, UNIT_MISSES, FUNCTION_HITS,
+        for (String counter : new String[] {UNIT_HITS, DIRECT_HITS, UNIT_REMOTE_HITS, UNIT_MISSES, DEPEND_MISSES,
+            FUNCTION_HITS,
             FUNCTION_REMOTE_HITS, FUNCTION_MISSES, FUNCTION_FALLBACKS, FUNCTION_DEBUG_FALLBACKS,
             FUNCTION_SPLIT_FAILURES, FUNCTION_DEFERRED, FUNCTION_DEFERRED_SPLIT, FUNCTION_DEFERRED_PIECES,
             FUNCTION_DEFERRED_DROPPED, OBJECTS_COMPILED, UNCACHED, FAILED,

@@ -25,6 +25,23 @@ class FileHashesTest {
     }
 
     @Test
+    void timeMacrosAreFoundAnywhereInAFile() throws Exception {
+        FileHashes hashes = new FileHashes(Clock.systemUTC());
+        String[] users = {"const char *d = __DATE__;", "x __TIME__", "__TIMESTAMP__", "a___DATE__b"};
+        String[] others = {"__DAT", "_DATE__", "__TIME_", "int __x__;", "_", ""};
+        for (int i = 0; i < users.length; i++) {
+            Path file = dir.resolve("user" + i + ".h");
+            Files.writeString(file, users[i]);
+            assertThat(hashes.content(file).usesTimeMacros()).as(users[i]).isTrue();
+        }
+        for (int i = 0; i < others.length; i++) {
+            Path file = dir.resolve("other" + i + ".h");
+            Files.writeString(file, others[i]);
+            assertThat(hashes.content(file).usesTimeMacros()).as(others[i]).isFalse();
+        }
+    }
+
+    @Test
     void anEditIsSeenEvenWhenSizeAndModificationTimeAreKept() throws Exception {
         Path file = dir.resolve("a.h");
         Files.writeString(file, "#define A 1\n");

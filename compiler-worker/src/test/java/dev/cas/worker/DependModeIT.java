@@ -1,0 +1,116 @@
+package dev.cas.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Depend mode at -O0: a miss runs no preprocessor (clang compiles and names the files it read), and what changes the
+ * object still misses: a header, a define, the flags; units using {@code __DATE__} are never served.
+ */
+class DependModeIT {
+    @TempDir
+    Path dir;
+    WorkerFixture fixture;
+    Path project;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        fixture = new WorkerFixture(dir.resolve("cache"));
+        project = dir.resolve("project");
+        CacheKeyIT.writeProject(project);
+    }
+
+    @AfterEach
+    void tearDown() {
+        fixture.close();
+    }
+
+    /** Compiles src/main.c at -O0 with -c; true on a hit. A miss must have been compiled without preprocessing. */
+    private boolean compileHits(String... extra) {
+        long hits = fixture.stat(LocalCache.UNIT_HITS);
+        long dependMisses = fixture.stat(LocalCache.DEPEND_MISSES);
+        List<String> args = new ArrayList<>(List.of("-O0", "-Wall", "-I" + project.resolve("include"), "-c",
+                "src/main.c", "-o", "main.o"));
+        args.addAll(List.of(extra));
+        WorkerResponse response = fixture.casOk(project, "cc", args.toArray(String[]::new));
+        assertThat(WorkerFixture.text(response.stderr())).as("the warning, on a miss and replayed on a hit")
+                .contains("unused variable 'unused'");
+        boolean hit = fixture.stat(LocalCache.UNIT_HITS) == hits + 1;
+        assertThat(fixture.stat(LocalCache.DEPEND_MISSES)).isEqualTo(dependMisses + (hit ? 0 : 1));
+        return hit;
+    }
+
+    private String linkAndRun() throws Exception {
+        fixture.casOk(project, "cc", "-o", "prog", "main.o");
+        return WorkerFixture.run(project.resolve("prog"), null).trim();
+    }
+
+    private void addUnusedVariable() throws Exception {
+        Path main = project.resolve("src/main.c");
+        Files.writeString(main, Files.readString(main).replace("int main(void) {", "int main(void) { int unused;"));
+    }
+
+    @Test
+    void aMissRunsNoPreprocessorAndTheNextBuildHitsDirectly() throws Exception {
+        addUnusedVariable();
+        assertThat(compileHits("-DFACTOR=1")).isFalse();
+        byte[] first = Files.readAllBytes(project.resolve("main.o"));
+        long direct = fixture.stat(LocalCache.DIRECT_HITS);
+        assertThat(compileHits("-DFACTOR=1")).isTrue();
+        assertThat(fixture.stat(LocalCache.DIRECT_HITS)).isEqualTo(direct + 1);
+        assertThat(Files.readAllBytes(project.resolve("main.o"))).isEqualTo(first);
+        assertThat(linkAndRun()).isEqualTo("42");
+    }
+
+    @Test
+    void aChangedHeaderOrDefineMisses() throws Exception {
+        addUnusedVariable();
+        compileHits("-DFACTOR=1");
+        WorkerFixture.write(project.resolve("include/config.h"), "#define SCALE 1\n");
+        assertThat(compileHits("-DFACTOR=1")).isFalse();
+        assertThat(linkAndRun()).isEqualTo("14");
+        assertThat(compileHits("-DFACTOR=2")).isFalse();
+        assertThat(linkAndRun()).isEqualTo("28");
+        WorkerFixture.write(project.resolve("include/config.h"), "#define SCALE 3\n");
+        assertThat(compileHits("-DFACTOR=2")).isFalse();
+        assertThat(linkAndRun()).isEqualTo("84");
+    }
+
+    @Test
+    void theDependencyFileIsClangsOnAMissAndOnAHit() throws Exception {
+        addUnusedVariable();
+        compileHits("-DFACTOR=1", "-MMD", "-MP");
+        Path depFile = project.resolve("main.d");
+        String written = Files.readString(depFile);
+        assertThat(written).startsWith("main.o: src/main.c").contains("config.h").contains("config.h:\n");
+        Files.delete(depFile);
+        assertThat(compileHits("-DFACTOR=1", "-MMD", "-MP")).isTrue();
+        assertThat(Files.readString(depFile)).isEqualTo(written);
+    }
+
+    @Test
+    void unitsUsingTimeMacrosAreNeverServed() throws Exception {
+        WorkerFixture.write(project.resolve("src/main.c"), """
+                const char *built = __DATE__;
+                int main(void) { int unused; return built[0] == 0; }
+                """);
+        assertThat(compileHits("-DFACTOR=1")).isFalse();
+        assertThat(compileHits("-DFACTOR=1")).isFalse();
+        assertThat(fixture.stat(LocalCache.DIRECT_HITS)).isZero();
+    }
+
+    @Test
+    void optimisedBuildsStillPreprocess() {
+        fixture.casOk(project, "cc", "-O2", "-DFACTOR=1", "-I" + project.resolve("include"), "-c", "src/main.c");
+        assertThat(fixture.stat(LocalCache.DEPEND_MISSES)).isZero();
+        assertThat(fixture.stat(LocalCache.UNIT_MISSES)).isEqualTo(1);
+    }
+}
