@@ -66,11 +66,11 @@ final class DirectModeCache {
 
     /**
      * Depend mode: the record of a unit compiled without a preprocessor run, from the files clang says it read (the
-     * source first). Its unit key is this command's direct key with the content of every one of those files, so it is
-     * found again exactly when direct mode would find it. Empty when the unit cannot be served without compiling it
-     * (a file uses {@code __DATE__}..., or is gone already).
+     * source first). Its unit key: toolchain, directory, language, flags, source name, preprocessor environment, back
+     * end, and the content of every one of those files. Empty when the unit cannot be served without compiling it (a
+     * file uses {@code __DATE__}..., or is gone already).
      */
-    Optional<IncludeManifest> dependRecord(Digest directKey, Collection<String> filesRead, CompilerInvocation invocation,
+    Optional<IncludeManifest> dependRecord(String backend, Collection<String> filesRead, CompilerInvocation invocation,
             SourceFile source, BuildContext context) {
         try {
             Optional<List<IncludeManifest.FileHash>> files = IncludeManifest.hash(filesRead,
@@ -78,7 +78,20 @@ final class DirectModeCache {
             if (files.isEmpty()) {
                 return Optional.empty();
             }
-            Fingerprint key = new Fingerprint(DEPEND_SCHEMA).add("command", directKey.toString());
+            // what the command says about the object (not its output names or other inputs: the same unit compiled
+            // by another command, e.g. for a second library, hits), then what it read
+            Fingerprint key = new Fingerprint(DEPEND_SCHEMA)
+                    .add("toolchain", toolchain.identity())
+                    .add("driver", invocation.driverModeFlag())
+                    .add("kind", source.kind().name())
+                    .add("working-directory", context.workingDirectory().toString())
+                    .add("preprocessor-flags", invocation.preprocessorFlags())
+                    .add("flags", invocation.compileFlags())
+                    .add("source", source.path())
+                    .add("backend", backend);
+            for (String variable : PREPROCESSOR_ENVIRONMENT) {
+                key.add(variable, context.environment().getOrDefault(variable, ""));
+            }
             for (IncludeManifest.FileHash file : files.get()) {
                 key.add(file.path(), file.sha256());
             }

@@ -100,7 +100,7 @@ public final class UnitCompiler {
         // Clang starts on the miss beside the preprocessor: on a miss (the usual case once direct mode has missed)
         // its result is ready sooner; on a hit it is killed.
         Path work = Files.createTempDirectory(scratch, "unit-");
-        if (directKey.isPresent() && dependMode(invocation, context)) {
+        if (directKey.isPresent() && dependMode(context)) {
             try {
                 return compileWithoutPreprocessing(invocation, source, object, context, directKey.get(), work);
             } finally {
@@ -108,7 +108,7 @@ public final class UnitCompiler {
             }
         }
         ProcessRunner.Running early = compilesWithClang(invocation, source) ? startClang(invocation, source, work,
-                context) : null;
+                context, Optional.empty()) : null;
         try {
             return compileFromText(invocation, source, object, context, begin, directKey, work, early);
         } finally {
@@ -169,49 +169,54 @@ public final class UnitCompiler {
     }
 
     /**
-     * Depend mode, as ccache has it, where the preprocessor pays least: a unit clang compiles whole at {@code -O0}
-     * (its compile costs about what a preprocessor run costs, 40-140 ms a unit on zstd), with no remote level (whose
-     * hits need the path-independent key of the preprocessed text). The unit then misses on any change of a file it
-     * read, comments included, and is not shared between directories.
+     * Depend mode, as ccache has it: without a remote level, a unit that direct mode missed is compiled without a
+     * preprocessor run first (40-140 ms of a C unit's processor time on zstd, more for C++; ~13% of zstd's cold -O3
+     * build). The price, for the local cache only: a comment-only edit misses the unit (its pieces still hit), and
+     * units are not shared between directories. With a remote level the preprocessed text stays the key: it is
+     * what lets another checkout path or machine hit. {@code CAS_DEPEND_MODE=0} keeps the preprocessor.
      */
-    private static boolean dependMode(CompilerInvocation invocation, BuildContext context) {
-        return invocation.needsDriverBackend() && invocation.optLevel().equals("0") && !context.remote().enabled()
-                && !"0".equals(context.environment().get("CAS_DEPEND_MODE"))
+    private static boolean dependMode(BuildContext context) {
+        return !context.remote().enabled() && !"0".equals(context.environment().get("CAS_DEPEND_MODE"))
                 && !context.environment().containsKey("CC_PRINT_HEADERS");
     }
 
     /**
-     * Compiles a unit with clang, without a preprocessor run first: clang also writes the dependency file asked for
-     * and names every header it read ({@code CC_PRINT_HEADERS}); the result is stored under a key made of the
-     * command's direct key and the content of those files ({@link DirectModeCache#dependRecord}), and found again by
-     * direct mode.
+     * Compiles a unit without a preprocessor run first: clang (whole, or its frontend) also writes the dependency
+     * file asked for and names every header it read ({@code CC_PRINT_HEADERS}); the unit's key is what the command
+     * says about the object and the content of those files ({@link DirectModeCache#dependRecord}). A stored result
+     * under that key (the same unit compiled by another command, or the same files seen before, as after switching a
+     * branch back) is served without the back end; otherwise the result is built, stored and recorded for direct
+     * mode.
      */
     private UnitResult compileWithoutPreprocessing(CompilerInvocation invocation, SourceFile source, Path object,
             BuildContext context, Digest directKey, Path work) throws IOException {
         long start = System.nanoTime();
         Path headers = work.resolve("headers.txt");
-        List<String> command = driver(invocation);
-        command.addAll(invocation.compileFlags());
-        command.add("-c");
-        command.addAll(frontendInput(invocation, source));
-        command.addAll(invocation.dependencies().preprocessorFlags(source, invocation.output()));
-        command.addAll(List.of("-o", work.resolve("unit.o").toString()));
-        Map<String, String> environment = new HashMap<>(context.environment());
-        environment.put("CC_PRINT_HEADERS", "1");
-        environment.put("CC_PRINT_HEADERS_FILE", headers.toString());
-        ProcessRunner.Result result = ProcessRunner.run(command, context.workingDirectory(), environment);
-        if (!result.succeeded()) {
+        ProcessRunner.Running clang = startClang(invocation, source, work, context, Optional.of(headers));
+        ProcessRunner.Result frontend = clang.await();
+        if (!frontend.succeeded()) {
             cache.count(LocalCache.FAILED, 1);
-            return UnitResult.failed(result.exitCode(), result.stderr());
+            return UnitResult.failed(frontend.exitCode(), frontend.stderr());
         }
-        Compiled compiled = new Compiled(Files.readAllBytes(work.resolve("unit.o")), result.stderr(), 0);
-        long millis = (System.nanoTime() - start) / 1_000_000;
-        writeAtomically(object, compiled.object());
-        explanations.recordWhole(context, source, "-O0: clang code-generates the unit itself, without a preprocessor "
-                + "run first (depend mode)");
         List<String> read = new ArrayList<>(List.of(source.path()));
         read.addAll(headersRead(headers));
-        Optional<IncludeManifest> record = direct.dependRecord(directKey, read, invocation, source, context);
+        Optional<IncludeManifest> record = direct.dependRecord(backendName(invocation, context), read, invocation,
+                source, context);
+        Optional<Cached> hit = record.flatMap(r -> lookupLocal(r.unitKey()));
+        if (hit.isPresent()) {
+            writeAtomically(object, hit.get().object());
+            direct.record(directKey, record.get());
+            explanations.recordHit(context, source, true);
+            countHit(hit.get());
+            return new UnitResult(UnitResult.Outcome.HIT, 0, hit.get().diagnostics());
+        }
+        Compiled compiled = compileMiss(invocation, source, work, context, clang, Optional.of(directKey));
+        if (compiled.object() == null) {
+            cache.count(LocalCache.FAILED, 1);
+            return UnitResult.failed(compiled.exitCode(), compiled.diagnostics());
+        }
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        writeAtomically(object, compiled.object());
         if (record.isPresent()) {
             store(record.get().unitKey(), compiled, millis, context);
             direct.record(directKey, record.get());
@@ -244,10 +249,11 @@ public final class UnitCompiler {
 
     /**
      * Clang on the original source: the whole compile to an object when its own back end must build the unit,
-     * else its frontend to unoptimised bitcode; the output lands in {@code work}.
+     * else its frontend to unoptimised bitcode; the output lands in {@code work}. In depend mode ({@code headerList})
+     * it also writes the dependency file the user asked for and lists the headers it read.
      */
     private ProcessRunner.Running startClang(CompilerInvocation invocation, SourceFile source, Path work,
-            BuildContext context) {
+            BuildContext context, Optional<Path> headerList) {
         List<String> command = driver(invocation);
         command.addAll(invocation.compileFlags());
         command.add("-c");
@@ -255,8 +261,15 @@ public final class UnitCompiler {
             command.addAll(List.of("-emit-llvm", "-Xclang", "-disable-llvm-passes"));
         }
         command.addAll(frontendInput(invocation, source));
+        Map<String, String> environment = context.environment();
+        if (headerList.isPresent()) {
+            command.addAll(invocation.dependencies().preprocessorFlags(source, invocation.output()));
+            environment = new HashMap<>(environment);
+            environment.put("CC_PRINT_HEADERS", "1");
+            environment.put("CC_PRINT_HEADERS_FILE", headerList.get().toString());
+        }
         command.addAll(List.of("-o", work.resolve(clangOutput(invocation)).toString()));
-        return ProcessRunner.start(command, context.workingDirectory(), context.environment());
+        return ProcessRunner.start(command, context.workingDirectory(), environment);
     }
 
     private static String clangOutput(CompilerInvocation invocation) {

@@ -9,7 +9,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** What must and must not change a unit's fingerprint, observed through real builds. */
+/**
+ * What must and must not change a unit's fingerprint, observed through real builds, with the preprocessed text as
+ * the key (as with a remote level; {@link DependModeIT} covers the local default).
+ */
 class CacheKeyIT {
     @TempDir
     Path dir;
@@ -19,6 +22,7 @@ class CacheKeyIT {
     @BeforeEach
     void setUp() throws Exception {
         fixture = new WorkerFixture(dir.resolve("cache"));
+        fixture.environment.put("CAS_DEPEND_MODE", "0");
         project = dir.resolve("one/project");
         writeProject(project);
     }

@@ -12,14 +12,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Depend mode at -O0: a miss runs no preprocessor (clang compiles and names the files it read), and what changes the
- * object still misses: a header, a define, the flags; units using {@code __DATE__} are never served.
+ * Depend mode, the default without a remote level: a miss runs no preprocessor (clang compiles and names the files it
+ * read), and what changes the object still misses: a header, a define, the flags; units using {@code __DATE__} are
+ * never served. At -O0 (clang's whole compile) and -O2 (clang's frontend, then the in-process back end).
  */
 class DependModeIT {
     @TempDir
     Path dir;
     WorkerFixture fixture;
     Path project;
+    String optimisation = "-O0";
 
     @BeforeEach
     void setUp() throws Exception {
@@ -33,11 +35,11 @@ class DependModeIT {
         fixture.close();
     }
 
-    /** Compiles src/main.c at -O0 with -c; true on a hit. A miss must have been compiled without preprocessing. */
+    /** Compiles src/main.c with -c; true on a hit. A miss must have been compiled without preprocessing. */
     private boolean compileHits(String... extra) {
         long hits = fixture.stat(LocalCache.UNIT_HITS);
         long dependMisses = fixture.stat(LocalCache.DEPEND_MISSES);
-        List<String> args = new ArrayList<>(List.of("-O0", "-Wall", "-I" + project.resolve("include"), "-c",
+        List<String> args = new ArrayList<>(List.of(optimisation, "-Wall", "-I" + project.resolve("include"), "-c",
                 "src/main.c", "-o", "main.o"));
         args.addAll(List.of(extra));
         WorkerResponse response = fixture.casOk(project, "cc", args.toArray(String[]::new));
@@ -55,7 +57,10 @@ class DependModeIT {
 
     private void addUnusedVariable() throws Exception {
         Path main = project.resolve("src/main.c");
-        Files.writeString(main, Files.readString(main).replace("int main(void) {", "int main(void) { int unused;"));
+        String text = Files.readString(main);
+        if (!text.contains("int unused;")) {
+            Files.writeString(main, text.replace("int main(void) {", "int main(void) { int unused;"));
+        }
     }
 
     @Test
@@ -108,7 +113,30 @@ class DependModeIT {
     }
 
     @Test
-    void optimisedBuildsStillPreprocess() {
+    void optimisedBuildsToo() throws Exception {
+        optimisation = "-O2";
+        aChangedHeaderOrDefineMisses();
+        theDependencyFileIsClangsOnAMissAndOnAHit();
+    }
+
+    @Test
+    void aFormerStateOfTheFilesHitsAfterTheFrontend() throws Exception {
+        optimisation = "-O2";
+        addUnusedVariable();
+        compileHits("-DFACTOR=1");
+        WorkerFixture.write(project.resolve("include/config.h"), "#define SCALE 1\n");
+        assertThat(compileHits("-DFACTOR=1")).isFalse();
+        WorkerFixture.write(project.resolve("include/config.h"), "#define SCALE 3\n"); // as after a branch switch
+        long direct = fixture.stat(LocalCache.DIRECT_HITS);
+        assertThat(compileHits("-DFACTOR=1")).isTrue();
+        assertThat(fixture.stat(LocalCache.DIRECT_HITS)).as("not a direct-mode hit: clang's frontend ran")
+                .isEqualTo(direct);
+        assertThat(linkAndRun()).isEqualTo("42");
+    }
+
+    @Test
+    void aRemoteLevelOrCasDependModeZeroKeepsThePreprocessor() {
+        fixture.environment.put("CAS_DEPEND_MODE", "0");
         fixture.casOk(project, "cc", "-O2", "-DFACTOR=1", "-I" + project.resolve("include"), "-c", "src/main.c");
         assertThat(fixture.stat(LocalCache.DEPEND_MISSES)).isZero();
         assertThat(fixture.stat(LocalCache.UNIT_MISSES)).isEqualTo(1);
