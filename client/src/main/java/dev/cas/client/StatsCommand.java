@@ -59,8 +59,8 @@ final class StatsCommand implements Callable<Integer> {
         out.append(String.format(Locale.ROOT, "analysis units             %d hits (%d local, %d remote), %d misses "
                 + "(hit rate %s)%n", hits, hits - remoteHits, remoteHits, misses,
                 total == 0 ? "-" : String.format(Locale.ROOT, "%.1f%%", 100.0 * hits / total)));
-        out.append(String.format(Locale.ROOT, "  hits without preprocessing %d, misses without preprocessing %d "
-                + "(-O0)%n", s.getOrDefault("unit.direct.hits", 0L), s.getOrDefault("unit.depend.misses", 0L)));
+        out.append(String.format(Locale.ROOT, "  hits without preprocessing %d, misses without preprocessing %d%n",
+                s.getOrDefault("unit.direct.hits", 0L), s.getOrDefault("unit.depend.misses", 0L)));
         long functionHits = s.getOrDefault("function.hits", 0L);
         long functionRemoteHits = s.getOrDefault("function.remote.hits", 0L);
         out.append(String.format(Locale.ROOT, "functions (in units that missed) %d hits (%d local, %d remote), %d "

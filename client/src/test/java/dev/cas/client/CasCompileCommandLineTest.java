@@ -53,6 +53,15 @@ class CasCompileCommandLineTest {
         String table = StatsCommand.toTable(ClientSettings.fromEnvironment(Map.of()), stats);
         assertThat(table).contains("3 hits (2 local, 1 remote), 1 misses (hit rate 75.0%)", "3.0 MiB",
                 "remote uploads             7 sent, 0 not sent");
+        stats.put("unit.depend.misses", 1L);
+        stats.put("function.deferred", 4L);
+        stats.put("function.deferred.split", 3L);
+        stats.put("function.deferred.pieces", 300L);
+        stats.put("function.deferred.waiting", 1L);
+        assertThat(StatsCommand.toTable(ClientSettings.fromEnvironment(Map.of()), stats)).contains(
+                "misses without preprocessing 1",
+                "split when idle            4 built whole first (a parallel cold build), 3 split since (300 pieces), "
+                        + "0 dropped, 1 waiting");
         assertThat(StatsCommand.parse("unit.hits=3\nunit.misses=1\n")).containsEntry("unit.hits", 3L);
     }
 }

@@ -13,7 +13,8 @@ import org.slf4j.LoggerFactory;
  * Direct mode, as ccache has it: finds a unit's key without running the preprocessor. The key of the command
  * (toolchain, directory, arguments, source name, preprocessor environment) leads to an {@link IncludeManifest}; when
  * every file it lists still has the recorded content, its unit key is the one preprocessing would give. Any doubt is
- * a miss, and the preprocessor decides. {@code CAS_DIRECT_MODE=0} switches it off.
+ * a miss, and the preprocessor decides. {@code CAS_DIRECT_MODE=0} switches it off. In depend mode the record is made
+ * from the files clang says it read instead ({@link #dependRecord}).
  */
 final class DirectModeCache {
     private static final Logger log = LoggerFactory.getLogger(DirectModeCache.class);

@@ -22,7 +22,7 @@ public final class LocalCache implements AutoCloseable {
     public static final String UNIT_MISSES = "unit.misses";
     /** Hits found without running the preprocessor (a subset of {@link #UNIT_HITS}). */
     public static final String DIRECT_HITS = "unit.direct.hits";
-    /** Misses compiled without a preprocessor run (depend mode, at -O0). */
+    /** Misses compiled without a preprocessor run (depend mode). */
     public static final String DEPEND_MISSES = "unit.depend.misses";
     /** Hits served by the remote cache server (a subset of {@link #UNIT_HITS}), then kept here. */
     public static final String UNIT_REMOTE_HITS = "unit.remote.hits";

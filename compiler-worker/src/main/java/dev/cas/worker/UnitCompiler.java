@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Builds one analysis unit (a translation unit) through the cache. Direct mode ({@link DirectModeCache}) may find the
- * unit without running clang at all; otherwise the bundled clang preprocesses, the unit is fingerprinted, and a hit
+ * unit without running clang at all. Otherwise, without a remote level, clang compiles at once and the key comes from
+ * the files it read (depend mode); with one, the bundled clang preprocesses, the unit is fingerprinted, and a hit
  * writes the stored object (clang, started beside the preprocessor in case of a miss, is stopped). On a miss clang's
  * frontend emits bitcode which is optimised and code-generated in process, per function ({@link PerFunctionCompiler})
  * or whole ({@link LlvmBackend}) — or clang compiles the unit itself at {@code -O0} and for flags the C API cannot
@@ -81,8 +82,8 @@ public final class UnitCompiler {
 
     private UnitResult compileUnit(CompilerInvocation invocation, SourceFile source, String objectPath,
             BuildContext context) throws IOException {
-        // Order: direct mode (no clang at all), then preprocess and the unit key (clang already at work on a
-        // possible miss), then compile on a miss.
+        // Order: direct mode (no clang at all); then, in depend mode, clang and the key from the files it read; else
+        // preprocess and the unit key (clang already at work on a possible miss); then compile on a miss.
         Path object = context.resolve(objectPath);
         if (source.kind() == Kind.ASSEMBLY) {
             return compileUncached(invocation, source, object, context);
@@ -97,8 +98,6 @@ public final class UnitCompiler {
                 return served.get();
             }
         }
-        // Clang starts on the miss beside the preprocessor: on a miss (the usual case once direct mode has missed)
-        // its result is ready sooner; on a hit it is killed.
         Path work = Files.createTempDirectory(scratch, "unit-");
         if (directKey.isPresent() && dependMode(context)) {
             try {
@@ -107,6 +106,8 @@ public final class UnitCompiler {
                 deleteRecursively(work);
             }
         }
+        // Clang starts on the miss beside the preprocessor: on a miss (the usual case once direct mode has missed)
+        // its result is ready sooner; on a hit it is killed.
         ProcessRunner.Running early = compilesWithClang(invocation, source) ? startClang(invocation, source, work,
                 context, Optional.empty()) : null;
         try {
