@@ -10,6 +10,8 @@ import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import dev.cas.client.Launchers.Run;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -154,6 +156,44 @@ class LauncherIT {
         builder.environment().put("CAS_SOURCE_ROOT", root.toString());
         builder.environment().put("CAS_JAVA_LAUNCHER", script.toString());
         return Launchers.await(builder.start());
+    }
+
+    /**
+     * The worker JVM maps the class archive bin/cas-compile made for this build: the worker's command line names it,
+     * and a JVM with {@code -Xshare:on} (which refuses an archive that does not match the jar) accepts it.
+     */
+    @Test
+    void theWorkerMapsTheClassArchiveMadeForThisBuild() throws Exception {
+        Files.writeString(dir.resolve("a.c"), "int a(void) { return 1; }\n");
+        Run compiled = casCompile(cacheEnv(), "cc", "-c", "a.c");
+        assertThat(compiled.exit()).as(compiled.stderr()).isZero();
+        Path jar = Path.of("target", "cas-compile.jar").toAbsolutePath();
+        Path archive = jar.resolveSibling("cas-worker.jsa");
+        assertThat(archive).isRegularFile();
+
+        String worker = null;
+        try (var processes = Files.list(Path.of("/proc"))) {
+            for (Path process : processes.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
+                try {
+                    String command = Files.readString(process.resolve("cmdline")).replace('\0', ' ');
+                    if (command.contains("dev.cas.worker.WorkerDaemon " + dir.resolve("cache"))) {
+                        worker = command;
+                    }
+                } catch (IOException gone) {
+                    // a process that ended meanwhile
+                }
+            }
+        }
+        assertThat(worker).as("the worker's command line").isNotNull();
+        Matcher flag = Pattern.compile("-XX:SharedArchiveFile=(\\S+)").matcher(worker);
+        assertThat(flag.find()).as(worker).isTrue();
+        assertThat(Path.of(flag.group(1)).toRealPath()).isEqualTo(archive.toRealPath());
+
+        Process java = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xshare:on", "-XX:SharedArchiveFile=" + archive, "-cp", jar.toString(), "-version")
+                .redirectErrorStream(true).start();
+        Run check = Launchers.await(java);
+        assertThat(check.exit()).as(check.stdout()).isZero();
     }
 
     @Test
