@@ -37,7 +37,8 @@ record IncludeManifest(Digest unitKey, List<FileHash> files, byte[] dependencyFi
 
     /**
      * The content hash of each named file (relative to the working directory or absolute); empty when one is not a
-     * regular file or uses {@code __TIME__}, {@code __DATE__}... (such a unit is never served without compiling it).
+     * regular file, uses {@code __TIME__}, {@code __DATE__}... or {@code #embed} (such a unit is never served without
+     * compiling it).
      */
     static Optional<List<FileHash>> hash(Collection<String> names, Path workingDirectory, FileHashes hashes)
             throws IOException {
@@ -48,7 +49,7 @@ record IncludeManifest(Digest unitKey, List<FileHash> files, byte[] dependencyFi
                 return Optional.empty();
             }
             FileHashes.Content content = hashes.content(file);
-            if (content.usesTimeMacros()) {
+            if (content.usesTimeOrEmbed()) {
                 return Optional.empty();
             }
             files.add(new FileHash(name, content.sha256()));

@@ -112,6 +112,24 @@ class DependModeIT {
         assertThat(fixture.stat(LocalCache.DIRECT_HITS)).isZero();
     }
 
+    /** clang does not list a file pulled in by {@code #embed} among the headers it read: such a unit is never served. */
+    @Test
+    void aUnitEmbeddingAFileIsNeverServed() throws Exception {
+        WorkerFixture.write(project.resolve("src/data.txt"), "A");
+        WorkerFixture.write(project.resolve("src/main.c"), """
+                #include <stdio.h>
+                static const char data[] = {
+                #embed "data.txt"
+                , 0};
+                int main(void) { int unused; puts(data); return 0; }
+                """);
+        assertThat(compileHits("-std=c23")).isFalse();
+        assertThat(linkAndRun()).isEqualTo("A");
+        WorkerFixture.write(project.resolve("src/data.txt"), "B");
+        assertThat(compileHits("-std=c23")).isFalse();
+        assertThat(linkAndRun()).isEqualTo("B");
+    }
+
     @Test
     void optimisedBuildsToo() throws Exception {
         optimisation = "-O2";

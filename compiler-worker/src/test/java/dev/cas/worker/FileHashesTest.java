@@ -25,19 +25,21 @@ class FileHashesTest {
     }
 
     @Test
-    void timeMacrosAreFoundAnywhereInAFile() throws Exception {
+    void timeMacrosAndEmbedsAreFoundAnywhereInAFile() throws Exception {
         FileHashes hashes = new FileHashes(Clock.systemUTC());
-        String[] users = {"const char *d = __DATE__;", "x __TIME__", "__TIMESTAMP__", "a___DATE__b"};
-        String[] others = {"__DAT", "_DATE__", "__TIME_", "int __x__;", "_", ""};
+        String[] users = {"const char *d = __DATE__;", "x __TIME__", "__TIMESTAMP__", "a___DATE__b",
+            "char d[] = {\n#embed \"data.bin\"\n};", "#  embed <x>", "#\tembed"};
+        String[] others = {"__DAT", "_DATE__", "__TIME_", "int __x__;", "_", "", "# emb", "#include <embed.h>",
+            "int embed;"};
         for (int i = 0; i < users.length; i++) {
             Path file = dir.resolve("user" + i + ".h");
             Files.writeString(file, users[i]);
-            assertThat(hashes.content(file).usesTimeMacros()).as(users[i]).isTrue();
+            assertThat(hashes.content(file).usesTimeOrEmbed()).as(users[i]).isTrue();
         }
         for (int i = 0; i < others.length; i++) {
             Path file = dir.resolve("other" + i + ".h");
             Files.writeString(file, others[i]);
-            assertThat(hashes.content(file).usesTimeMacros()).as(others[i]).isFalse();
+            assertThat(hashes.content(file).usesTimeOrEmbed()).as(others[i]).isFalse();
         }
     }
 
