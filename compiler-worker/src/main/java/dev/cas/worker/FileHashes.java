@@ -7,6 +7,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Clock;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -99,15 +100,8 @@ final class FileHashes {
     }
 
     private static boolean startsAt(byte[] content, int at, byte[] pattern) {
-        if (at + pattern.length > content.length) {
-            return false;
-        }
-        for (int j = 0; j < pattern.length; j++) {
-            if (content[at + j] != pattern[j]) {
-                return false;
-            }
-        }
-        return true;
+        return at + pattern.length <= content.length
+                && Arrays.equals(content, at, at + pattern.length, pattern, 0, pattern.length);
     }
 
     private static byte[] bytes(String text) {

@@ -2,6 +2,7 @@ package dev.cas.worker;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.Arrays;
 
 /**
  * Feeds preprocessed source into a fingerprint with the machine-specific directories taken out of its line markers
@@ -35,14 +36,7 @@ final class PreprocessedText {
     }
 
     private static boolean startsWith(byte[] text, int at, byte[] prefix) {
-        if (at + prefix.length > text.length) {
-            return false;
-        }
-        for (int i = 0; i < prefix.length; i++) {
-            if (text[at + i] != prefix[i]) {
-                return false;
-            }
-        }
-        return true;
+        return at + prefix.length <= text.length
+                && Arrays.equals(text, at, at + prefix.length, prefix, 0, prefix.length);
     }
 }
