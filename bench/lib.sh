@@ -45,3 +45,31 @@ cas_settle() {
   echo "cas worker still splitting after 10 minutes" >&2
   return 1
 }
+
+# Set-up shared by the scripts that compare plain clang, ccache and cas-compile on real projects: builds the launcher,
+# makes $work (removed on exit, the worker stopped), links the bundled clang as $work/bin/clang and clang++, and gives
+# cas and ccache caches of their own in it. Sets launcher and work.
+compare_tools_setup() {
+  launcher="$root/bin/cas-compile"
+  "$launcher" --version >/dev/null   # builds the launcher and unpacks the bundled toolchain on first use
+  work="$(mktemp -d)"
+  trap '"$launcher" stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+  mkdir -p "$work/bin"
+  ln -s "$(bundled_clang)" "$work/bin/clang"
+  ln -s "$(bundled_clang)" "$work/bin/clang++"
+  export CAS_CACHE_DIR="$work/cas-cache" CCACHE_DIR="$work/ccache"
+  unset CAS_PER_FUNCTION CAS_VERIFY
+}
+
+# the one-function edit: a compiler barrier put in FILE after TEXT (the end of TEXT when it is a statement, else the
+# next opening brace)
+insert_barrier() {
+  python3 - "$1" "$2" <<'EOF'
+import sys
+path, line = sys.argv[1], sys.argv[2]
+text = open(path).read()
+at = text.index(line)
+end = at + len(line) - 1 if line.endswith(";") else text.index("{", at + len(line) - 1)
+open(path, "w").write(text[:end + 1] + '\n    __asm__ __volatile__("" ::: "memory");' + text[end + 1:])
+EOF
+}

@@ -18,15 +18,7 @@ projects=("$@")
 [ ${#projects[@]} -gt 0 ] || projects=(zstd-1.5.6 yaml-cpp-0.9.0)
 bench_install ccache cmake make bc python3
 
-launcher="$root/bin/cas-compile"
-"$launcher" --version >/dev/null   # builds the launcher and unpacks the bundled toolchain on first use
-work="$(mktemp -d)"
-trap '"$launcher" stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
-mkdir -p "$work/bin"
-ln -s "$(bundled_clang)" "$work/bin/clang"
-ln -s "$(bundled_clang)" "$work/bin/clang++"
-export CAS_CACHE_DIR="$work/cas-cache" CCACHE_DIR="$work/ccache"
-unset CAS_PER_FUNCTION CAS_VERIFY
+compare_tools_setup
 
 # the file, and the first line of one function (the barrier goes after its opening brace)
 edit_of() {
@@ -83,13 +75,7 @@ for project in "${projects[@]}"; do
         fi
         clean "$build"
         again=$(timed_make "$build")
-        python3 - "$src/$edit_file" "$edit_line" <<'EOF'
-import sys
-path, line = sys.argv[1], sys.argv[2]
-text = open(path).read()
-end = text.index(line) + len(line)
-open(path, "w").write(text[:end] + '\n    __asm__ __volatile__("" ::: "memory");' + text[end:])
-EOF
+        insert_barrier "$src/$edit_file" "$edit_line"
         edited=$(timed_make "$build")
         results[$tool.cold]+="$cold " results[$tool.again]+="$again " results[$tool.edit]+="$edited "
         results[$tool.idle]+="$settled "

@@ -15,15 +15,7 @@ projects=("$@")
 [ ${#projects[@]} -gt 0 ] || projects=(cJSON-1.7.19 yaml-cpp-0.9.0 fmt-12.2.0 zstd-1.5.6)
 bench_install ccache cmake make bc python3
 
-launcher="$root/bin/cas-compile"
-"$launcher" --version >/dev/null   # builds the launcher and unpacks the bundled toolchain on first use
-work="$(mktemp -d)"
-trap '"$launcher" stop >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
-mkdir -p "$work/bin"
-ln -s "$(bundled_clang)" "$work/bin/clang"
-ln -s "$(bundled_clang)" "$work/bin/clang++"
-export CAS_CACHE_DIR="$work/cas-cache" CCACHE_DIR="$work/ccache"
-unset CAS_PER_FUNCTION CAS_VERIFY
+compare_tools_setup
 
 # the file, and the text in one function after which the edit puts a compiler barrier (the end of its first line
 # when that is a statement, else its opening brace)
@@ -76,14 +68,7 @@ for project in "${projects[@]}"; do
       [ "$tool" != cas ] || cas_settle "$launcher"  # units built whole are split when idle, not beside what follows
       make -C "$build" clean >/dev/null
       again=$(timed_make "$build")
-      python3 - "$src/$edit_file" "$edit_line" <<'EOF'
-import sys
-path, line = sys.argv[1], sys.argv[2]
-text = open(path).read()
-at = text.index(line)
-end = at + len(line) - 1 if line.endswith(";") else text.index("{", at + len(line) - 1)
-open(path, "w").write(text[:end + 1] + '\n    __asm__ __volatile__("" ::: "memory");' + text[end + 1:])
-EOF
+      insert_barrier "$src/$edit_file" "$edit_line"
       edited=$(timed_make "$build")
       results[$tool.cold]+="$cold " results[$tool.again]+="$again " results[$tool.edit]+="$edited "
     done
