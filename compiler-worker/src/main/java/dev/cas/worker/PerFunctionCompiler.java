@@ -107,12 +107,11 @@ final class PerFunctionCompiler {
                     timings.mark("cut");
                     build(piece, misses.get(0), keys, options, compiled, remote);
                 } else if (!misses.isEmpty()) {
-                    byte[] whole = IrModules.toBitcode(module);
-                    LLVMDisposeModule(module);
-                    module = null;
                     Map<List<String>, Integer> indexOf = new java.util.IdentityHashMap<>();
                     misses.forEach(i -> indexOf.put(groups.get(i), i));
-                    FunctionSplitter.extract(whole, prepared, misses.stream().map(groups::get).toList(), pool,
+                    LLVMModuleRef usedUp = module;
+                    module = null;
+                    FunctionSplitter.extract(usedUp, prepared, misses.stream().map(groups::get).toList(), pool,
                             piece -> build(piece, indexOf.get(piece.group()), keys, options, compiled, remote));
                 }
                 timings.mark(misses.size() + " built");
