@@ -39,6 +39,13 @@ final class PieceFingerprints {
     private final Map<String, String> types = new HashMap<>();
     private final Map<String, String> comdats = new LinkedHashMap<>();
     private final Map<String, String> attributes = new HashMap<>();
+    /**
+     * The attachment naming an inline asm statement's (or a diagnosed call's) offset in the source file, which clang
+     * reads only to place an error about it. Left out of keys: text inserted above a function with inline asm would
+     * otherwise change its key without changing its code.
+     */
+    private static final String SOURCE_LOCATION = "!srcloc ";
+
     private final Map<String, String> metadata = new HashMap<>();
     private final Map<String, byte[]> functionDigests = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile byte[] moduleWideDigest;
@@ -236,6 +243,13 @@ final class PieceFingerprints {
                     int end = i + 1;
                     while (end < length && Character.isDigit(text.charAt(end))) {
                         end++;
+                    }
+                    if (c == '!' && text.startsWith(SOURCE_LOCATION, i - SOURCE_LOCATION.length())) {
+                        // where an inline asm statement starts in the file: only diagnostics read it
+                        out.append(text, copied, i).append("!loc");
+                        copied = end;
+                        i = end - 1;
+                        continue;
                     }
                     String number = text.substring(i + 1, end);
                     out.append(text, copied, i).append(c == '#' ? "#a" : "!m")

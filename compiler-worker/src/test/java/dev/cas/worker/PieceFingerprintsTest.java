@@ -73,6 +73,23 @@ class PieceFingerprintsTest {
     }
 
     @Test
+    void whereAnInlineAsmStatementStartsInTheFileIsNotPartOfTheKeyButTheAsmIs() {
+        String module = """
+                define void @barrier() {
+                  call void asm sideeffect "", "~{memory}"(), !srcloc !7
+                  ret void
+                }
+
+                !7 = !{i64 1234}
+                """;
+        Digest before = key(PieceFingerprints.parse(module), "barrier", List.of(), Set.of());
+        assertThat(key(PieceFingerprints.parse(module.replace("i64 1234", "i64 1300")), "barrier", List.of(),
+                Set.of())).as("moved down the file").isEqualTo(before);
+        assertThat(key(PieceFingerprints.parse(module.replace("asm sideeffect \"\"", "asm sideeffect \"nop\"")),
+                "barrier", List.of(), Set.of())).as("other asm").isNotEqualTo(before);
+    }
+
+    @Test
     void aFunctionWithoutAPrintedBodyIsRefusedRatherThanKeyedByNothing() {
         PieceFingerprints index = PieceFingerprints.parse(MODULE);
         assertThatThrownBy(() -> key(index, "missing$function", List.of(), Set.of()))
