@@ -125,10 +125,7 @@ class RealProjectsIT {
                 + "compiled twice, by two targets) hits").isEqualTo(cold.get("unit.misses") + cold.get("unit.hits"));
 
         Path edited = source.resolve(project.editedSource);
-        String text = Files.readString(edited);
-        assertThat(text).contains(project.editedFunctionStart);
-        Files.writeString(edited, text.replace(project.editedFunctionStart,
-                project.editedFunctionStart + "    __asm__ __volatile__(\"\" ::: \"memory\");\n"));
+        insertBarrier(edited, project.editedFunctionStart);
         run(release, splitAll, "make", "-j2");
         Map<String, Long> afterEdit = stats();
         // missed: only units that read the edited file, as their dependency files list them (cJSON's tests
@@ -139,18 +136,8 @@ class RealProjectsIT {
         // compiled again in those units: the edited function's piece and the pieces that import its body for
         // inlining, nothing else (explain names each compiled piece with its reason). explain keeps the last build
         // of each source, so sources built into several targets with other options (fmt's os.cc) are left out.
-        List<Path> builtOnce = readers.stream().filter(unit -> java.util.Collections.frequency(readers, unit) == 1)
-                .toList();
-        boolean editedFunctionCompiled = builtOnce.isEmpty();
-        for (Path reader : builtOnce) {
-            String explanation = run(dir, env(Map.of()), LAUNCHER.toString(), "explain", reader.toString());
-            for (String reason : explanation.lines().filter(line -> line.matches("  \\S.*: \\d+")).toList()) {
-                boolean edit = reason.equals("  body changed (or a declaration, type or constant it uses): 1");
-                editedFunctionCompiled |= edit;
-                assertThat(edit || reason.startsWith("  imported callee changed")).as(explanation).isTrue();
-            }
-        }
-        assertThat(editedFunctionCompiled).as("the edited function was compiled again").isTrue();
+        assertOnlyTheEditedFunctionCompiled(readers.stream()
+                .filter(unit -> java.util.Collections.frequency(readers, unit) == 1).toList());
         assertThat(delta(rebuilt, afterEdit, "function.misses")).isPositive();
         ctest(release);
 
@@ -166,8 +153,11 @@ class RealProjectsIT {
     }
 
     /**
-     * Zstandard with its own Makefiles (-O3, ~45 C units): the library and CLI with every unit split and checked,
-     * then its own {@code make check} (CLI round trips) through the same compiler, and a no-change rebuild.
+     * Zstandard with its own Makefiles (~45 C units; the corpus builds it that way, with {@code make check}, its CLI
+     * round trips, as its tests): the CLI at -O3 with every unit split and checked, a no-change rebuild (all hits),
+     * a one-function edit in the library (only that unit misses; compiled again are the edited function's piece and
+     * those importing it), {@code make check} on the edited build; then the default policy at -O3, -O2 -g
+     * (RelWithDebInfo's flags) and -O0 -g (Debug's), each built clean and checked with {@code make check}.
      */
     @org.junit.jupiter.api.Test
     void zstdBuildsWithItsMakefilesAndPassesMakeCheck() throws Exception {
@@ -178,15 +168,57 @@ class RealProjectsIT {
         run(source, splitAll, "make", "-j2", "-C", "programs", "zstd", cc);
         Map<String, Long> cold = stats();
         assertThat(cold.get("function.misses")).as("pieces compiled").isPositive();
-        run(source, splitAll, "make", "check", cc);
 
         run(source, splitAll, "make", "-C", "programs", "clean");
-        Map<String, Long> before = stats();
         run(source, splitAll, "make", "-j2", "-C", "programs", "zstd", cc);
-        assertThat(delta(before, stats(), "unit.misses")).as("misses in a no-change rebuild").isZero();
+        Map<String, Long> rebuilt = stats();
+        assertThat(delta(cold, rebuilt, "unit.misses")).as("misses in a no-change rebuild").isZero();
+        assertThat(delta(cold, rebuilt, "unit.hits")).as("hits in a no-change rebuild")
+                .isEqualTo(cold.get("unit.misses") + cold.getOrDefault("unit.hits", 0L));
+
+        Path edited = source.resolve("lib/compress/zstd_compress.c");
+        insertBarrier(edited, "size_t ZSTD_compressBound(size_t srcSize) {\n");
+        run(source, splitAll, "make", "-j2", "-C", "programs", "zstd", cc);
+        Map<String, Long> afterEdit = stats();
+        assertThat(delta(rebuilt, afterEdit, "unit.misses")).as("units missed after a one-function edit").isOne();
+        assertOnlyTheEditedFunctionCompiled(List.of(edited));
+        run(source, splitAll, "make", "check", cc);
+
+        for (String flags : List.of("-O3", "-O2 -g -DNDEBUG", "-O0 -g")) {
+            Map<String, String> defaults = env(Map.of());
+            run(source, defaults, "make", "-C", "programs", "clean");
+            run(source, defaults, "make", "-j2", "-C", "programs", "zstd", cc, "CFLAGS=" + flags);
+            run(source, defaults, "make", "check", cc, "CFLAGS=" + flags);
+        }
         assertThat(stats().get("function.fallbacks.failed")).as("per-function builds that fell back").isZero();
         // no failed.compiles check here: zstd's Makefile probes for optional libraries (lz4, lzma, zlib) by compiling
         // programs that fail where their headers are missing, as they fail with plain clang; make check passed
+    }
+
+    /** The one-function edit: a compiler barrier after the function's opening line (its code changes, not what it does). */
+    private static void insertBarrier(Path source, String functionStart) throws IOException {
+        String text = Files.readString(source);
+        assertThat(text).contains(functionStart);
+        Files.writeString(source, text.replace(functionStart,
+                functionStart + "    __asm__ __volatile__(\"\" ::: \"memory\");\n"));
+    }
+
+    /**
+     * Compiled again in the given units (each built once in the last build): the edited function's piece and the
+     * pieces that import its body for inlining, nothing else ({@code explain} names each compiled piece with its
+     * reason). An empty list checks nothing.
+     */
+    private void assertOnlyTheEditedFunctionCompiled(List<Path> units) throws Exception {
+        boolean editedFunctionCompiled = units.isEmpty();
+        for (Path unit : units) {
+            String explanation = run(dir, env(Map.of()), LAUNCHER.toString(), "explain", unit.toString());
+            for (String reason : explanation.lines().filter(line -> line.matches("  \\S.*: \\d+")).toList()) {
+                boolean edit = reason.equals("  body changed (or a declaration, type or constant it uses): 1");
+                editedFunctionCompiled |= edit;
+                assertThat(edit || reason.startsWith("  imported callee changed")).as(explanation).isTrue();
+            }
+        }
+        assertThat(editedFunctionCompiled).as("the edited function was compiled again").isTrue();
     }
 
     /**
