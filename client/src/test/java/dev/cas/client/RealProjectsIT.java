@@ -27,8 +27,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  * (one unit misses; compiled again are that function's piece and those importing it), then Release with the default
  * policy, RelWithDebInfo and Debug (fmt, the heaviest, in the first configuration only, to keep the suite's time;
  * the later configurations share the cache, so Release with the default policy finds most pieces built). zstd
- * (Makefiles, {@code make check}): every unit split and checked, and a no-change rebuild. No per-function build may
- * fall back to a whole one.
+ * (its Makefiles, {@code make check}): the same steps with its own flags for each configuration. No per-function
+ * build may fall back to a whole one.
  */
 class RealProjectsIT {
     private static final Path LAUNCHER = Path.of("..").toAbsolutePath().normalize().resolve("bin/cas-compile");
