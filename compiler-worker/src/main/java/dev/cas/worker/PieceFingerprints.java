@@ -29,6 +29,13 @@ final class PieceFingerprints {
      */
     private static final Pattern BARE_NAME = Pattern.compile("[-a-zA-Z._][-a-zA-Z._0-9]*");
 
+    /**
+     * The attachment naming an inline asm statement's (or a diagnosed call's) offset in the source file, which clang
+     * reads only to place an error about it. Left out of keys: text inserted above a function with inline asm would
+     * otherwise change its key without changing its code.
+     */
+    private static final String SOURCE_LOCATION = "!srcloc ";
+
     private final List<String> header = new ArrayList<>();
     private final List<String> namedMetadata = new ArrayList<>();
     private final List<String> moduleAsm = new ArrayList<>();
@@ -39,13 +46,6 @@ final class PieceFingerprints {
     private final Map<String, String> types = new HashMap<>();
     private final Map<String, String> comdats = new LinkedHashMap<>();
     private final Map<String, String> attributes = new HashMap<>();
-    /**
-     * The attachment naming an inline asm statement's (or a diagnosed call's) offset in the source file, which clang
-     * reads only to place an error about it. Left out of keys: text inserted above a function with inline asm would
-     * otherwise change its key without changing its code.
-     */
-    private static final String SOURCE_LOCATION = "!srcloc ";
-
     private final Map<String, String> metadata = new HashMap<>();
     private final Map<String, byte[]> functionDigests = new java.util.concurrent.ConcurrentHashMap<>();
     private volatile byte[] moduleWideDigest;
