@@ -184,8 +184,8 @@ class RealProjectsIT {
         assertOnlyTheEditedFunctionCompiled(List.of(edited));
         run(source, splitAll, "make", "check", cc);
 
+        Map<String, String> defaults = env(Map.of());
         for (String flags : List.of("-O3", "-O2 -g -DNDEBUG", "-O0 -g")) {
-            Map<String, String> defaults = env(Map.of());
             run(source, defaults, "make", "-C", "programs", "clean");
             run(source, defaults, "make", "-j2", "-C", "programs", "zstd", cc, "CFLAGS=" + flags);
             run(source, defaults, "make", "check", cc, "CFLAGS=" + flags);
@@ -195,7 +195,10 @@ class RealProjectsIT {
         // programs that fail where their headers are missing, as they fail with plain clang; make check passed
     }
 
-    /** The one-function edit: a compiler barrier after the function's opening line (its code changes, not what it does). */
+    /**
+     * The one-function edit: a compiler barrier after the function's opening line (its code changes, not what it
+     * does).
+     */
     private static void insertBarrier(Path source, String functionStart) throws IOException {
         String text = Files.readString(source);
         assertThat(text).contains(functionStart);
