@@ -26,7 +26,7 @@ final class ActionCacheService extends ActionCacheGrpc.ActionCacheImplBase {
 
     @Override
     public void getActionResult(GetActionResultRequest request, StreamObserver<ActionResult> observer) {
-        Calls.respond(observer, "GetActionResult", () -> {
+        Failures.respond(observer, "GetActionResult", () -> {
             Digests.requireSha256(request.getDigestFunction());
             Digest key = key(request.getInstanceName(), Digests.fromProto(request.getActionDigest()));
             Optional<ActionResult> result = actions.get(key).flatMap(ActionResults::parse);
@@ -40,7 +40,7 @@ final class ActionCacheService extends ActionCacheGrpc.ActionCacheImplBase {
 
     @Override
     public void updateActionResult(UpdateActionResultRequest request, StreamObserver<ActionResult> observer) {
-        Calls.respond(observer, "UpdateActionResult", () -> {
+        Failures.respond(observer, "UpdateActionResult", () -> {
             Digests.requireSha256(request.getDigestFunction());
             Digest action = Digests.fromProto(request.getActionDigest());
             ActionResult result = request.getActionResult();

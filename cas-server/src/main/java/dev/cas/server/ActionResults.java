@@ -9,6 +9,7 @@ import build.bazel.remote.execution.v2.Tree;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.cas.store.BlobStore;
 import dev.cas.store.Digest;
+import io.grpc.StatusRuntimeException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -84,8 +85,9 @@ final class ActionResults {
                 }
             }
             return Optional.of(files);
-        } catch (InvalidProtocolBufferException | RuntimeException e) {
-            return Optional.empty(); // a damaged tree or a malformed digest in it: not servable
+        } catch (InvalidProtocolBufferException | StatusRuntimeException e) {
+            return Optional.empty(); // a damaged tree or a malformed digest in it: not servable (a failing store
+                                     // is not a miss: it reaches the client as the store's failure)
         }
     }
 

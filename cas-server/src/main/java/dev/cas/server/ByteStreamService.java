@@ -10,11 +10,10 @@ import com.google.bytestream.WriteResponse;
 import com.google.common.util.concurrent.MoreExecutors;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
-import dev.cas.store.BlobSizeMismatchException;
 import dev.cas.store.BlobStore;
 import dev.cas.store.BlobWriter;
-import dev.cas.store.CorruptBlobIOException;
 import dev.cas.store.Digest;
+import dev.cas.store.StoreException;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -78,10 +77,8 @@ final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
             Executor executor = name.digest().size() <= INLINE_READ_BYTES ? MoreExecutors.directExecutor()
                     : MoreExecutors.newSequentialExecutor(pool);
             new Download((ServerCallStreamObserver<ReadResponse>) observer, name, request, executor).begin();
-        } catch (StatusRuntimeException e) {
-            observer.onError(e);
         } catch (RuntimeException e) {
-            observer.onError(Calls.internal("Read", e));
+            observer.onError(Failures.grpc("Read", e));
         }
     }
 
@@ -97,7 +94,7 @@ final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
 
     @Override
     public void queryWriteStatus(QueryWriteStatusRequest request, StreamObserver<QueryWriteStatusResponse> observer) {
-        Calls.respond(observer, "QueryWriteStatus", () -> {
+        Failures.respond(observer, "QueryWriteStatus", () -> {
             ResourceName name = ResourceName.forWrite(request.getResourceName());
             boolean complete = held(name.digest());
             return QueryWriteStatusResponse.newBuilder().setComplete(complete)
@@ -151,16 +148,8 @@ final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
                     blob = cas.openRead(name.digest()).orElseThrow(() -> notFound(name));
                     blob.skipNBytes(request.getReadOffset());
                 }
-            } catch (IOException e) {
+            } catch (IOException | RuntimeException e) {
                 fail(e);
-                return;
-            } catch (StatusRuntimeException e) {
-                finish();
-                observer.onError(e);
-                return;
-            } catch (RuntimeException e) {
-                finish();
-                observer.onError(Calls.internal("Read", e));
                 return;
             }
             long available = name.digest().size() - request.getReadOffset();
@@ -190,14 +179,8 @@ final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
                         observer.onCompleted();
                     }
                 }
-            } catch (IOException e) {
+            } catch (IOException | RuntimeException e) {
                 fail(e);
-            } catch (StatusRuntimeException e) {
-                finish();
-                observer.onError(e);
-            } catch (RuntimeException e) {
-                finish();
-                observer.onError(Calls.internal("Read", e));
             }
         }
 
@@ -218,21 +201,15 @@ final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
             }
             byte[] piece = blob.readNBytes(length);
             if (piece.length < length) {
-                throw new BlobSizeMismatchException("blob " + name.digest() + " ended early");
+                throw StoreException.wrongSize("blob " + name.digest() + " ended early");
             }
             return UnsafeByteOperations.unsafeWrap(piece);
         }
 
-        private void fail(IOException e) {
+        /** Ends the call with the failure (a blob found damaged or of another size reads as not found). */
+        private void fail(Exception e) {
             finish();
-            if (e instanceof CorruptBlobIOException || e instanceof BlobSizeMismatchException) {
-                observer.onError(Status.NOT_FOUND.withDescription("blob " + name.digest() + " is not in the cache: "
-                        + e.getMessage()).asRuntimeException());
-            } else {
-                log.error("Read of {} failed", name.digest(), e);
-                observer.onError(Status.UNAVAILABLE.withDescription("reading " + name.digest() + " failed: "
-                        + e.getMessage()).asRuntimeException());
-            }
+            observer.onError(Failures.grpc("Read of " + name.digest(), e));
         }
 
         private void finish() {
@@ -309,12 +286,8 @@ final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
                 if (request.getFinishWrite()) {
                     commit();
                 }
-            } catch (StatusRuntimeException e) {
-                fail(e);
-            } catch (IllegalArgumentException e) {
-                fail(Digests.invalid(e.getMessage()));
             } catch (IOException | RuntimeException e) {
-                fail(Calls.failed("Write", e instanceof RuntimeException r ? r : new IllegalStateException(e)));
+                fail(Failures.grpc("Write", e));
             }
         }
 

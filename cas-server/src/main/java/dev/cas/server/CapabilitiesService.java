@@ -49,6 +49,6 @@ final class CapabilitiesService extends CapabilitiesGrpc.CapabilitiesImplBase {
     public void getCapabilities(GetCapabilitiesRequest request, StreamObserver<ServerCapabilities> observer) {
         AccessPolicy.Caller caller = GrpcAuthInterceptor.CALLER.get();
         boolean mayWrite = caller == null || caller.mayWrite();
-        Calls.respond(observer, "GetCapabilities", () -> mayWrite ? capabilities : readOnly(capabilities));
+        Failures.respond(observer, "GetCapabilities", () -> mayWrite ? capabilities : readOnly(capabilities));
     }
 }

@@ -13,9 +13,7 @@ import build.bazel.remote.execution.v2.GetTreeResponse;
 import com.google.protobuf.UnsafeByteOperations;
 import dev.cas.store.BlobStore;
 import dev.cas.store.Digest;
-import dev.cas.store.StorageFullException;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
 import java.util.List;
@@ -38,7 +36,7 @@ final class ContentAddressableStorageService extends ContentAddressableStorageGr
 
     @Override
     public void findMissingBlobs(FindMissingBlobsRequest request, StreamObserver<FindMissingBlobsResponse> observer) {
-        Calls.respond(observer, "FindMissingBlobs", () -> {
+        Failures.respond(observer, "FindMissingBlobs", () -> {
             Digests.requireSha256(request.getDigestFunction());
             List<Digest> asked = new ArrayList<>(request.getBlobDigestsCount());
             for (var digest : request.getBlobDigestsList()) {
@@ -52,7 +50,7 @@ final class ContentAddressableStorageService extends ContentAddressableStorageGr
 
     @Override
     public void batchUpdateBlobs(BatchUpdateBlobsRequest request, StreamObserver<BatchUpdateBlobsResponse> observer) {
-        Calls.respond(observer, "BatchUpdateBlobs", () -> {
+        Failures.respond(observer, "BatchUpdateBlobs", () -> {
             Digests.requireSha256(request.getDigestFunction());
             // Sizes as the digests declare them, before anything is decompressed or allocated: a compressed blob
             // is as large as its digest says once stored, whatever its frame weighs on the wire.
@@ -68,7 +66,7 @@ final class ContentAddressableStorageService extends ContentAddressableStorageGr
             for (BatchUpdateBlobsRequest.Request blob : request.getRequestsList()) {
                 response.addResponses(BatchUpdateBlobsResponse.Response.newBuilder()
                         .setDigest(blob.getDigest())
-                        .setStatus(status(() -> store(blob))));
+                        .setStatus(status("BatchUpdateBlobs", () -> store(blob))));
             }
             return response.build();
         });
@@ -85,18 +83,12 @@ final class ContentAddressableStorageService extends ContentAddressableStorageGr
             case ZSTD -> Zstd.decompress(blob.getData().toByteArray(), digest.size());
             default -> throw Digests.invalid("unsupported compressor " + blob.getCompressor());
         };
-        try {
-            cas.put(digest, data);
-        } catch (IllegalArgumentException e) {
-            throw Digests.invalid(e.getMessage());
-        } catch (StorageFullException e) {
-            throw Calls.failed("BatchUpdateBlobs", e);
-        }
+        cas.put(digest, data);
     }
 
     @Override
     public void batchReadBlobs(BatchReadBlobsRequest request, StreamObserver<BatchReadBlobsResponse> observer) {
-        Calls.respond(observer, "BatchReadBlobs", () -> {
+        Failures.respond(observer, "BatchReadBlobs", () -> {
             Digests.requireSha256(request.getDigestFunction());
             long total = 0;
             for (var digest : request.getDigestsList()) {
@@ -110,7 +102,7 @@ final class ContentAddressableStorageService extends ContentAddressableStorageGr
             for (var digest : request.getDigestsList()) {
                 BatchReadBlobsResponse.Response.Builder one = BatchReadBlobsResponse.Response.newBuilder()
                         .setDigest(digest).setCompressor(Compressor.Value.IDENTITY);
-                one.setStatus(status(() -> {
+                one.setStatus(status("BatchReadBlobs", () -> {
                     Optional<byte[]> data = cas.get(Digests.fromProto(digest));
                     if (data.isEmpty()) {
                         throw Status.NOT_FOUND.withDescription("blob " + digest.getHash() + "/"
@@ -135,13 +127,14 @@ final class ContentAddressableStorageService extends ContentAddressableStorageGr
             .setCode(Status.Code.OK.value()).build();
 
     /** Runs one blob's part of a batch and turns its outcome into a google.rpc.Status. */
-    private static com.google.rpc.Status status(Runnable part) {
+    private static com.google.rpc.Status status(String call, Runnable part) {
         try {
             part.run();
             return OK;
-        } catch (StatusRuntimeException e) {
-            return com.google.rpc.Status.newBuilder().setCode(e.getStatus().getCode().value())
-                    .setMessage(String.valueOf(e.getStatus().getDescription())).build();
+        } catch (RuntimeException e) {
+            Status status = Failures.status(call, e);
+            return com.google.rpc.Status.newBuilder().setCode(status.getCode().value())
+                    .setMessage(String.valueOf(status.getDescription())).build();
         }
     }
 }

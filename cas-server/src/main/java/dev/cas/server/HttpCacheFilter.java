@@ -3,8 +3,9 @@ package dev.cas.server;
 import dev.cas.store.BlobStore;
 import dev.cas.store.BlobWriter;
 import dev.cas.store.Digest;
-import dev.cas.store.StorageFullException;
-import dev.cas.store.VerifyingBlobStore;
+import dev.cas.store.StoreException;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpFilter;
@@ -16,8 +17,6 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import java.util.function.ToLongFunction;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The HTTP cache protocol on the same store, under any path prefix but {@code /actuator} ({@link HttpCacheKey}):
@@ -32,22 +31,19 @@ import org.slf4j.LoggerFactory;
  * Actuator's paths go on to Spring MVC.
  */
 class HttpCacheFilter extends HttpFilter {
-    private static final Logger log = LoggerFactory.getLogger(HttpCacheFilter.class);
     /** Bodies up to this size are read (and, for the CAS, verified) whole and sent with a Content-Length. */
     private static final int WHOLE_BODY_BYTES = 1 << 20;
     private static final String OCTET_STREAM = "application/octet-stream";
 
     private final HttpAuthorization authorization;
-    private final VerifyingBlobStore cas;
-    private final BlobStore casByDigest;
+    private final BlobStore cas;
     private final ToLongFunction<String> declaredSizes;
     private final BlobStore entries;
     private final long maxBlobBytes;
 
     HttpCacheFilter(HttpAuthorization authorization, ServerStores.Stores stores, CasServerProperties properties) {
         this.authorization = authorization;
-        this.cas = stores.casByHash();
-        this.casByDigest = stores.cas();
+        this.cas = stores.cas();
         this.declaredSizes = stores.declaredSizes();
         this.entries = stores.actions();
         this.maxBlobBytes = properties.storage().maxBlobSize().toBytes();
@@ -80,15 +76,18 @@ class HttpCacheFilter extends HttpFilter {
                     send(response, HttpServletResponse.SC_METHOD_NOT_ALLOWED, request.getMethod() + " is not served");
                 }
             }
-        } catch (StorageFullException e) {
-            // bazel-remote's answer to a full disk: the client goes on without the cache; reads go on
-            log.warn("PUT refused: {}", e.getMessage());
-            send(response, 507, e.getMessage());
+        } catch (IOException | RuntimeException e) {
+            if (response.isCommitted() || (e instanceof IOException && StoreException.in(e).isEmpty())) {
+                throw e; // the answer has begun, or the connection failed: nothing more can be said
+            }
+            Status status = Failures.status(request.getMethod() + " " + uri, e);
+            send(response, Failures.http(status), status.getDescription());
         }
     }
 
     private void head(HttpCacheKey key, HttpServletResponse response) {
-        boolean held = key.cas() ? cas.containsHash(key.digest().hash()) : entries.contains(key.digest());
+        boolean held = key.cas() ? casDigest(key.digest().hash()).map(cas::contains).orElse(false)
+                : entries.contains(key.digest());
         response.setStatus(held ? HttpServletResponse.SC_OK : HttpServletResponse.SC_NOT_FOUND);
     }
 
@@ -106,23 +105,14 @@ class HttpCacheFilter extends HttpFilter {
             }
             return;
         }
-        if (key.cas() && sentFromDigest(key.digest().hash(), response)) {
-            return;
-        }
-        Optional<InputStream> value = key.cas() ? cas.openReadByHash(key.digest().hash())
+        Optional<InputStream> value = key.cas() ? casDigest(key.digest().hash()).flatMap(cas::openRead)
                 : entries.openRead(key.digest());
         if (value.isEmpty()) {
             response.setStatus(HttpServletResponse.SC_NOT_FOUND);
             return;
         }
         try (InputStream in = value.get()) {
-            byte[] first;
-            try {
-                first = in.readNBytes(WHOLE_BODY_BYTES);
-            } catch (IOException e) {
-                response.setStatus(HttpServletResponse.SC_NOT_FOUND); // damaged (now removed) or the wrong size
-                return;
-            }
+            byte[] first = in.readNBytes(WHOLE_BODY_BYTES); // damaged (then removed) or the wrong size: 404
             if (first.length < WHOLE_BODY_BYTES) {
                 sendWhole(response, first);
                 return;
@@ -155,11 +145,7 @@ class HttpCacheFilter extends HttpFilter {
                         + maxBlobBytes + " bytes");
                 return;
             }
-            writer.commit();
-        } catch (IllegalArgumentException e) {
-            send(response, HttpServletResponse.SC_BAD_REQUEST, "body does not hash to " + digest.hash() + ": "
-                    + e.getMessage());
-            return;
+            writer.commit(); // a body that does not hash to its name fails here: 400
         }
         response.setStatus(HttpServletResponse.SC_CREATED);
     }
@@ -174,21 +160,17 @@ class HttpCacheFilter extends HttpFilter {
     }
 
     /**
-     * Sends a small CAS blob read by its whole digest (the size from the index of held keys), as gRPC reads it: from
-     * the memory cache when it was read lately (checked by CRC32C, no SHA-256). False when the size is unknown, too
-     * large to send whole, or not the blob's (then it is read by its hash).
+     * The digest of a CAS blob HTTP names by its hash alone: the hash with the size the blob was stored under (the
+     * index of held keys records it), so HTTP reads through the same stores as gRPC, memory cache included. A blob
+     * whose size is not on record (stored by a version that did not record sizes) reads as missing: the client
+     * uploads it again.
      */
-    private boolean sentFromDigest(String hash, HttpServletResponse response) throws IOException {
+    private Optional<Digest> casDigest(String hash) {
+        if (hash.equals(Digest.EMPTY.hash())) {
+            return Optional.of(Digest.EMPTY);
+        }
         long size = declaredSizes.applyAsLong(hash);
-        if (size <= 0 || size > WHOLE_BODY_BYTES) {
-            return false;
-        }
-        Optional<byte[]> blob = casByDigest.get(new Digest(hash, size));
-        if (blob.isEmpty()) {
-            return false;
-        }
-        sendWhole(response, blob.get());
-        return true;
+        return size < 0 ? Optional.empty() : Optional.of(new Digest(hash, size));
     }
 
     private static void sendWhole(HttpServletResponse response, byte[] body) throws IOException {
@@ -214,7 +196,7 @@ class HttpCacheFilter extends HttpFilter {
     private boolean servable(byte[] entry) {
         try {
             return ActionResults.parse(entry).map(result -> ActionResults.complete(result, cas)).orElse(true);
-        } catch (RuntimeException notAnActionResult) {
+        } catch (StatusRuntimeException notAnActionResult) {
             return true; // parsed, but names no well-formed digests: not Bazel's
         }
     }

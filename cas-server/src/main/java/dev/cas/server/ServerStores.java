@@ -4,6 +4,7 @@ import dev.cas.store.BlobStore;
 import dev.cas.store.CompressingBlobStore;
 import dev.cas.store.Digest;
 import dev.cas.store.MemoryCachingBlobStore;
+import dev.cas.store.MeteredBlobStore;
 import dev.cas.store.RocksDbDatabase;
 import dev.cas.store.VerifyingBlobStore;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -31,12 +32,11 @@ public class ServerStores {
     static final String CORRUPT_REMOVED = "corrupt.removed";
 
     /**
-     * The content-addressed blobs as gRPC serves them (by digest; small ones also from memory), the same blobs as
-     * HTTP clients name them (by hash alone), the size the digest of a held hash declared (-1 when unknown: HTTP reads
-     * small blobs by their whole digest, so from memory too), and the action results and opaque entries.
+     * The content-addressed blobs (by digest; small ones also from memory), the size a held blob was stored under by
+     * its hash (-1 when unknown; HTTP clients name blobs by hash alone), and the action results and opaque entries.
+     * gRPC and HTTP both read and write through these, one stack each.
      */
-    public record Stores(BlobStore cas, VerifyingBlobStore casByHash, ToLongFunction<String> declaredSizes,
-            BlobStore actions) {
+    public record Stores(BlobStore cas, ToLongFunction<String> declaredSizes, BlobStore actions) {
     }
 
     /** Closed by Spring after the gRPC server has stopped (it depends on this bean). */
@@ -46,7 +46,7 @@ public class ServerStores {
     }
 
     /**
-     * Both views of the blobs check every write and read against the digest and share one set of meters. The memory
+     * The blobs: every write and read checked against the digest, then metered. The memory
      * cache sits above the check (it keeps only checked values, each guarded by a CRC32C: a hit costs no SHA-256) and
      * below the meters (a hit counts as a hit, its bytes as bytes read).
      */
@@ -63,11 +63,9 @@ public class ServerStores {
             served = hot;
         }
         BlobStore cas = new MeteredBlobStore(served, "cas", meters);
-        VerifyingBlobStore casByHash = new VerifyingBlobStore(new MeteredBlobStore(compressed, "cas", meters),
-                countCorrupt);
         BlobStore actions = new MeteredBlobStore(
                 new CompressingBlobStore(database.space(RocksDbDatabase.Space.ACTIONS), ZSTD_LEVEL), "actions", meters);
-        return new Stores(cas, casByHash, hash -> database.declaredSize(RocksDbDatabase.Space.CAS, hash), actions);
+        return new Stores(cas, hash -> database.declaredSize(RocksDbDatabase.Space.CAS, hash), actions);
     }
 
     /** Size, limits, disk use, evictions and corrupt entries removed, read from the database at each scrape. */

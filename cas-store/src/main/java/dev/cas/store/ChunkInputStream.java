@@ -42,18 +42,20 @@ final class ChunkInputStream extends ArrayReadInputStream {
         while (position == chunk.length) {
             if (next == head.chunks()) {
                 if (delivered != head.size()) {
-                    throw new CorruptBlobIOException("chunked value holds " + delivered + " bytes, its head says "
-                            + head.size());
+                    throw StoreException.corrupt("chunked value holds " + delivered + " bytes, its head says "
+                            + head.size(), null).asIOException();
                 }
                 return -1;
             }
             try {
                 chunk = source.chunk(snapshot, head.chunkKey(next));
             } catch (RocksDBException e) {
-                throw new IOException("RocksDB read of chunk " + next + " failed: " + e.getMessage(), e);
+                throw StoreException.failed("RocksDB read of chunk " + next + " failed: " + e.getMessage(), e)
+                        .asIOException();
             }
             if (chunk == null) {
-                throw new CorruptBlobIOException("chunk " + next + " of " + head.chunks() + " is missing");
+                throw StoreException.corrupt("chunk " + next + " of " + head.chunks() + " is missing", null)
+                        .asIOException();
             }
             next++;
             position = 0;

@@ -149,20 +149,17 @@ public final class CompressingBlobStore implements BlobStore {
                 }
             }
             if (size > Integer.MAX_VALUE) {
-                throw new CorruptBlobException("zstd frame of " + digest + " claims " + size + " bytes", null);
+                throw StoreException.corrupt("zstd frame of " + digest + " claims " + size + " bytes", null);
             }
             return contexts.decompress(stored, (int) size);
-        } catch (IOException e) {
-            throw new CorruptBlobException("cannot decompress " + digest + ": " + e.getMessage(), e);
-        } catch (RuntimeException e) {
-            if (e instanceof CorruptBlobException corrupt) {
-                throw corrupt;
-            }
-            throw new CorruptBlobException("cannot decompress " + digest + ": " + e.getMessage(), e);
+        } catch (StoreException e) {
+            throw e;
+        } catch (IOException | RuntimeException e) {
+            throw StoreException.corrupt("cannot decompress " + digest + ": " + e.getMessage(), e);
         }
     }
 
-    /** Decodes as it reads; a frame that does not decode is a {@link CorruptBlobIOException}, a failing source not. */
+    /** Decodes as it reads; a frame that does not decode fails as {@code CORRUPT}, a failing source as itself. */
     private static final class DecompressingInputStream extends ArrayReadInputStream {
         private final Digest digest;
         private final InputStream source;
@@ -194,10 +191,10 @@ public final class CompressingBlobStore implements BlobStore {
             try {
                 return zstd.read(bytes, offset, length);
             } catch (IOException e) {
-                if (sourceFailed || e instanceof CorruptBlobIOException) {
+                if (sourceFailed || StoreException.in(e).isPresent()) {
                     throw e;
                 }
-                throw new CorruptBlobIOException("cannot decompress " + digest + ": " + e.getMessage(), e);
+                throw StoreException.corrupt("cannot decompress " + digest + ": " + e.getMessage(), e).asIOException();
             }
         }
 

@@ -13,7 +13,7 @@ import java.util.function.LongConsumer;
  * Admits writes against what the cache's directory takes on disk, as the file system reports it: every file counts,
  * whoever wrote it. A write is admitted when the last measurement, plus what was admitted since, plus the write stay
  * within the admitted bytes; one that would not is measured afresh, then the owner's relief runs (told the excess:
- * it flushes and evicts), then it is measured once more and refused with {@link StorageFullException} if it still
+ * it flushes and evicts), then it is measured once more and refused with a {@code FULL} {@link StoreException} if it still
  * does not fit. Measuring lists one directory, so it is done at most every {@link #MEASURE_INTERVAL_NANOS} on the
  * fast path.
  */
@@ -34,7 +34,7 @@ final class DirectoryBound {
         measure();
     }
 
-    /** Counts {@code bytes} about to be written, or throws {@link StorageFullException} when they do not fit. */
+    /** Counts {@code bytes} about to be written, or throws a {@code FULL} {@link StoreException} when they do not fit. */
     void admit(long bytes) {
         measureIfStale();
         if (fits(bytes)) {
@@ -48,9 +48,9 @@ final class DirectoryBound {
                 measure();
             }
             if (!fits(bytes)) {
-                throw new StorageFullException("the cache directory holds " + measuredBytes + " bytes; a write of "
+                throw StoreException.full("the cache directory holds " + measuredBytes + " bytes; a write of "
                         + bytes + " bytes would pass the " + admittedBytes + " bytes it may hold while eviction "
-                        + "and compaction catch up");
+                        + "and compaction catch up", null);
             }
             admittedSinceMeasured.addAndGet(bytes);
         }
@@ -107,7 +107,7 @@ final class DirectoryBound {
                 }
             });
         } catch (IOException e) {
-            throw new IllegalStateException("cannot measure the cache directory " + root + ": " + e.getMessage(), e);
+            throw StoreException.failed("cannot measure the cache directory " + root + ": " + e.getMessage(), e);
         }
         return total[0];
     }

@@ -170,7 +170,7 @@ public final class RocksDbDatabase implements AutoCloseable {
 
     /**
      * Opens (creating if needed) the cache database in {@code dir} under {@code limits}: with
-     * {@link StorageLimits#wholeDirectory} writes that would pass the bound throw {@link StorageFullException}.
+     * {@link StorageLimits#wholeDirectory} writes that would pass the bound throw a {@code FULL} {@link StoreException}.
      *
      * @throws IllegalStateException with the cause when the database cannot be opened, e.g. held by another process
      */
@@ -241,7 +241,7 @@ public final class RocksDbDatabase implements AutoCloseable {
             byte[] value = db.get(defaultFamily, counterKey(name));
             return value == null ? 0 : ByteBuffer.wrap(value).order(ByteOrder.LITTLE_ENDIAN).getLong();
         } catch (RocksDBException e) {
-            throw new IllegalStateException("cannot read counter " + name, e);
+            throw StoreException.failed("cannot read counter " + name, e);
         }
     }
 
@@ -259,7 +259,7 @@ public final class RocksDbDatabase implements AutoCloseable {
             held.values().forEach(HeldKeys::clear);
             db.compactRange();
         } catch (RocksDBException e) {
-            throw new IllegalStateException("cannot clear the cache: " + e.getMessage(), e);
+            throw StoreException.failed("cannot clear the cache: " + e.getMessage(), e);
         }
     }
 

@@ -53,11 +53,9 @@ final class RocksDbSpaceStore implements BlobStore {
             }
             try (InputStream in = chunked.get()) {
                 return Optional.of(in.readAllBytes());
-            } catch (CorruptBlobIOException e) {
-                throw new CorruptBlobException(digest + ": " + e.getMessage(), e);
             }
         } catch (RocksDBException | IOException e) {
-            throw new IllegalStateException("RocksDB read of " + digest + " failed: " + e.getMessage(), e);
+            throw StoreException.in(e).orElseGet(() -> readFailed(digest, e));
         }
     }
 
@@ -67,8 +65,12 @@ final class RocksDbSpaceStore implements BlobStore {
             byte[] value = readInline(digest);
             return value != null ? Optional.of(new java.io.ByteArrayInputStream(value)) : openChunked(digest);
         } catch (RocksDBException e) {
-            throw new IllegalStateException("RocksDB read of " + digest + " failed: " + e.getMessage(), e);
+            throw readFailed(digest, e);
         }
+    }
+
+    private static StoreException readFailed(Digest digest, Exception e) {
+        return StoreException.failed("RocksDB read of " + digest + " failed: " + e.getMessage(), e);
     }
 
     /** The entry's value when it is stored inline (as all values up to a chunk are), else null. */
@@ -95,20 +97,18 @@ final class RocksDbSpaceStore implements BlobStore {
         } catch (RocksDBException e) {
             throw writeFailed(digest, e);
         } catch (IOException e) {
-            throw new IllegalStateException("RocksDB write of " + digest + " failed: " + e.getMessage(), e);
+            throw StoreException.in(e).orElseGet(() -> StoreException.failed("RocksDB write of " + digest
+                    + " failed: " + e.getMessage(), e));
         }
     }
 
     /** A full file system is a refusal the client can act on (RESOURCE_EXHAUSTED, 507), not an internal error. */
-    private static IllegalStateException writeFailed(Digest digest, RocksDBException e) {
+    private static StoreException writeFailed(Digest digest, RocksDBException e) {
         String message = "RocksDB write of " + digest + " failed: " + e.getMessage();
         if (e.getStatus() != null && e.getStatus().getSubCode() == Status.SubCode.NoSpace) {
-            StorageFullException full = new StorageFullException("the file system holding the cache is full: "
-                    + message);
-            full.initCause(e);
-            return full;
+            return StoreException.full("the file system holding the cache is full: " + message, e);
         }
-        return new IllegalStateException(message, e);
+        return StoreException.failed(message, e);
     }
 
     @Override
@@ -129,7 +129,7 @@ final class RocksDbSpaceStore implements BlobStore {
                 }
             }
         } catch (RocksDBException e) {
-            throw new IllegalStateException("RocksDB delete of " + digest + " failed: " + e.getMessage(), e);
+            throw StoreException.failed("RocksDB delete of " + digest + " failed: " + e.getMessage(), e);
         }
     }
 
@@ -152,7 +152,7 @@ final class RocksDbSpaceStore implements BlobStore {
                 }
             }
         } catch (RocksDBException e) {
-            throw new IllegalStateException("RocksDB refresh of last use failed: " + e.getMessage(), e);
+            throw StoreException.failed("RocksDB refresh of last use failed: " + e.getMessage(), e);
         }
         return missing;
     }
@@ -173,7 +173,7 @@ final class RocksDbSpaceStore implements BlobStore {
             }
             return true;
         } catch (RocksDBException e) {
-            throw new IllegalStateException("RocksDB lookup of " + digest + " failed: " + e.getMessage(), e);
+            throw StoreException.failed("RocksDB lookup of " + digest + " failed: " + e.getMessage(), e);
         }
     }
 
@@ -294,7 +294,7 @@ final class RocksDbSpaceStore implements BlobStore {
                 onAbort();
                 throw writeFailed(digest, e);
             } catch (IOException | RuntimeException e) {
-                onAbort(); // e.g. the last chunk refused (StorageFullException): the chunks before it go too
+                onAbort(); // e.g. the last chunk refused (a full directory): the chunks before it go too
                 throw e;
             }
         }

@@ -38,7 +38,10 @@ public final class VerifyingBlobStore implements BlobStore {
         Optional<byte[]> value;
         try {
             value = delegate.get(digest);
-        } catch (CorruptBlobException e) {
+        } catch (StoreException e) {
+            if (e.kind() != StoreException.Kind.CORRUPT) {
+                throw e;
+            }
             discard(digest, e.getMessage());
             return Optional.empty();
         }
@@ -76,27 +79,14 @@ public final class VerifyingBlobStore implements BlobStore {
 
     /**
      * Small blobs are checked whole before they are handed out. A large one is checked as it streams: the stream
-     * fails with a {@link CorruptBlobIOException} before its end, so a reader never sees a damaged blob complete.
+     * fails ({@code CORRUPT}) before its end, so a reader never sees a damaged blob complete.
      */
     @Override
     public Optional<InputStream> openRead(Digest digest) {
         if (digest.size() <= CHECK_WHOLE_BYTES) {
             return get(digest).map(ByteArrayInputStream::new);
         }
-        return openChecked(digest.hash(), digest.size());
-    }
-
-    /**
-     * Reads a blob known only by its hash (HTTP clients name CAS entries so), checking the hash as it streams; the
-     * store keys blobs by hash, so any size finds it.
-     */
-    public Optional<InputStream> openReadByHash(String hash) {
-        return openChecked(hash, -1);
-    }
-
-    /** Whether a blob known only by its hash is held (for a store keyed by hash, as the RocksDB leaf is). */
-    public boolean containsHash(String hash) {
-        return hash.equals(Digest.EMPTY.hash()) || delegate.contains(new Digest(hash, 0));
+        return delegate.openRead(digest).map(in -> new CheckingInputStream(in, digest));
     }
 
     /** Writes pass through as they come; the commit goes ahead only if the bytes match the digest. */
@@ -110,7 +100,7 @@ public final class VerifyingBlobStore implements BlobStore {
             @Override
             protected void onWrite(byte[] bytes, int offset, int length) throws IOException {
                 if (written + length > digest.size()) {
-                    throw new IllegalArgumentException("more than the " + digest.size() + " bytes of " + digest);
+                    throw StoreException.rejected("more than the " + digest.size() + " bytes of " + digest);
                 }
                 sha256.update(bytes, offset, length);
                 written += length;
@@ -140,16 +130,8 @@ public final class VerifyingBlobStore implements BlobStore {
         };
     }
 
-    private Optional<InputStream> openChecked(String hash, long size) {
-        Digest key = new Digest(hash, Math.max(size, 0));
-        if (Digest.EMPTY.hash().equals(hash) && size <= 0) {
-            return Optional.of(InputStream.nullInputStream());
-        }
-        return delegate.openRead(key).map(in -> new CheckingInputStream(in, key, size));
-    }
-
-    private static IllegalArgumentException mismatch(Digest expected, Digest actual) {
-        return new IllegalArgumentException("blob does not match its digest: expected " + expected + ", got "
+    private static StoreException mismatch(Digest expected, Digest actual) {
+        return StoreException.rejected("blob does not match its digest: expected " + expected + ", got "
                 + actual);
     }
 
@@ -172,12 +154,11 @@ public final class VerifyingBlobStore implements BlobStore {
         private long read;
         private boolean checked;
 
-        /** {@code size} is the size asked for, or -1 when any will do; {@code key} is what the store was read by. */
-        CheckingInputStream(InputStream in, Digest key, long size) {
+        CheckingInputStream(InputStream in, Digest key) {
             this.in = in;
             this.key = key;
             this.hash = key.hash();
-            this.size = size;
+            this.size = key.size();
         }
 
         @Override
@@ -185,8 +166,10 @@ public final class VerifyingBlobStore implements BlobStore {
             int n;
             try {
                 n = in.read(bytes, offset, length);
-            } catch (CorruptBlobIOException e) {
-                discard(key, e.getMessage());
+            } catch (IOException e) {
+                if (StoreException.is(e, StoreException.Kind.CORRUPT)) {
+                    discard(key, e.getMessage());
+                }
                 throw e;
             }
             if (n < 0) {
@@ -195,9 +178,9 @@ public final class VerifyingBlobStore implements BlobStore {
             }
             sha256.update(bytes, offset, n);
             read += n;
-            if (size >= 0 && read > size) {
-                throw new BlobSizeMismatchException("blob " + hash + " holds more than the " + size
-                        + " bytes asked for");
+            if (read > size) {
+                throw StoreException.wrongSize("blob " + hash + " holds more than the " + size
+                        + " bytes asked for").asIOException();
             }
             return n;
         }
@@ -209,11 +192,12 @@ public final class VerifyingBlobStore implements BlobStore {
             checked = true;
             if (!HexFormat.of().formatHex(sha256.digest()).equals(hash)) {
                 discard(key, "content does not match its digest");
-                throw new CorruptBlobIOException("blob " + hash + " was damaged at rest and has been removed");
+                throw StoreException.corrupt("blob " + hash + " was damaged at rest and has been removed", null)
+                        .asIOException();
             }
-            if (size >= 0 && read != size) {
-                throw new BlobSizeMismatchException("blob " + hash + " holds " + read + " bytes, not the " + size
-                        + " asked for");
+            if (read != size) {
+                throw StoreException.wrongSize("blob " + hash + " holds " + read + " bytes, not the " + size
+                        + " asked for").asIOException();
             }
         }
 

@@ -1,5 +1,6 @@
 package dev.cas.store;
 
+import static dev.cas.store.StoreFailures.failsAs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -26,12 +27,12 @@ class CompressingBlobStoreTest extends BlobStoreContractTest {
     void aFrameThatDoesNotDecodeIsCorruptNotAnOrdinaryError() {
         Digest key = Digest.of("k");
         backing.put(key, bytes("not zstd at all"));
-        assertThatThrownBy(() -> store.get(key)).isInstanceOf(CorruptBlobException.class);
+        assertThatThrownBy(() -> store.get(key)).satisfies(failsAs(StoreException.Kind.CORRUPT));
         assertThatThrownBy(() -> {
             try (InputStream in = store.openRead(key).orElseThrow()) {
                 in.readAllBytes();
             }
-        }).isInstanceOf(CorruptBlobIOException.class);
+        }).satisfies(failsAs(StoreException.Kind.CORRUPT));
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.cas.store;
 
+import static dev.cas.store.StoreFailures.failsAs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -48,7 +49,7 @@ class ServerStackBlobStoreTest extends BlobStoreContractTest {
     @Test
     void overwritingKeepsTheLatestValue() {
         Digest key = Digest.of("first");
-        assertThatThrownBy(() -> store.put(key, bytes("second"))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> store.put(key, bytes("second"))).satisfies(failsAs(StoreException.Kind.REJECTED));
     }
 
     @Test
@@ -62,7 +63,7 @@ class ServerStackBlobStoreTest extends BlobStoreContractTest {
             try (InputStream in = store.openRead(new Digest(Digest.of(large).hash(), 1_700_000)).orElseThrow()) {
                 in.readAllBytes();
             }
-        }).isInstanceOf(BlobSizeMismatchException.class);
+        }).satisfies(failsAs(StoreException.Kind.WRONG_SIZE));
         assertThat(store.get(Digest.of(small))).isPresent();
         assertThat(store.get(Digest.of(large))).isPresent();
         assertThat(database.counter("corrupt")).isZero();
@@ -83,17 +84,21 @@ class ServerStackBlobStoreTest extends BlobStoreContractTest {
             try (InputStream in = store.openRead(digest).orElseThrow()) {
                 in.readAllBytes();
             }
-        }).isInstanceOf(CorruptBlobIOException.class);
+        }).satisfies(failsAs(StoreException.Kind.CORRUPT));
         assertThat(store.findMissing(List.of(digest))).containsExactly(digest);
         assertThat(database.counter("corrupt")).isEqualTo(1);
     }
 
     @Test
-    void readsByHashAloneAsHttpClientsAsk() throws Exception {
+    void theSizeABlobWasStoredUnderIsKnownByItsHashAsHttpClientsNameIt() throws Exception {
         byte[] value = largeValue(1_200_000, 23);
         store.put(Digest.of(value), value);
-        try (InputStream in = verifying.openReadByHash(Digest.of(value).hash()).orElseThrow()) {
+        String hash = Digest.of(value).hash();
+        long size = database.declaredSize(RocksDbDatabase.Space.CAS, hash);
+        assertThat(size).isEqualTo(value.length);
+        try (InputStream in = store.openRead(new Digest(hash, size)).orElseThrow()) {
             assertThat(in.readAllBytes()).isEqualTo(value);
         }
+        assertThat(database.declaredSize(RocksDbDatabase.Space.CAS, Digest.of("never stored").hash())).isNegative();
     }
 }

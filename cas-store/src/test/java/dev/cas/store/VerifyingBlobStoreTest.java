@@ -1,5 +1,6 @@
 package dev.cas.store;
 
+import static dev.cas.store.StoreFailures.failsAs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -22,7 +23,7 @@ class VerifyingBlobStoreTest extends BlobStoreContractTest {
         // content-addressed: a key has exactly one value; writing another is refused
         Digest key = Digest.of("first");
         assertThatThrownBy(() -> store.put(key, bytes("second")))
-                .isInstanceOf(IllegalArgumentException.class)
+                .satisfies(failsAs(StoreException.Kind.REJECTED))
                 .hasMessageContaining("does not match its digest");
     }
 
@@ -59,7 +60,7 @@ class VerifyingBlobStoreTest extends BlobStoreContractTest {
             try (java.io.InputStream in = store.openRead(digest).orElseThrow()) {
                 in.transferTo(served);
             }
-        }).isInstanceOf(CorruptBlobIOException.class);
+        }).satisfies(failsAs(StoreException.Kind.CORRUPT));
         assertThat(backing.get(digest)).isEmpty();
         assertThat(reported).containsExactly(digest);
     }
@@ -72,11 +73,11 @@ class VerifyingBlobStoreTest extends BlobStoreContractTest {
         other[7] ^= 1;
         BlobWriter writer = store.openWrite(digest);
         writer.write(other);
-        assertThatThrownBy(writer::commit).isInstanceOf(IllegalArgumentException.class)
+        assertThatThrownBy(writer::commit).satisfies(failsAs(StoreException.Kind.REJECTED))
                 .hasMessageContaining("does not match its digest");
         assertThat(backing.contains(digest)).isFalse();
         assertThatThrownBy(() -> store.openWrite(digest).write(new byte[2_000_001]))
-                .isInstanceOf(IllegalArgumentException.class);
+                .satisfies(failsAs(StoreException.Kind.REJECTED));
     }
 
     @Test

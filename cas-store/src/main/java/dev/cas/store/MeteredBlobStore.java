@@ -1,8 +1,5 @@
-package dev.cas.server;
+package dev.cas.store;
 
-import dev.cas.store.BlobStore;
-import dev.cas.store.BlobWriter;
-import dev.cas.store.Digest;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -17,9 +14,10 @@ import java.util.function.Supplier;
 /**
  * Counts what a store serves, for Prometheus: lookups by outcome ({@code cas_store_lookups_total{result=hit|miss}}),
  * bytes out and in ({@code cas_store_bytes_total{direction=read|written}}), and time per operation
- * ({@code cas_store_operation_seconds{operation}}). One concern only: it changes nothing it passes on.
+ * ({@code cas_store_operation_seconds{operation}}). One concern only: it changes nothing it passes on. Micrometer is
+ * an optional dependency of this module: a user of this layer (the server) brings it.
  */
-final class MeteredBlobStore implements BlobStore {
+public final class MeteredBlobStore implements BlobStore {
     private final BlobStore delegate;
     private final Counter hits;
     private final Counter misses;
@@ -30,7 +28,7 @@ final class MeteredBlobStore implements BlobStore {
     private final Timer findMissingTimer;
     private final Timer deleteTimer;
 
-    MeteredBlobStore(BlobStore delegate, String store, MeterRegistry registry) {
+    public MeteredBlobStore(BlobStore delegate, String store, MeterRegistry registry) {
         this.delegate = delegate;
         this.hits = lookups(registry, store, "hit");
         this.misses = lookups(registry, store, "miss");
