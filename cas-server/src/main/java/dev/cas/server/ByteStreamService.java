@@ -1,5 +1,6 @@
 package dev.cas.server;
 
+import com.github.luben.zstd.Zstd;
 import com.google.bytestream.ByteStreamGrpc;
 import com.google.bytestream.QueryWriteStatusRequest;
 import com.google.bytestream.QueryWriteStatusResponse;
@@ -308,7 +309,7 @@ final class ByteStreamService extends ByteStreamGrpc.ByteStreamImplBase {
                 respond(name.zstd() ? -1 : size);
                 return true;
             }
-            limit = name.zstd() ? com.github.luben.zstd.Zstd.compressBound(size) + 1024 : size;
+            limit = name.zstd() ? Zstd.compressBound(size) + 1024 : size;
             writer = cas.openWrite(name.digest());
             if (name.zstd()) {
                 decoder = new ZstdStreams.Decoder(writer);

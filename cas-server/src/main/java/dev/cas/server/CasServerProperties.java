@@ -2,7 +2,9 @@ package dev.cas.server;
 
 import dev.cas.store.StorageLimits;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.util.unit.DataSize;
@@ -22,8 +24,15 @@ public record CasServerProperties(@DefaultValue Storage storage, @DefaultValue G
      * through in chunks, so this bounds disk use per blob, not memory). {@code memoryCacheSize} is the heap kept for
      * recently read small blobs (0 turns it off).
      */
-    public record Storage(@DefaultValue("/var/lib/cas") Path path, @DefaultValue("10GB") DataSize maxSize,
+    public record Storage(Path path, @DefaultValue("10GB") DataSize maxSize,
             @DefaultValue("4GB") DataSize maxBlobSize, @DefaultValue("64MB") DataSize memoryCacheSize) {
+        /** The path's one default is application.yaml's ({@code ~/.cache/cas-server}). */
+        public Storage {
+            if (path == null) {
+                throw new IllegalArgumentException("cas.storage.path (CAS_STORAGE_PATH) is not set");
+            }
+        }
+
         /** How {@code maxSize} divides between the values and RocksDB's overheads. */
         public StorageLimits limits() {
             return StorageLimits.wholeDirectory(maxSize.toBytes());
@@ -59,7 +68,7 @@ public record CasServerProperties(@DefaultValue Storage storage, @DefaultValue G
     public record Auth(@DefaultValue("false") boolean anonymousRead, @DefaultValue List<Token> tokens) {
         public Auth {
             tokens = List.copyOf(tokens);
-            java.util.Set<String> secrets = new java.util.HashSet<>();
+            Set<String> secrets = new HashSet<>();
             for (Token token : tokens) {
                 if (!secrets.add(token.secret())) {
                     throw new IllegalArgumentException("cas.auth.tokens: token '" + token.name()

@@ -2,24 +2,30 @@ package dev.cas.server;
 
 import static dev.cas.server.MalformedRequests.rejected;
 
+import com.google.bytestream.ByteStreamGrpc;
+import com.google.common.util.concurrent.ThreadFactoryBuilder;
+import io.grpc.Metadata;
 import io.grpc.Server;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallExecutorSupplier;
 import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContext;
 import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.grpc.MetricCollectingServerInterceptor;
-import javax.net.ssl.SSLException;
-import org.springframework.boot.ssl.SslBundle;
-import org.springframework.boot.ssl.SslBundles;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.Set;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.boot.ssl.SslBundle;
+import org.springframework.boot.ssl.SslBundles;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
@@ -100,28 +106,27 @@ public class GrpcServer implements SmartLifecycle {
      * that received them, call set-up included (the server's default executor is direct): a hand-off to another
      * thread cost more than the call itself. Writes, which can wait on the disk, run on a pool.
      */
-    private static final class QuickCallsInline implements io.grpc.ServerCallExecutorSupplier {
-        private static final java.util.Set<String> QUICK = java.util.Set.of(
+    private static final class QuickCallsInline implements ServerCallExecutorSupplier {
+        private static final Set<String> QUICK = Set.of(
                 build.bazel.remote.execution.v2.ContentAddressableStorageGrpc.getFindMissingBlobsMethod()
                         .getFullMethodName(),
                 build.bazel.remote.execution.v2.ContentAddressableStorageGrpc.getBatchReadBlobsMethod()
                         .getFullMethodName(),
                 build.bazel.remote.execution.v2.ActionCacheGrpc.getGetActionResultMethod().getFullMethodName(),
                 build.bazel.remote.execution.v2.CapabilitiesGrpc.getGetCapabilitiesMethod().getFullMethodName(),
-                com.google.bytestream.ByteStreamGrpc.getQueryWriteStatusMethod().getFullMethodName(),
+                ByteStreamGrpc.getQueryWriteStatusMethod().getFullMethodName(),
                 // small reads are served inline; the service moves larger ones to the pool itself
-                com.google.bytestream.ByteStreamGrpc.getReadMethod().getFullMethodName());
+                ByteStreamGrpc.getReadMethod().getFullMethodName());
 
-        private final java.util.concurrent.Executor pool;
+        private final Executor pool;
 
-        QuickCallsInline(java.util.concurrent.Executor pool) {
+        QuickCallsInline(Executor pool) {
             this.pool = pool;
         }
 
         /** Null keeps the default (direct) executor. */
         @Override
-        public <Q, R> java.util.concurrent.Executor getExecutor(io.grpc.ServerCall<Q, R> call,
-                io.grpc.Metadata metadata) {
+        public <Q, R> Executor getExecutor(ServerCall<Q, R> call, Metadata metadata) {
             return QUICK.contains(call.getMethodDescriptor().getFullMethodName()) ? null : pool;
         }
     }

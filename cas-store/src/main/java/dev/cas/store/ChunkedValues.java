@@ -1,6 +1,7 @@
 package dev.cas.store;
 
 import java.nio.ByteBuffer;
+import java.util.Arrays;
 import java.util.UUID;
 
 /**
@@ -52,6 +53,6 @@ final class ChunkedValues {
     }
 
     static byte[] idOf(byte[] chunkKey) {
-        return java.util.Arrays.copyOf(chunkKey, ID_BYTES);
+        return Arrays.copyOf(chunkKey, ID_BYTES);
     }
 }

@@ -6,6 +6,7 @@ import com.github.luben.zstd.ZstdInputStream;
 import com.github.luben.zstd.ZstdOutputStream;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.FilterInputStream;
 import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -168,7 +169,7 @@ public final class CompressingBlobStore implements BlobStore {
 
         DecompressingInputStream(Digest digest, InputStream stored) {
             this.digest = digest;
-            this.source = new java.io.FilterInputStream(stored) {
+            this.source = new FilterInputStream(stored) {
                 @Override
                 public int read(byte[] bytes, int offset, int length) throws IOException {
                     try {

@@ -1,5 +1,6 @@
 package dev.cas.store;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -178,7 +179,7 @@ public final class RocksDbDatabase implements AutoCloseable {
         try {
             Files.createDirectories(dir);
             return new RocksDbDatabase(dir, limits, clock);
-        } catch (RocksDBException | java.io.IOException e) {
+        } catch (RocksDBException | IOException e) {
             throw new IllegalStateException("cannot open the cache database in " + dir + ": " + e.getMessage(), e);
         }
     }

@@ -1,5 +1,6 @@
 package dev.cas.store;
 
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -63,7 +64,7 @@ final class RocksDbSpaceStore implements BlobStore {
     public Optional<InputStream> openRead(Digest digest) {
         try {
             byte[] value = readInline(digest);
-            return value != null ? Optional.of(new java.io.ByteArrayInputStream(value)) : openChunked(digest);
+            return value != null ? Optional.of(new ByteArrayInputStream(value)) : openChunked(digest);
         } catch (RocksDBException e) {
             throw readFailed(digest, e);
         }
