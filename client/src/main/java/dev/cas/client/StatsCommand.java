@@ -1,9 +1,11 @@
 package dev.cas.client;
 
+import dev.cas.worker.Stat;
 import dev.cas.worker.WorkerProtocol.Command;
 import dev.cas.worker.WorkerResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -23,8 +25,7 @@ final class StatsCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ClientSettings settings = ClientSettings.fromEnvironment(System.getenv());
-        WorkerResponse response = new WorkerConnection(settings).send(Command.STATS, "/", Map.of(),
-                java.util.List.of());
+        WorkerResponse response = new WorkerConnection(settings).send(Command.STATS, "/", Map.of(), List.of());
         Map<String, Long> stats = parse(new String(response.stdout(), StandardCharsets.UTF_8));
         spec.commandLine().getOut().print(json ? toJson(stats) : toTable(settings, stats));
         spec.commandLine().getOut().flush();
@@ -50,47 +51,47 @@ final class StatsCommand implements Callable<Integer> {
     }
 
     static String toTable(ClientSettings settings, Map<String, Long> s) {
-        long hits = s.getOrDefault("unit.hits", 0L);
-        long misses = s.getOrDefault("unit.misses", 0L);
+        long hits = Stat.UNIT_HITS.in(s);
+        long misses = Stat.UNIT_MISSES.in(s);
         long total = hits + misses;
         StringBuilder out = new StringBuilder();
         out.append("cache directory            ").append(settings.cacheDirectory()).append('\n');
-        long remoteHits = s.getOrDefault("unit.remote.hits", 0L);
+        long remoteHits = Stat.UNIT_REMOTE_HITS.in(s);
         out.append(String.format(Locale.ROOT, "analysis units             %d hits (%d local, %d remote), %d misses "
                 + "(hit rate %s)%n", hits, hits - remoteHits, remoteHits, misses,
                 total == 0 ? "-" : String.format(Locale.ROOT, "%.1f%%", 100.0 * hits / total)));
         out.append(String.format(Locale.ROOT, "  hits without preprocessing %d, misses without preprocessing %d%n",
-                s.getOrDefault("unit.direct.hits", 0L), s.getOrDefault("unit.depend.misses", 0L)));
-        long functionHits = s.getOrDefault("function.hits", 0L);
-        long functionRemoteHits = s.getOrDefault("function.remote.hits", 0L);
+                Stat.DIRECT_HITS.in(s), Stat.DEPEND_MISSES.in(s)));
+        long functionHits = Stat.FUNCTION_HITS.in(s);
+        long functionRemoteHits = Stat.FUNCTION_REMOTE_HITS.in(s);
         out.append(String.format(Locale.ROOT, "functions (in units that missed) %d hits (%d local, %d remote), %d "
                 + "compiled; %d units not split, %d with -g%n", functionHits, functionHits - functionRemoteHits,
-                functionRemoteHits, s.getOrDefault("function.misses", 0L), s.getOrDefault("function.fallbacks", 0L),
-                s.getOrDefault("function.fallbacks.debug", 0L)));
+                functionRemoteHits, Stat.FUNCTION_MISSES.in(s), Stat.FUNCTION_FALLBACKS.in(s),
+                Stat.FUNCTION_DEBUG_FALLBACKS.in(s)));
         out.append(String.format(Locale.ROOT, "  split failed, built whole %d%s%n",
-                s.getOrDefault("function.fallbacks.failed", 0L),
-                s.getOrDefault("function.fallbacks.failed", 0L) > 0
+                Stat.FUNCTION_SPLIT_FAILURES.in(s),
+                Stat.FUNCTION_SPLIT_FAILURES.in(s) > 0
                         ? " (a cas bug: `cas-compile explain FILE` gives the report to send)" : ""));
-        long deferred = s.getOrDefault("function.deferred", 0L);
+        long deferred = Stat.FUNCTION_DEFERRED.in(s);
         out.append(String.format(Locale.ROOT, "  split when idle            %d built whole first (a parallel cold build), "
                 + "%d split since (%d pieces), %d dropped, %d waiting%n", deferred,
-                s.getOrDefault("function.deferred.split", 0L),
-                s.getOrDefault("function.deferred.pieces", 0L), s.getOrDefault("function.deferred.dropped", 0L),
-                s.getOrDefault("function.deferred.waiting", 0L)));
+                Stat.FUNCTION_DEFERRED_SPLIT.in(s),
+                Stat.FUNCTION_DEFERRED_PIECES.in(s), Stat.FUNCTION_DEFERRED_DROPPED.in(s),
+                Stat.FUNCTION_DEFERRED_WAITING.in(s)));
         out.append(String.format(Locale.ROOT, "objects compiled           %d (%.1f s of compiling)%n",
-                s.getOrDefault("objects.compiled", 0L), s.getOrDefault("compile.ms", 0L) / 1000.0));
+                Stat.OBJECTS_COMPILED.in(s), Stat.COMPILE_MS.in(s) / 1000.0));
         out.append(String.format(Locale.ROOT, "time saved by hits         %.1f s%n",
-                s.getOrDefault("time.saved.ms", 0L) / 1000.0));
-        out.append(String.format(Locale.ROOT, "uncached invocations       %d%n", s.getOrDefault("uncached.invocations", 0L)));
-        out.append(String.format(Locale.ROOT, "failed compiles            %d%n", s.getOrDefault("failed.compiles", 0L)));
+                Stat.TIME_SAVED_MS.in(s) / 1000.0));
+        out.append(String.format(Locale.ROOT, "uncached invocations       %d%n", Stat.UNCACHED.in(s)));
+        out.append(String.format(Locale.ROOT, "failed compiles            %d%n", Stat.FAILED.in(s)));
         out.append(String.format(Locale.ROOT, "bytes stored               %s of %s (%d evictions)%n",
-                human(s.getOrDefault("bytes.stored", 0L)), human(s.getOrDefault("bytes.limit", 0L)),
-                s.getOrDefault("evictions", 0L)));
-        out.append(String.format(Locale.ROOT, "corrupt entries removed    %d%n", s.getOrDefault("corrupt.removed", 0L)));
-        out.append(String.format(Locale.ROOT, "cache errors (bypassed)    %d%n", s.getOrDefault("cache.errors", 0L)));
+                human(Stat.BYTES_STORED.in(s)), human(Stat.BYTES_LIMIT.in(s)),
+                Stat.EVICTIONS.in(s)));
+        out.append(String.format(Locale.ROOT, "corrupt entries removed    %d%n", Stat.CORRUPT.in(s)));
+        out.append(String.format(Locale.ROOT, "cache errors (bypassed)    %d%n", Stat.CACHE_ERRORS.in(s)));
         out.append(String.format(Locale.ROOT, "remote uploads             %d sent, %d not sent; %d remote errors%n",
-                s.getOrDefault("remote.uploads", 0L), s.getOrDefault("remote.uploads.dropped", 0L),
-                s.getOrDefault("remote.errors", 0L)));
+                Stat.REMOTE_UPLOADS.in(s), Stat.REMOTE_UPLOADS_DROPPED.in(s),
+                Stat.REMOTE_ERRORS.in(s)));
         return out.toString();
     }
 

@@ -55,7 +55,7 @@ public final class CompileService {
     private WorkerResponse passthrough(CompilerInvocation invocation, BuildContext context) {
         List<String> command = DirectClang.command(toolchain, invocation.compiler(), invocation.arguments());
         ProcessRunner.Result result = ProcessRunner.run(command, context.workingDirectory(), context.environment());
-        cache.count(LocalCache.UNCACHED, 1);
+        cache.count(Stat.UNCACHED, 1);
         return new WorkerResponse(result.exitCode(), result.stdout(), result.stderr());
     }
 

@@ -84,7 +84,7 @@ final class DeferredSplits implements AutoCloseable {
             if (job.command().equals(command)) {
                 queue.remove(job);
                 discard(job);
-                cache.count(LocalCache.FUNCTION_DEFERRED_DROPPED, 1);
+                cache.count(Stat.FUNCTION_DEFERRED_DROPPED, 1);
                 break;
             }
         }
@@ -114,7 +114,7 @@ final class DeferredSplits implements AutoCloseable {
             queue.add(new Job(command, kept, options, whenSplit));
             notifyAll();
         }
-        cache.count(LocalCache.FUNCTION_DEFERRED, 1);
+        cache.count(Stat.FUNCTION_DEFERRED, 1);
     }
 
     private void run() {
@@ -162,8 +162,8 @@ final class DeferredSplits implements AutoCloseable {
             Optional<PerFunctionCompiler.Outcome> outcome = perFunction.compile(job.bitcode(), job.options(), work,
                     RemoteSession.NONE, false);
             if (outcome.isPresent()) {
-                cache.count(LocalCache.FUNCTION_DEFERRED_SPLIT, 1);
-                cache.count(LocalCache.FUNCTION_DEFERRED_PIECES, outcome.get().misses());
+                cache.count(Stat.FUNCTION_DEFERRED_SPLIT, 1);
+                cache.count(Stat.FUNCTION_DEFERRED_PIECES, outcome.get().misses());
                 job.whenSplit().accept(outcome.get().pieces());
                 log.debug("split when idle in {} ms: {} pieces, {} compiled", (System.nanoTime() - begin) / 1_000_000,
                         outcome.get().pieces().size(), outcome.get().misses());
@@ -171,7 +171,7 @@ final class DeferredSplits implements AutoCloseable {
         } catch (IOException | RuntimeException | LlvmBackend.BackendException e) {
             // the unit's object was built whole and served; its next miss splits it (and reports a failure then)
             log.warn("splitting a unit in the background failed; it is split at its next miss: {}", e.toString());
-            cache.count(LocalCache.FUNCTION_SPLIT_FAILURES, 1);
+            cache.count(Stat.FUNCTION_SPLIT_FAILURES, 1);
         } finally {
             UnitCompiler.deleteRecursively(work);
         }
@@ -190,7 +190,7 @@ final class DeferredSplits implements AutoCloseable {
     public void close() {
         synchronized (this) {
             closed = true;
-            cache.count(LocalCache.FUNCTION_DEFERRED_DROPPED, queue.size());
+            cache.count(Stat.FUNCTION_DEFERRED_DROPPED, queue.size());
             queue.forEach(DeferredSplits::discard);
             queue.clear();
             notifyAll();

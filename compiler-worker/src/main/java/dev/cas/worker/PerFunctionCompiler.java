@@ -230,7 +230,7 @@ final class PerFunctionCompiler {
                 log.warn("cannot keep a remote piece: {}", e.toString());
             }
         }
-        cache.count(LocalCache.FUNCTION_REMOTE_HITS, used);
+        cache.count(Stat.FUNCTION_REMOTE_HITS, used);
     }
 
     private byte[] codegen(FunctionSplitter.Piece piece, LlvmBackend.Options options) {

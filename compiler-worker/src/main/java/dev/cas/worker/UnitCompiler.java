@@ -154,7 +154,7 @@ public final class UnitCompiler {
         long start = System.nanoTime();
         Compiled compiled = compileMiss(invocation, source, work, context, early, directKey);
         if (compiled.object() == null) {
-            cache.count(LocalCache.FAILED, 1);
+            cache.count(Stat.FAILED, 1);
             return UnitResult.failed(compiled.exitCode(), compiled.diagnostics());
         }
         long millis = (System.nanoTime() - start) / 1_000_000;
@@ -163,9 +163,9 @@ public final class UnitCompiler {
         directKey.ifPresent(k -> direct.record(k, key, text, invocation, source, context));
         log.debug("{}: compiled in {} ms, written and stored in {} ms", source.path(), millis,
                 (System.nanoTime() - start) / 1_000_000 - millis);
-        cache.count(LocalCache.UNIT_MISSES, 1);
-        cache.count(LocalCache.OBJECTS_COMPILED, 1);
-        cache.count(LocalCache.COMPILE_MS, millis);
+        cache.count(Stat.UNIT_MISSES, 1);
+        cache.count(Stat.OBJECTS_COMPILED, 1);
+        cache.count(Stat.COMPILE_MS, millis);
         return new UnitResult(UnitResult.Outcome.MISS, 0, compiled.diagnostics());
     }
 
@@ -196,7 +196,7 @@ public final class UnitCompiler {
         ProcessRunner.Running clang = startClang(invocation, source, work, context, Optional.of(headers));
         ProcessRunner.Result frontend = clang.await();
         if (!frontend.succeeded()) {
-            cache.count(LocalCache.FAILED, 1);
+            cache.count(Stat.FAILED, 1);
             return UnitResult.failed(frontend.exitCode(), frontend.stderr());
         }
         List<String> read = new ArrayList<>(List.of(source.path()));
@@ -213,7 +213,7 @@ public final class UnitCompiler {
         }
         Compiled compiled = compileMiss(invocation, source, work, context, clang, Optional.of(directKey));
         if (compiled.object() == null) {
-            cache.count(LocalCache.FAILED, 1);
+            cache.count(Stat.FAILED, 1);
             return UnitResult.failed(compiled.exitCode(), compiled.diagnostics());
         }
         long millis = (System.nanoTime() - start) / 1_000_000;
@@ -222,10 +222,10 @@ public final class UnitCompiler {
             store(record.get().unitKey(), compiled, millis, context);
             direct.record(directKey, record.get());
         }
-        cache.count(LocalCache.UNIT_MISSES, 1);
-        cache.count(LocalCache.DEPEND_MISSES, 1);
-        cache.count(LocalCache.OBJECTS_COMPILED, 1);
-        cache.count(LocalCache.COMPILE_MS, millis);
+        cache.count(Stat.UNIT_MISSES, 1);
+        cache.count(Stat.DEPEND_MISSES, 1);
+        cache.count(Stat.OBJECTS_COMPILED, 1);
+        cache.count(Stat.COMPILE_MS, millis);
         return new UnitResult(UnitResult.Outcome.MISS, 0, compiled.diagnostics());
     }
 
@@ -337,7 +337,7 @@ public final class UnitCompiler {
         }
         writeAtomically(object, hit.get().object());
         countHit(hit.get());
-        cache.count(LocalCache.DIRECT_HITS, 1);
+        cache.count(Stat.DIRECT_HITS, 1);
         return Optional.of(new UnitResult(UnitResult.Outcome.HIT, 0, hit.get().diagnostics()));
     }
 
@@ -385,7 +385,7 @@ public final class UnitCompiler {
                 whole = "a small unit (frontend IR under " + policy.minimumIrBytes() / 1024
                         + " KiB) recompiles whole faster than it splits; CAS_PER_FUNCTION=1 splits every unit";
             } else if (invocation.debugInfo()) {
-                cache.count(LocalCache.FUNCTION_DEBUG_FALLBACKS, 1);
+                cache.count(Stat.FUNCTION_DEBUG_FALLBACKS, 1);
                 whole = "debug info (-g): per-function caching does not handle it yet";
             } else if (ir.startsWith(work) && splitsLater(policy, directKey, context)) { // the frontend's bitcode
                 splitLater = true;
@@ -413,17 +413,17 @@ public final class UnitCompiler {
                 }
                 if (pieces.isPresent()) {
                     long misses = pieces.get().misses();
-                    cache.count(LocalCache.FUNCTION_MISSES, misses);
-                    cache.count(LocalCache.FUNCTION_HITS, pieces.get().pieces().size() - misses);
+                    cache.count(Stat.FUNCTION_MISSES, misses);
+                    cache.count(Stat.FUNCTION_HITS, pieces.get().pieces().size() - misses);
                     explanations.recordPieces(context, source, options.toString(), pieces.get().pieces());
                     return new Compiled(pieces.get().object(), frontendDiagnostics, 0);
                 }
                 if (failure != null) {
-                    cache.count(LocalCache.FUNCTION_SPLIT_FAILURES, 1);
+                    cache.count(Stat.FUNCTION_SPLIT_FAILURES, 1);
                     whole = "the per-function build failed, so the unit was compiled whole; this is a cas bug, "
                             + "please report it with this text: " + failure;
                 } else {
-                    cache.count(LocalCache.FUNCTION_FALLBACKS, 1);
+                    cache.count(Stat.FUNCTION_FALLBACKS, 1);
                     whole = "the unit cannot be split: an ifunc, or a variable holding a blockaddress";
                 }
             }
@@ -462,17 +462,17 @@ public final class UnitCompiler {
         command.addAll(invocation.compileFlags());
         command.addAll(List.of("-c", source.path(), "-o", object.toString()));
         ProcessRunner.Result result = ProcessRunner.run(command, context.workingDirectory(), context.environment());
-        cache.count(LocalCache.UNCACHED, 1);
+        cache.count(Stat.UNCACHED, 1);
         return result.succeeded() ? new UnitResult(UnitResult.Outcome.UNCACHED, 0, result.stderr())
                 : UnitResult.failed(result.exitCode(), result.stderr());
     }
 
     private void countHit(Cached hit) {
-        cache.count(LocalCache.UNIT_HITS, 1);
+        cache.count(Stat.UNIT_HITS, 1);
         if (hit.remote()) {
-            cache.count(LocalCache.UNIT_REMOTE_HITS, 1);
+            cache.count(Stat.UNIT_REMOTE_HITS, 1);
         }
-        cache.count(LocalCache.TIME_SAVED_MS, hit.manifest().compileMillis());
+        cache.count(Stat.TIME_SAVED_MS, hit.manifest().compileMillis());
     }
 
     /** The local cache first, then the build's remote level; a remote hit is kept locally. */
@@ -530,7 +530,7 @@ public final class UnitCompiler {
     private void cacheFailed(String what, RuntimeException e) {
         log.warn("cache {} failed, compiling without it: {}", what, e.toString());
         try {
-            cache.count(LocalCache.CACHE_ERRORS, 1);
+            cache.count(Stat.CACHE_ERRORS, 1);
         } catch (RuntimeException ignored) {
             // the counter lives in the same failing cache
         }

@@ -76,7 +76,7 @@ public final class Worker implements AutoCloseable {
 
     public Map<String, Long> stats() {
         Map<String, Long> stats = cache.stats();
-        stats.put(LocalCache.FUNCTION_DEFERRED_WAITING, (long) units.deferredWaiting());
+        stats.put(Stat.FUNCTION_DEFERRED_WAITING.key(), (long) units.deferredWaiting());
         return stats;
     }
 

@@ -43,7 +43,7 @@ class BadInputIT {
             assertThat(response.exitCode()).isNotZero();
             assertThat(WorkerFixture.text(response.stderr())).contains("broken.c:1:28: error: expected ';'");
         }
-        assertThat(fixture.stat(LocalCache.FAILED)).isEqualTo(2);
+        assertThat(fixture.stat(Stat.FAILED)).isEqualTo(2);
         assertThat(Files.exists(dir.resolve("broken.o"))).isFalse();
         assertCacheIntact();
     }
@@ -75,8 +75,8 @@ class BadInputIT {
 
     /** The unit cached in set-up is still served. */
     private void assertCacheIntact() {
-        long hits = fixture.stat(LocalCache.UNIT_HITS);
+        long hits = fixture.stat(Stat.UNIT_HITS);
         fixture.casOk(dir, "cc", "-c", "good.c");
-        assertThat(fixture.stat(LocalCache.UNIT_HITS)).isEqualTo(hits + 1);
+        assertThat(fixture.stat(Stat.UNIT_HITS)).isEqualTo(hits + 1);
     }
 }

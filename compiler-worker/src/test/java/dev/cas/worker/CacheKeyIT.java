@@ -45,15 +45,15 @@ class CacheKeyIT {
 
     /** Compiles src/main.c with -c and reports whether the unit was a cache hit. */
     private boolean compileHits(Path root, String... extra) {
-        long hits = fixture.stat(LocalCache.UNIT_HITS);
-        long misses = fixture.stat(LocalCache.UNIT_MISSES);
+        long hits = fixture.stat(Stat.UNIT_HITS);
+        long misses = fixture.stat(Stat.UNIT_MISSES);
         String[] args = new String[extra.length + 6];
         System.arraycopy(new String[] {"-O2", "-I" + root.resolve("include"), "-c", "src/main.c", "-o", "main.o"}, 0,
                 args, 0, 6);
         System.arraycopy(extra, 0, args, 6, extra.length);
         fixture.casOk(root, "cc", args);
-        long hitDelta = fixture.stat(LocalCache.UNIT_HITS) - hits;
-        long missDelta = fixture.stat(LocalCache.UNIT_MISSES) - misses;
+        long hitDelta = fixture.stat(Stat.UNIT_HITS) - hits;
+        long missDelta = fixture.stat(Stat.UNIT_MISSES) - misses;
         assertThat(hitDelta + missDelta).isEqualTo(1);
         return hitDelta == 1;
     }
@@ -75,9 +75,9 @@ class CacheKeyIT {
     @Test
     void anUnchangedUnitHitsWithoutRunningThePreprocessor() {
         compileHits(project, "-DFACTOR=1");
-        long direct = fixture.stat(LocalCache.DIRECT_HITS);
+        long direct = fixture.stat(Stat.DIRECT_HITS);
         assertThat(compileHits(project, "-DFACTOR=1")).isTrue();
-        assertThat(fixture.stat(LocalCache.DIRECT_HITS)).isEqualTo(direct + 1);
+        assertThat(fixture.stat(Stat.DIRECT_HITS)).isEqualTo(direct + 1);
     }
 
     @Test
@@ -87,9 +87,9 @@ class CacheKeyIT {
         String written = Files.readString(depFile);
         assertThat(written).startsWith("main.o: src/main.c").contains("config.h");
         Files.delete(depFile);
-        long direct = fixture.stat(LocalCache.DIRECT_HITS);
+        long direct = fixture.stat(Stat.DIRECT_HITS);
         assertThat(compileHits(project, "-DFACTOR=1", "-MMD", "-MP")).isTrue();
-        assertThat(fixture.stat(LocalCache.DIRECT_HITS)).isEqualTo(direct + 1);
+        assertThat(fixture.stat(Stat.DIRECT_HITS)).isEqualTo(direct + 1);
         assertThat(Files.readString(depFile)).isEqualTo(written);
     }
 
@@ -101,7 +101,7 @@ class CacheKeyIT {
                 """);
         compileHits(project, "-DFACTOR=1");
         compileHits(project, "-DFACTOR=1");
-        assertThat(fixture.stat(LocalCache.DIRECT_HITS)).isZero();
+        assertThat(fixture.stat(Stat.DIRECT_HITS)).isZero();
     }
 
     @Test

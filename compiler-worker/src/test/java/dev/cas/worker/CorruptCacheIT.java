@@ -32,16 +32,16 @@ class CorruptCacheIT {
         assertThat(damaged).isGreaterThanOrEqualTo(1);
 
         try (WorkerFixture fixture = new WorkerFixture(cache)) {
-            long hits = fixture.stat(LocalCache.UNIT_HITS);
+            long hits = fixture.stat(Stat.UNIT_HITS);
             fixture.casOk(dir, "cc", "-O2", "-o", "second", "main.c");
-            assertThat(fixture.stat(LocalCache.UNIT_HITS)).isEqualTo(hits);
-            assertThat(fixture.stat(LocalCache.CORRUPT)).isPositive();
+            assertThat(fixture.stat(Stat.UNIT_HITS)).isEqualTo(hits);
+            assertThat(fixture.stat(Stat.CORRUPT)).isPositive();
             assertThat(WorkerFixture.run(dir.resolve("second"), null)).isEqualTo("intact\n");
 
-            long corrupt = fixture.stat(LocalCache.CORRUPT);
+            long corrupt = fixture.stat(Stat.CORRUPT);
             fixture.casOk(dir, "cc", "-O2", "-o", "third", "main.c");
-            assertThat(fixture.stat(LocalCache.UNIT_HITS)).isEqualTo(hits + 1);
-            assertThat(fixture.stat(LocalCache.CORRUPT)).as("reported once").isEqualTo(corrupt);
+            assertThat(fixture.stat(Stat.UNIT_HITS)).isEqualTo(hits + 1);
+            assertThat(fixture.stat(Stat.CORRUPT)).as("reported once").isEqualTo(corrupt);
             assertThat(WorkerFixture.run(dir.resolve("third"), null)).isEqualTo("intact\n");
         }
     }
@@ -56,9 +56,9 @@ class CorruptCacheIT {
         // the unit manifest, the direct-mode include manifest and the explanation of the build
         assertThat(overwriteEveryValue(cache.resolve("db"), "actions")).isEqualTo(3);
         try (WorkerFixture fixture = new WorkerFixture(cache)) {
-            long misses = fixture.stat(LocalCache.UNIT_MISSES);
+            long misses = fixture.stat(Stat.UNIT_MISSES);
             fixture.casOk(dir, "cc", "-c", "main.c");
-            assertThat(fixture.stat(LocalCache.UNIT_MISSES)).isEqualTo(misses + 1);
+            assertThat(fixture.stat(Stat.UNIT_MISSES)).isEqualTo(misses + 1);
             assertThat(fixture.worker.explain(dir, "main.c")).hasValueSatisfying(text -> assertThat(text)
                     .startsWith("translation unit miss"));
         }

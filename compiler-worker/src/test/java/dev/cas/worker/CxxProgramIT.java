@@ -114,9 +114,9 @@ class CxxProgramIT {
         assertThat(WorkerFixture.run(dir.resolve(viaCache), null)).isEqualTo(expected);
 
         // the one-step compile-and-link path, now served from the cache
-        long hits = fixture.stat(LocalCache.UNIT_HITS);
+        long hits = fixture.stat(Stat.UNIT_HITS);
         fixture.casOk(dir, "clang++", opt, "-std=c++17", "-o", viaCache + "-linked", "a.cpp", "main.cpp");
-        assertThat(fixture.stat(LocalCache.UNIT_HITS) - hits).isEqualTo(2);
+        assertThat(fixture.stat(Stat.UNIT_HITS) - hits).isEqualTo(2);
         assertThat(WorkerFixture.run(dir.resolve(viaCache + "-linked"), null)).isEqualTo(expected);
     }
 }

@@ -37,16 +37,16 @@ class DependModeIT {
 
     /** Compiles src/main.c with -c; true on a hit. A miss must have been compiled without preprocessing. */
     private boolean compileHits(String... extra) {
-        long hits = fixture.stat(LocalCache.UNIT_HITS);
-        long dependMisses = fixture.stat(LocalCache.DEPEND_MISSES);
+        long hits = fixture.stat(Stat.UNIT_HITS);
+        long dependMisses = fixture.stat(Stat.DEPEND_MISSES);
         List<String> args = new ArrayList<>(List.of(optimisation, "-Wall", "-I" + project.resolve("include"), "-c",
                 "src/main.c", "-o", "main.o"));
         args.addAll(List.of(extra));
         WorkerResponse response = fixture.casOk(project, "cc", args.toArray(String[]::new));
         assertThat(WorkerFixture.text(response.stderr())).as("the warning, on a miss and replayed on a hit")
                 .contains("unused variable 'unused'");
-        boolean hit = fixture.stat(LocalCache.UNIT_HITS) == hits + 1;
-        assertThat(fixture.stat(LocalCache.DEPEND_MISSES)).isEqualTo(dependMisses + (hit ? 0 : 1));
+        boolean hit = fixture.stat(Stat.UNIT_HITS) == hits + 1;
+        assertThat(fixture.stat(Stat.DEPEND_MISSES)).isEqualTo(dependMisses + (hit ? 0 : 1));
         return hit;
     }
 
@@ -68,9 +68,9 @@ class DependModeIT {
         addUnusedVariable();
         assertThat(compileHits("-DFACTOR=1")).isFalse();
         byte[] first = Files.readAllBytes(project.resolve("main.o"));
-        long direct = fixture.stat(LocalCache.DIRECT_HITS);
+        long direct = fixture.stat(Stat.DIRECT_HITS);
         assertThat(compileHits("-DFACTOR=1")).isTrue();
-        assertThat(fixture.stat(LocalCache.DIRECT_HITS)).isEqualTo(direct + 1);
+        assertThat(fixture.stat(Stat.DIRECT_HITS)).isEqualTo(direct + 1);
         assertThat(Files.readAllBytes(project.resolve("main.o"))).isEqualTo(first);
         assertThat(linkAndRun()).isEqualTo("42");
     }
@@ -109,7 +109,7 @@ class DependModeIT {
                 """);
         assertThat(compileHits("-DFACTOR=1")).isFalse();
         assertThat(compileHits("-DFACTOR=1")).isFalse();
-        assertThat(fixture.stat(LocalCache.DIRECT_HITS)).isZero();
+        assertThat(fixture.stat(Stat.DIRECT_HITS)).isZero();
     }
 
     /** clang does not list a file pulled in by {@code #embed} among the headers it read: such a unit is never served. */
@@ -145,9 +145,9 @@ class DependModeIT {
         WorkerFixture.write(project.resolve("include/config.h"), "#define SCALE 1\n");
         assertThat(compileHits("-DFACTOR=1")).isFalse();
         WorkerFixture.write(project.resolve("include/config.h"), "#define SCALE 3\n"); // as after a branch switch
-        long direct = fixture.stat(LocalCache.DIRECT_HITS);
+        long direct = fixture.stat(Stat.DIRECT_HITS);
         assertThat(compileHits("-DFACTOR=1")).isTrue();
-        assertThat(fixture.stat(LocalCache.DIRECT_HITS)).as("not a direct-mode hit: clang's frontend ran")
+        assertThat(fixture.stat(Stat.DIRECT_HITS)).as("not a direct-mode hit: clang's frontend ran")
                 .isEqualTo(direct);
         assertThat(linkAndRun()).isEqualTo("42");
     }
@@ -156,7 +156,7 @@ class DependModeIT {
     void aRemoteLevelOrCasDependModeZeroKeepsThePreprocessor() {
         fixture.environment.put("CAS_DEPEND_MODE", "0");
         fixture.casOk(project, "cc", "-O2", "-DFACTOR=1", "-I" + project.resolve("include"), "-c", "src/main.c");
-        assertThat(fixture.stat(LocalCache.DEPEND_MISSES)).isZero();
-        assertThat(fixture.stat(LocalCache.UNIT_MISSES)).isEqualTo(1);
+        assertThat(fixture.stat(Stat.DEPEND_MISSES)).isZero();
+        assertThat(fixture.stat(Stat.UNIT_MISSES)).isEqualTo(1);
     }
 }

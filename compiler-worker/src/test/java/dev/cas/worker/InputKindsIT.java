@@ -46,17 +46,17 @@ class InputKindsIT {
     @Test
     void allKindsLinkIntoAProgramAndCacheableOnesHitTheSecondTime() throws Exception {
         String[] args = {"-O2", "-o", "prog", "main.c", "unit.ll", "unit.bc", "unit.i", "asm.S"};
-        long misses = fixture.stat(LocalCache.UNIT_MISSES);
-        long uncached = fixture.stat(LocalCache.UNCACHED); // set-up ran three commands clang serves unchanged
+        long misses = fixture.stat(Stat.UNIT_MISSES);
+        long uncached = fixture.stat(Stat.UNCACHED); // set-up ran three commands clang serves unchanged
         assertThat(uncached).isEqualTo(3);
         fixture.casOk(dir, "cc", args);
-        assertThat(fixture.stat(LocalCache.UNIT_MISSES) - misses).isEqualTo(4);
+        assertThat(fixture.stat(Stat.UNIT_MISSES) - misses).isEqualTo(4);
         assertThat(WorkerFixture.run(dir.resolve("prog"), null)).isEqualTo("11 22 33 44\n");
 
-        long hits = fixture.stat(LocalCache.UNIT_HITS);
+        long hits = fixture.stat(Stat.UNIT_HITS);
         fixture.casOk(dir, "cc", args);
-        assertThat(fixture.stat(LocalCache.UNIT_HITS) - hits).isEqualTo(4);
-        assertThat(fixture.stat(LocalCache.UNCACHED) - uncached).isEqualTo(2); // the assembly file, both times
+        assertThat(fixture.stat(Stat.UNIT_HITS) - hits).isEqualTo(4);
+        assertThat(fixture.stat(Stat.UNCACHED) - uncached).isEqualTo(2); // the assembly file, both times
         assertThat(WorkerFixture.run(dir.resolve("prog"), null)).isEqualTo("11 22 33 44\n");
     }
 
@@ -65,8 +65,8 @@ class InputKindsIT {
         fixture.casOk(dir, "cc", "-O2", "-c", "unit.ll");
         WorkerFixture.write(dir.resolve("ll.c"), "int from_ll(void) { return 12; }\n");
         fixture.casOk(dir, "cc", "-O2", "-S", "-emit-llvm", "ll.c", "-o", "unit.ll");
-        long misses = fixture.stat(LocalCache.UNIT_MISSES);
+        long misses = fixture.stat(Stat.UNIT_MISSES);
         fixture.casOk(dir, "cc", "-O2", "-c", "unit.ll");
-        assertThat(fixture.stat(LocalCache.UNIT_MISSES)).isEqualTo(misses + 1);
+        assertThat(fixture.stat(Stat.UNIT_MISSES)).isEqualTo(misses + 1);
     }
 }

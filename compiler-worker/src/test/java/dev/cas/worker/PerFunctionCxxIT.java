@@ -214,7 +214,7 @@ class PerFunctionCxxIT {
                 """);
         fixture.casOk(dir, "cc", "-O2", "-o", "prog", "main.c", "one.o", "two.o");
         assertThat(WorkerFixture.run(dir.resolve("prog"), null)).isEqualTo("7 34\n");
-        assertThat(fixture.stat(LocalCache.FUNCTION_FALLBACKS)).as("units not split").isZero();
+        assertThat(fixture.stat(Stat.FUNCTION_FALLBACKS)).as("units not split").isZero();
     }
 
     /** The program's translation units, in the order they are compiled. */
@@ -252,7 +252,7 @@ class PerFunctionCxxIT {
         String clangOutput = WorkerFixture.run(dir.resolve("clang-prog"), null);
         assertThat(clangOutput).isEqualTo(program.expected);
         assertThat(WorkerFixture.run(dir.resolve("cas-prog"), null)).isEqualTo(clangOutput);
-        assertThat(fixture.stat(LocalCache.FUNCTION_MISSES)).as("pieces compiled").isPositive();
-        assertThat(fixture.stat(LocalCache.FUNCTION_FALLBACKS)).as("units not split").isZero();
+        assertThat(fixture.stat(Stat.FUNCTION_MISSES)).as("pieces compiled").isPositive();
+        assertThat(fixture.stat(Stat.FUNCTION_FALLBACKS)).as("units not split").isZero();
     }
 }

@@ -92,24 +92,24 @@ class PerFunctionIT {
         WorkerFixture.write(dir.resolve("pit.c"), PITFALLS.replace("DISPATCH", PLAIN_DISPATCH));
         fixture.clangOk(dir, "cc", "-O2", "-o", "pit-clang", "pit.c");
         assertThat(WorkerFixture.run(dir.resolve("pit-clang"), null)).isEqualTo(PITFALLS_OUTPUT);
-        long pieces = fixture.stat(LocalCache.FUNCTION_MISSES);
+        long pieces = fixture.stat(Stat.FUNCTION_MISSES);
         assertThat(buildAndRun("pit-cas", "-O2", "-o", "pit-cas", "pit.c")).isEqualTo(PITFALLS_OUTPUT);
-        assertThat(fixture.stat(LocalCache.FUNCTION_MISSES) - pieces).isGreaterThanOrEqualTo(8);
-        assertThat(fixture.stat(LocalCache.FUNCTION_FALLBACKS)).isZero();
+        assertThat(fixture.stat(Stat.FUNCTION_MISSES) - pieces).isGreaterThanOrEqualTo(8);
+        assertThat(fixture.stat(Stat.FUNCTION_FALLBACKS)).isZero();
     }
 
     @Test
     void computedGotoTablesFallBackToTheWholeUnit() throws Exception {
         WorkerFixture.write(dir.resolve("goto.c"), PITFALLS.replace("DISPATCH", COMPUTED_GOTO));
         assertThat(buildAndRun("goto-cas", "-O2", "-o", "goto-cas", "goto.c")).isEqualTo(PITFALLS_OUTPUT);
-        assertThat(fixture.stat(LocalCache.FUNCTION_FALLBACKS)).isEqualTo(1);
+        assertThat(fixture.stat(Stat.FUNCTION_FALLBACKS)).isEqualTo(1);
     }
 
     @Test
     void cxxProgramRunsAsClangsBuild() throws Exception {
         CxxProgramIT.writeSources(dir);
         fixture.casOk(dir, "c++", "-O2", "-std=c++17", "-o", "cxx-cas", "a.cpp", "main.cpp");
-        assertThat(fixture.stat(LocalCache.FUNCTION_MISSES)).isPositive();
+        assertThat(fixture.stat(Stat.FUNCTION_MISSES)).isPositive();
         assertThat(WorkerFixture.run(dir.resolve("cxx-cas"), null)).isEqualTo(CxxProgramIT.EXPECTED);
     }
 
@@ -137,7 +137,7 @@ class PerFunctionIT {
         String expected = WorkerFixture.run(dir.resolve("tls-clang"), null);
         assertThat(expected).isEqualTo("worker 15 32 1\n");
         fixture.casOk(dir, "c++", "-O2", "-std=c++17", "-pthread", "-o", "tls-cas", "tls.cpp");
-        assertThat(fixture.stat(LocalCache.FUNCTION_MISSES)).isPositive();
+        assertThat(fixture.stat(Stat.FUNCTION_MISSES)).isPositive();
         assertThat(WorkerFixture.run(dir.resolve("tls-cas"), null)).isEqualTo(expected);
     }
 
@@ -166,9 +166,9 @@ class PerFunctionIT {
         WorkerFixture.write(dir.resolve("one.c"), "#include \"shared.h\"\nint one(int x) { return shared_work(x); }\n");
         WorkerFixture.write(dir.resolve("two.c"), "#include \"shared.h\"\nint two(int x) { return shared_work(x) + 2; }\n");
         fixture.casOk(dir, "cc", "-O2", "-c", "one.c");
-        long hits = fixture.stat(LocalCache.FUNCTION_HITS);
+        long hits = fixture.stat(Stat.FUNCTION_HITS);
         fixture.casOk(dir, "cc", "-O2", "-c", "two.c");
-        assertThat(fixture.stat(LocalCache.FUNCTION_HITS) - hits).as("shared_work's piece").isGreaterThanOrEqualTo(1);
+        assertThat(fixture.stat(Stat.FUNCTION_HITS) - hits).as("shared_work's piece").isGreaterThanOrEqualTo(1);
     }
 
     @Test
@@ -178,7 +178,7 @@ class PerFunctionIT {
         fixture.casOk(dir, "cc", "-O2", "-c", "small.c");
         assertThat(fixture.worker.explain(dir, "small.c")).hasValueSatisfying(text -> assertThat(text)
                 .contains("a small unit (frontend IR under 64 KiB)"));
-        assertThat(fixture.stat(LocalCache.FUNCTION_MISSES)).isZero();
+        assertThat(fixture.stat(Stat.FUNCTION_MISSES)).isZero();
 
         StringBuilder large = new StringBuilder();
         for (int i = 0; i < 400; i++) {
@@ -187,7 +187,7 @@ class PerFunctionIT {
         }
         WorkerFixture.write(dir.resolve("large.c"), large.toString());
         fixture.casOk(dir, "cc", "-O2", "-c", "large.c");
-        assertThat(fixture.stat(LocalCache.FUNCTION_MISSES)).isGreaterThanOrEqualTo(400);
+        assertThat(fixture.stat(Stat.FUNCTION_MISSES)).isGreaterThanOrEqualTo(400);
     }
 
     /**
@@ -214,26 +214,26 @@ class PerFunctionIT {
         WorkerFixture.write(dir.resolve("main.c"), main.toString());
 
         fixture.casOk(dir, "cc", "-O2", "-c", "alpha.c", "beta.c", "gamma.c");
-        long deferred = fixture.stat(LocalCache.FUNCTION_DEFERRED);
+        long deferred = fixture.stat(Stat.FUNCTION_DEFERRED);
         assertThat(deferred).as("units built whole while others compiled").isBetween(1L, 3L);
         String later = units.stream().filter(unit -> fixture.worker.explain(dir, unit + ".c").orElseThrow()
                 .contains("split into pieces when the worker is idle")).findFirst().orElseThrow();
 
         long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(3);
-        while (fixture.stat(LocalCache.FUNCTION_DEFERRED_WAITING) > 0 && System.nanoTime() < deadline) {
+        while (fixture.stat(Stat.FUNCTION_DEFERRED_WAITING) > 0 && System.nanoTime() < deadline) {
             Thread.sleep(100);
         }
-        assertThat(fixture.stat(LocalCache.FUNCTION_DEFERRED_SPLIT)).as("units split when idle").isEqualTo(deferred);
-        assertThat(fixture.stat(LocalCache.FUNCTION_DEFERRED_PIECES)).isGreaterThanOrEqualTo(300 * deferred);
+        assertThat(fixture.stat(Stat.FUNCTION_DEFERRED_SPLIT)).as("units split when idle").isEqualTo(deferred);
+        assertThat(fixture.stat(Stat.FUNCTION_DEFERRED_PIECES)).isGreaterThanOrEqualTo(300 * deferred);
 
         fixture.casOk(dir, "cc", "-O2", "-o", "before", "main.c", "alpha.o", "beta.o", "gamma.o");
         String expected = WorkerFixture.run(dir.resolve("before"), null);
-        long misses = fixture.stat(LocalCache.FUNCTION_MISSES);
+        long misses = fixture.stat(Stat.FUNCTION_MISSES);
         Path edited = dir.resolve(later + ".c");
         Files.writeString(edited, Files.readString(edited).replace("int " + later + "7(int x) { int s = 0;",
                 "int " + later + "7(int x) { int s = 0; __asm__ __volatile__(\"\" ::: \"memory\");"));
         fixture.casOk(dir, "cc", "-O2", "-c", later + ".c");
-        assertThat(fixture.stat(LocalCache.FUNCTION_MISSES) - misses).as("pieces compiled after a one-function edit")
+        assertThat(fixture.stat(Stat.FUNCTION_MISSES) - misses).as("pieces compiled after a one-function edit")
                 .isEqualTo(1);
         assertThat(fixture.worker.explain(dir, later + ".c")).hasValueSatisfying(text -> assertThat(text)
                 .contains("body changed (or a declaration, type or constant it uses): 1\n    " + later + "7\n"));
@@ -278,7 +278,7 @@ class PerFunctionIT {
         fixture.casOk(dir, "cc", "-O2", "-g", "-c", "lib.c");
         assertThat(fixture.worker.explain(dir, "lib.c")).hasValueSatisfying(text -> assertThat(text)
                 .contains("debug info (-g)"));
-        assertThat(fixture.stat(LocalCache.FUNCTION_DEBUG_FALLBACKS)).isEqualTo(1);
+        assertThat(fixture.stat(Stat.FUNCTION_DEBUG_FALLBACKS)).isEqualTo(1);
     }
 
     /**
@@ -308,14 +308,14 @@ class PerFunctionIT {
         assertThat(buildAndRun("prog", "-O2", "-o", "prog", "prog.c")).isEqualTo("31\n");
 
         WorkerFixture.write(dir.resolve("prog.c"), big.replace("RESULT", "30") + rest.replace("ADD", "2"));
-        long misses = fixture.stat(LocalCache.FUNCTION_MISSES);
+        long misses = fixture.stat(Stat.FUNCTION_MISSES);
         assertThat(buildAndRun("prog", "-O2", "-o", "prog", "prog.c")).isEqualTo("32\n");
-        assertThat(fixture.stat(LocalCache.FUNCTION_MISSES) - misses).as("only user is rebuilt").isEqualTo(1);
+        assertThat(fixture.stat(Stat.FUNCTION_MISSES) - misses).as("only user is rebuilt").isEqualTo(1);
 
         WorkerFixture.write(dir.resolve("prog.c"), big.replace("RESULT", "40") + rest.replace("ADD", "2"));
-        misses = fixture.stat(LocalCache.FUNCTION_MISSES);
+        misses = fixture.stat(Stat.FUNCTION_MISSES);
         assertThat(buildAndRun("prog", "-O2", "-o", "prog", "prog.c")).isEqualTo("42\n");
-        assertThat(fixture.stat(LocalCache.FUNCTION_MISSES) - misses).as("only big is rebuilt").isEqualTo(1);
+        assertThat(fixture.stat(Stat.FUNCTION_MISSES) - misses).as("only big is rebuilt").isEqualTo(1);
     }
 
     @Test
@@ -337,9 +337,9 @@ class PerFunctionIT {
         int function = source.indexOf("static void whereLoopOutputAdjust(");
         int edit = source.indexOf("k = 20;", function);
         Files.writeString(dir.resolve("sqlite3.c"), source.substring(0, edit) + "k = 21;" + source.substring(edit + 7));
-        long misses = fixture.stat(LocalCache.FUNCTION_MISSES);
+        long misses = fixture.stat(Stat.FUNCTION_MISSES);
         fixture.casOk(dir, "cc", build);
-        assertThat(fixture.stat(LocalCache.FUNCTION_MISSES) - misses).as("pieces compiled after the edit")
+        assertThat(fixture.stat(Stat.FUNCTION_MISSES) - misses).as("pieces compiled after the edit")
                 .isEqualTo(1);
         assertThat(fixture.worker.explain(dir, "sqlite3.c")).hasValueSatisfying(text -> assertThat(text)
                 .contains("1 compiled", "body changed", "whereLoopOutputAdjust"));
@@ -350,9 +350,9 @@ class PerFunctionIT {
         String edited = Files.readString(dir.resolve("sqlite3.c"));
         Files.writeString(dir.resolve("sqlite3.c"), edited.substring(0, function) + "/* one more line */\n"
                 + edited.substring(function));
-        misses = fixture.stat(LocalCache.FUNCTION_MISSES);
+        misses = fixture.stat(Stat.FUNCTION_MISSES);
         fixture.casOk(dir, "cc", build);
-        assertThat(fixture.stat(LocalCache.FUNCTION_MISSES) - misses).as("pieces compiled after the line shift")
+        assertThat(fixture.stat(Stat.FUNCTION_MISSES) - misses).as("pieces compiled after the line shift")
                 .isBetween(2L, 1000L);
         assertThat(WorkerFixture.run(dir.resolve("sqlite-cas"), workload, ":memory:")).isEqualTo(expected);
     }

@@ -39,9 +39,9 @@ class SqliteShellIT {
         Path viaCache = dir.resolve("sqlite-cas" + opt);
         Path viaClang = dir.resolve("sqlite-clang" + opt);
 
-        long missesBefore = fixture.stat(LocalCache.UNIT_MISSES);
+        long missesBefore = fixture.stat(Stat.UNIT_MISSES);
         fixture.casOk(dir, "cc", with(args, viaCache));
-        assertThat(fixture.stat(LocalCache.UNIT_MISSES) - missesBefore).isEqualTo(2);
+        assertThat(fixture.stat(Stat.UNIT_MISSES) - missesBefore).isEqualTo(2);
         fixture.clangOk(dir, "cc", with(args, viaClang));
 
         Path workload = corpus.resolve("workload.sql");
@@ -49,12 +49,12 @@ class SqliteShellIT {
         assertThat(expected).isNotBlank();
         assertThat(WorkerFixture.run(viaCache, workload, ":memory:")).isEqualTo(expected);
 
-        long hitsBefore = fixture.stat(LocalCache.UNIT_HITS);
-        long missesAfterFirst = fixture.stat(LocalCache.UNIT_MISSES);
+        long hitsBefore = fixture.stat(Stat.UNIT_HITS);
+        long missesAfterFirst = fixture.stat(Stat.UNIT_MISSES);
         Path rebuilt = dir.resolve("sqlite-cas-again" + opt);
         fixture.casOk(dir, "cc", with(args, rebuilt));
-        assertThat(fixture.stat(LocalCache.UNIT_HITS) - hitsBefore).isEqualTo(2);
-        assertThat(fixture.stat(LocalCache.UNIT_MISSES)).isEqualTo(missesAfterFirst);
+        assertThat(fixture.stat(Stat.UNIT_HITS) - hitsBefore).isEqualTo(2);
+        assertThat(fixture.stat(Stat.UNIT_MISSES)).isEqualTo(missesAfterFirst);
         assertThat(WorkerFixture.run(rebuilt, workload, ":memory:")).isEqualTo(expected);
     }
 

@@ -49,8 +49,8 @@ final class WorkerFixture implements AutoCloseable {
                 .isZero();
     }
 
-    long stat(String name) {
-        return worker.stats().get(name);
+    long stat(Stat stat) {
+        return worker.stats().get(stat.key());
     }
 
     /** Runs a built program with {@code stdin} as its input and returns its standard output. */
@@ -86,7 +86,7 @@ final class WorkerFixture implements AutoCloseable {
     @Override
     public void close() {
         try {
-            assertThat(stat(LocalCache.FUNCTION_SPLIT_FAILURES)).as("per-function builds that failed and fell back "
+            assertThat(stat(Stat.FUNCTION_SPLIT_FAILURES)).as("per-function builds that failed and fell back "
                     + "(see the worker's log for the report)").isZero();
         } finally {
             worker.close();

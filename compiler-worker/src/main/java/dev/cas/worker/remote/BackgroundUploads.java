@@ -2,6 +2,7 @@ package dev.cas.worker.remote;
 
 import dev.cas.store.Digest;
 import dev.cas.worker.LocalCache;
+import dev.cas.worker.Stat;
 import dev.cas.worker.UnitManifest;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -39,7 +40,7 @@ final class BackgroundUploads implements AutoCloseable {
 
     private final RemoteCache remote;
     private final Outage outage;
-    private final ObjLongConsumer<String> counters;
+    private final ObjLongConsumer<Stat> counters;
     private final long maxQueuedBytes;
     private final BlockingQueue<Upload> queue = new LinkedBlockingQueue<>();
     private final AtomicLong queuedBytes = new AtomicLong();
@@ -48,7 +49,7 @@ final class BackgroundUploads implements AutoCloseable {
     private volatile boolean refused;
     private volatile boolean closing;
 
-    BackgroundUploads(RemoteCache remote, Outage outage, ObjLongConsumer<String> counters, long maxQueuedBytes) {
+    BackgroundUploads(RemoteCache remote, Outage outage, ObjLongConsumer<Stat> counters, long maxQueuedBytes) {
         this.remote = remote;
         this.outage = outage;
         this.counters = counters;
@@ -62,12 +63,12 @@ final class BackgroundUploads implements AutoCloseable {
     void offer(Upload upload) {
         long bytes = upload.bytes();
         if (closing || refused || outage.ongoing()) {
-            counters.accept(LocalCache.REMOTE_UPLOADS_DROPPED, 1);
+            counters.accept(Stat.REMOTE_UPLOADS_DROPPED, 1);
             return;
         }
         if (queuedBytes.addAndGet(bytes) > maxQueuedBytes) {
             queuedBytes.addAndGet(-bytes);
-            counters.accept(LocalCache.REMOTE_UPLOADS_DROPPED, 1);
+            counters.accept(Stat.REMOTE_UPLOADS_DROPPED, 1);
             return;
         }
         pending.incrementAndGet();
@@ -122,7 +123,7 @@ final class BackgroundUploads implements AutoCloseable {
                 send(batch);
             } catch (RuntimeException e) {
                 log.warn("uploading {} results failed", batch.size(), e);
-                counters.accept(LocalCache.REMOTE_ERRORS, 1);
+                counters.accept(Stat.REMOTE_ERRORS, 1);
             } finally {
                 queuedBytes.addAndGet(-batch.stream().mapToLong(Upload::bytes).sum());
                 pending.addAndGet(-batch.size());
@@ -132,14 +133,14 @@ final class BackgroundUploads implements AutoCloseable {
 
     private void send(List<Upload> batch) {
         if (refused || outage.ongoing()) {
-            counters.accept(LocalCache.REMOTE_UPLOADS_DROPPED, batch.size());
+            counters.accept(Stat.REMOTE_UPLOADS_DROPPED, batch.size());
             return;
         }
         try {
             remote.ensureReachable();
             if (!remote.updateEnabled()) {
                 refuse("the server does not let this token write results");
-                counters.accept(LocalCache.REMOTE_UPLOADS_DROPPED, batch.size());
+                counters.accept(Stat.REMOTE_UPLOADS_DROPPED, batch.size());
                 return;
             }
             Map<Digest, byte[]> blobs = new HashMap<>();
@@ -150,10 +151,10 @@ final class BackgroundUploads implements AutoCloseable {
             for (Upload upload : batch) {
                 remote.putActionResult(upload.key(), ManifestResults.toResult(upload.manifest()));
             }
-            counters.accept(LocalCache.REMOTE_UPLOADS, batch.size());
+            counters.accept(Stat.REMOTE_UPLOADS, batch.size());
         } catch (RemoteCacheException e) {
-            counters.accept(LocalCache.REMOTE_ERRORS, 1);
-            counters.accept(LocalCache.REMOTE_UPLOADS_DROPPED, batch.size());
+            counters.accept(Stat.REMOTE_ERRORS, 1);
+            counters.accept(Stat.REMOTE_UPLOADS_DROPPED, batch.size());
             if (e.getCause() instanceof StatusRuntimeException status
                     && status.getStatus().getCode() == Status.Code.PERMISSION_DENIED) {
                 refuse(e.getMessage());

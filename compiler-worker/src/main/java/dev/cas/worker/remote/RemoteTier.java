@@ -3,6 +3,7 @@ package dev.cas.worker.remote;
 import build.bazel.remote.execution.v2.ActionResult;
 import dev.cas.store.Digest;
 import dev.cas.worker.LocalCache;
+import dev.cas.worker.Stat;
 import dev.cas.worker.UnitManifest;
 import java.util.Collection;
 import java.util.HashMap;
@@ -27,9 +28,9 @@ public final class RemoteTier implements AutoCloseable {
     private final RemoteCache remote;
     private final Outage outage;
     private final BackgroundUploads uploads;
-    private final ObjLongConsumer<String> counters;
+    private final ObjLongConsumer<Stat> counters;
 
-    public RemoteTier(RemoteSettings settings, ObjLongConsumer<String> counters) {
+    public RemoteTier(RemoteSettings settings, ObjLongConsumer<Stat> counters) {
         this.counters = counters;
         this.remote = new RemoteCache(settings);
         this.outage = new Outage(settings.retryAfter());
@@ -65,7 +66,7 @@ public final class RemoteTier implements AutoCloseable {
             manifests.forEach((key, manifest) -> hitOf(manifest, blobs).ifPresent(hit -> hits.put(key, hit)));
             return hits;
         } catch (RemoteCacheException e) {
-            counters.accept(LocalCache.REMOTE_ERRORS, 1);
+            counters.accept(Stat.REMOTE_ERRORS, 1);
             if (outage.begin()) {
                 log.warn("remote cache skipped for {} s: {}", settings().retryAfter().toSeconds(), e.getMessage());
                 warnings.accept("remote cache " + settings().target() + " unavailable (" + e.getMessage()

@@ -1,5 +1,6 @@
 package dev.cas.worker.remote;
 
+import dev.cas.worker.Stat;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -14,10 +15,10 @@ import org.slf4j.LoggerFactory;
 public final class RemoteTiers implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(RemoteTiers.class);
 
-    private final ObjLongConsumer<String> counters;
+    private final ObjLongConsumer<Stat> counters;
     private final Map<RemoteSettings, RemoteTier> tiers = new ConcurrentHashMap<>();
 
-    public RemoteTiers(ObjLongConsumer<String> counters) {
+    public RemoteTiers(ObjLongConsumer<Stat> counters) {
         this.counters = counters;
     }
 
