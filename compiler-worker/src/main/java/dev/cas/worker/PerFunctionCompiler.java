@@ -3,12 +3,13 @@ package dev.cas.worker;
 import static org.bytedeco.llvm.global.LLVM.*;
 
 import dev.cas.store.Digest;
-import dev.cas.worker.remote.RemoteHit;
+import dev.cas.worker.remote.RemoteResults;
 import dev.cas.worker.remote.RemoteSession;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -45,12 +46,15 @@ final class PerFunctionCompiler {
     private final LocalCache cache;
     private final LlvmBackend backend;
     private final ForkJoinPool pool;
+    /** Recent pieces in memory, then the local cache. */
+    private final ResultStore localLevels;
 
     PerFunctionCompiler(Toolchain toolchain, LocalCache cache, LlvmBackend backend, ForkJoinPool pool) {
         this.toolchain = toolchain;
         this.cache = cache;
         this.backend = backend;
         this.pool = pool;
+        this.localLevels = new TwoLevelResults(cache.recentPieces(), new LocalResults(cache));
     }
 
     /**
@@ -68,6 +72,8 @@ final class PerFunctionCompiler {
     Optional<Outcome> compile(Path bitcode, LlvmBackend.Options options, Path work, RemoteSession remote,
             boolean verify) throws IOException, LlvmBackend.BackendException {
         Timings timings = new Timings();
+        ResultStore levels = remote.enabled() ? new TwoLevelResults(localLevels, new RemoteResults(remote))
+                : localLevels;
         LLVMContextRef context = LLVMContextCreate();
         Map<Integer, byte[]> objects;
         Map<Integer, byte[]> compiled = new ConcurrentHashMap<>();
@@ -92,7 +98,7 @@ final class PerFunctionCompiler {
                 imports = groups.stream().map(prepared::importsOf).toList();
                 keys = keys(index, groups, groups.stream().map(prepared::aliasesOf).toList(), imports, options);
                 timings.mark("keyed");
-                objects = lookupAll(keys, remote);
+                objects = lookupAll(keys, levels);
                 timings.mark("looked up");
                 List<Integer> misses = new ArrayList<>();
                 for (int i = 0; i < groups.size(); i++) {
@@ -105,14 +111,14 @@ final class PerFunctionCompiler {
                     FunctionSplitter.Piece piece = FunctionSplitter.extractInPlace(module, prepared,
                             groups.get(misses.get(0)));
                     timings.mark("cut");
-                    build(piece, misses.get(0), keys, options, compiled, remote);
+                    build(piece, misses.get(0), keys, options, compiled, levels);
                 } else if (!misses.isEmpty()) {
                     Map<List<String>, Integer> indexOf = new java.util.IdentityHashMap<>();
                     misses.forEach(i -> indexOf.put(groups.get(i), i));
                     LLVMModuleRef usedUp = module;
                     module = null;
                     FunctionSplitter.extract(usedUp, prepared, misses.stream().map(groups::get).toList(), pool,
-                            piece -> build(piece, indexOf.get(piece.group()), keys, options, compiled, remote));
+                            piece -> build(piece, indexOf.get(piece.group()), keys, options, compiled, levels));
                 }
                 timings.mark(misses.size() + " built");
             } finally {
@@ -152,11 +158,11 @@ final class PerFunctionCompiler {
 
     /** Optimises and code-generates one missed piece, and stores it. */
     private void build(FunctionSplitter.Piece piece, int index, List<Digest> keys, LlvmBackend.Options options,
-            Map<Integer, byte[]> compiled, RemoteSession remote) {
+            Map<Integer, byte[]> compiled, ResultStore results) {
         long begin = System.nanoTime();
         byte[] object = codegen(piece, options);
         compiled.put(index, object);
-        store(keys.get(index), object, (System.nanoTime() - begin) / 1_000_000, remote);
+        results.put(keys.get(index), Result.ofObject(object, new byte[0], (System.nanoTime() - begin) / 1_000_000));
     }
 
     /** Every piece's key, in parallel; the first piece is the data piece. */
@@ -177,60 +183,25 @@ final class PerFunctionCompiler {
     }
 
     /**
-     * One pass over every key: the hits by piece index. Recent pieces come from memory; the rest from the store, in
-     * parallel (each read is verified and decompressed); what is still missing from the build's remote level, in one
-     * round of calls, kept locally.
+     * One pass over every key, through the levels (memory, the local cache read in parallel on the pool, the build's
+     * remote level in one round of calls): the hits by piece index.
      */
-    private Map<Integer, byte[]> lookupAll(List<Digest> keys, RemoteSession remote) {
-        Map<Integer, byte[]> found = new ConcurrentHashMap<>();
-        List<Integer> unknown = new ArrayList<>();
+    private Map<Integer, byte[]> lookupAll(List<Digest> keys, ResultStore results) {
+        Map<Digest, Result> hits = pool.submit(() -> results.getAll(keys)).join();
+        Map<Integer, byte[]> found = new HashMap<>();
+        long remoteHits = 0;
         for (int i = 0; i < keys.size(); i++) {
-            Optional<byte[]> recent = cache.recentPieces().get(keys.get(i));
-            if (recent.isPresent()) {
-                found.put(i, recent.get());
-            } else {
-                unknown.add(i);
+            Result hit = hits.get(keys.get(i));
+            Optional<byte[]> object = hit == null ? Optional.empty() : hit.onlyObject();
+            if (object.isPresent()) {
+                found.put(i, object.get());
+                remoteHits += hit.remote() ? 1 : 0;
             }
         }
-        pool.submit(() -> unknown.parallelStream().forEach(i -> {
-            try {
-                Optional<byte[]> object = cache.actions().get(keys.get(i)).flatMap(UnitManifest::decode)
-                        .filter(manifest -> manifest.objects().size() == 1)
-                        .flatMap(manifest -> cache.blobs().get(manifest.objects().get(0)));
-                if (object.isPresent()) {
-                    found.put(i, object.get());
-                    cache.recentPieces().put(keys.get(i), object.get());
-                }
-            } catch (RuntimeException e) {
-                log.warn("piece lookup failed, compiling it: {}", e.toString());
-            }
-        })).join();
-        if (remote.enabled()) {
-            lookupRemote(keys, unknown.stream().filter(i -> !found.containsKey(i)).toList(), remote, found);
+        if (remoteHits > 0) {
+            cache.count(Stat.FUNCTION_REMOTE_HITS, remoteHits);
         }
         return found;
-    }
-
-    private void lookupRemote(List<Digest> keys, List<Integer> missing, RemoteSession remote,
-            Map<Integer, byte[]> found) {
-        Map<Digest, RemoteHit> hits = remote.fetch(missing.stream().map(keys::get).toList());
-        int used = 0;
-        for (int i : missing) {
-            RemoteHit hit = hits.get(keys.get(i));
-            if (hit == null || hit.manifest().objects().size() != 1) {
-                continue;
-            }
-            byte[] object = hit.blob(hit.manifest().objects().get(0));
-            found.put(i, object);
-            used++;
-            cache.recentPieces().put(keys.get(i), object);
-            try {
-                cache.store(keys.get(i), hit.manifest(), hit.blobs());
-            } catch (RuntimeException e) {
-                log.warn("cannot keep a remote piece: {}", e.toString());
-            }
-        }
-        cache.count(Stat.FUNCTION_REMOTE_HITS, used);
     }
 
     private byte[] codegen(FunctionSplitter.Piece piece, LlvmBackend.Options options) {
@@ -239,18 +210,6 @@ final class PerFunctionCompiler {
         } catch (LlvmBackend.BackendException e) {
             throw new CodegenFailure(e);
         }
-    }
-
-    private void store(Digest key, byte[] object, long millis, RemoteSession remote) {
-        Digest digest = Digest.of(object);
-        UnitManifest manifest = new UnitManifest(List.of(digest), Digest.EMPTY, millis);
-        cache.recentPieces().put(key, object);
-        try {
-            cache.store(key, manifest, Map.of(digest, object));
-        } catch (RuntimeException e) {
-            log.warn("cannot store a piece: {}", e.toString());
-        }
-        remote.upload(key, manifest, Map.of(digest, object));
     }
 
     /**

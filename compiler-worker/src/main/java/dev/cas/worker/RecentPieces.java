@@ -3,34 +3,45 @@ package dev.cas.worker;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.cas.store.Digest;
-import java.util.Optional;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 
 /**
- * The piece objects of recent builds, in memory and bounded by bytes. Rebuilding a unit after an edit needs every
- * other piece's object again; reading thousands of them back from the store (each verified and decompressed) costs
- * more than compiling the one that changed. Entries are the objects stored under those keys, so serving one is the
- * same as reading it from the store.
+ * The piece results of recent builds, in memory and bounded by bytes: the level in front of the local cache for
+ * pieces. Rebuilding a unit after an edit needs every other piece's object again; reading thousands of them back
+ * from the store (each verified and decompressed) costs more than compiling the one that changed. Entries are the
+ * results stored under those keys, so serving one is the same as reading it from the store.
  */
-final class RecentPieces {
-    private final Cache<Digest, byte[]> objects;
+final class RecentPieces implements ResultStore {
+    private final Cache<Digest, Result> results;
 
     RecentPieces(long maxBytes) {
-        this.objects = Caffeine.newBuilder()
+        this.results = Caffeine.newBuilder()
                 .maximumWeight(maxBytes)
-                .weigher((Digest key, byte[] object) -> object.length)
+                .weigher((Digest key, Result result) -> (int) Math.min(Integer.MAX_VALUE, result.weight()))
                 .executor(Runnable::run)
                 .build();
     }
 
-    Optional<byte[]> get(Digest key) {
-        return Optional.ofNullable(objects.getIfPresent(key));
+    @Override
+    public Map<Digest, Result> getAll(List<Digest> keys) {
+        Map<Digest, Result> found = new HashMap<>();
+        for (Digest key : keys) {
+            Result result = results.getIfPresent(key);
+            if (result != null) {
+                found.put(key, result);
+            }
+        }
+        return found;
     }
 
-    void put(Digest key, byte[] object) {
-        objects.put(key, object);
+    @Override
+    public void put(Digest key, Result result) {
+        results.put(key, result);
     }
 
     void clear() {
-        objects.invalidateAll();
+        results.invalidateAll();
     }
 }

@@ -2,7 +2,7 @@ package dev.cas.worker;
 
 import dev.cas.store.Digest;
 import dev.cas.worker.SourceFile.Kind;
-import dev.cas.worker.remote.RemoteHit;
+import dev.cas.worker.remote.RemoteResults;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -41,6 +41,7 @@ public final class UnitCompiler {
     private final PerFunctionCompiler perFunction;
     private final BuildExplanations explanations;
     private final DeferredSplits deferred;
+    private final LocalResults local;
 
     UnitCompiler(Toolchain toolchain, LocalCache cache, LlvmBackend backend, PerFunctionCompiler perFunction,
             Path scratch) {
@@ -52,6 +53,7 @@ public final class UnitCompiler {
         this.direct = new DirectModeCache(toolchain, cache);
         this.explanations = new BuildExplanations(cache);
         this.deferred = new DeferredSplits(perFunction, cache, scratch.resolve("deferred"));
+        this.local = new LocalResults(cache);
     }
 
     /** Units compiled whole whose pieces are still to be built. */
@@ -140,14 +142,14 @@ public final class UnitCompiler {
         }
         long preprocessed = System.nanoTime();
         Digest key = fingerprint(invocation, source, text, context);
-        Optional<Cached> hit = lookup(key, context);
+        Optional<Result> hit = lookup(key, context);
         log.debug("{}: preprocessed in {} ms, fingerprint and lookup {} ms, {}", source.path(),
                 (preprocessed - begin) / 1_000_000, (System.nanoTime() - preprocessed) / 1_000_000,
                 hit.isPresent() ? "hit" : "miss");
         if (hit.isPresent()) {
             directKey.ifPresent(k -> direct.record(k, key, text, invocation, source, context));
             explanations.recordHit(context, source, false);
-            writeAtomically(object, hit.get().object());
+            writeAtomically(object, hit.get().onlyObject().orElseThrow());
             countHit(hit.get());
             return new UnitResult(UnitResult.Outcome.HIT, 0, hit.get().diagnostics());
         }
@@ -203,9 +205,9 @@ public final class UnitCompiler {
         read.addAll(headersRead(headers));
         Optional<IncludeManifest> record = direct.dependRecord(backendName(invocation, context), read, invocation,
                 source, context);
-        Optional<Cached> hit = record.flatMap(r -> lookupLocal(r.unitKey()));
+        Optional<Result> hit = record.flatMap(r -> lookupLocal(r.unitKey()));
         if (hit.isPresent()) {
-            writeAtomically(object, hit.get().object());
+            writeAtomically(object, hit.get().onlyObject().orElseThrow());
             direct.record(directKey, record.get());
             explanations.recordHit(context, source, true);
             countHit(hit.get());
@@ -327,7 +329,7 @@ public final class UnitCompiler {
         if (manifest.isEmpty()) {
             return Optional.empty();
         }
-        Optional<Cached> hit = lookup(manifest.get().unitKey(), context);
+        Optional<Result> hit = lookup(manifest.get().unitKey(), context);
         if (hit.isEmpty()) {
             return Optional.empty();
         }
@@ -335,7 +337,7 @@ public final class UnitCompiler {
         if (dependencyFile.isPresent()) {
             writeAtomically(context.resolve(dependencyFile.get()), manifest.get().dependencyFile());
         }
-        writeAtomically(object, hit.get().object());
+        writeAtomically(object, hit.get().onlyObject().orElseThrow());
         countHit(hit.get());
         cache.count(Stat.DIRECT_HITS, 1);
         return Optional.of(new UnitResult(UnitResult.Outcome.HIT, 0, hit.get().diagnostics()));
@@ -467,7 +469,7 @@ public final class UnitCompiler {
                 : UnitResult.failed(result.exitCode(), result.stderr());
     }
 
-    private void countHit(Cached hit) {
+    private void countHit(Result hit) {
         cache.count(Stat.UNIT_HITS, 1);
         if (hit.remote()) {
             cache.count(Stat.UNIT_REMOTE_HITS, 1);
@@ -475,56 +477,22 @@ public final class UnitCompiler {
         cache.count(Stat.TIME_SAVED_MS, hit.manifest().compileMillis());
     }
 
-    /** The local cache first, then the build's remote level; a remote hit is kept locally. */
-    private Optional<Cached> lookup(Digest key, BuildContext context) {
-        Optional<Cached> local = lookupLocal(key);
-        if (local.isPresent() || !context.remote().enabled()) {
-            return local;
-        }
-        RemoteHit hit = context.remote().fetch(List.of(key)).get(key);
-        if (hit == null || hit.manifest().objects().size() != 1) {
-            return Optional.empty();
-        }
-        try {
-            cache.store(key, hit.manifest(), hit.blobs());
-        } catch (RuntimeException e) {
-            cacheFailed("store of remote hit " + key, e);
-        }
-        return Optional.of(new Cached(hit.manifest(), hit.blob(hit.manifest().objects().get(0)),
-                hit.blob(hit.manifest().diagnostics()), true));
+    /** The local cache, then the build's remote level (a remote hit is kept locally): one unit object each. */
+    private Optional<Result> lookup(Digest key, BuildContext context) {
+        return results(context).get(key).filter(result -> result.onlyObject().isPresent());
     }
 
-    private Optional<Cached> lookupLocal(Digest key) {
-        try {
-            Optional<UnitManifest> manifest = cache.actions().get(key).flatMap(UnitManifest::decode);
-            if (manifest.isEmpty() || manifest.get().objects().size() != 1) {
-                return Optional.empty();
-            }
-            Optional<byte[]> object = cache.blobs().get(manifest.get().objects().get(0));
-            Optional<byte[]> diagnostics = cache.blobs().get(manifest.get().diagnostics());
-            if (object.isEmpty() || diagnostics.isEmpty()) {
-                return Optional.empty();
-            }
-            return Optional.of(new Cached(manifest.get(), object.get(), diagnostics.get(), false));
-        } catch (RuntimeException e) {
-            cacheFailed("lookup of " + key, e);
-            return Optional.empty();
-        }
+    private Optional<Result> lookupLocal(Digest key) {
+        return local.get(key).filter(result -> result.onlyObject().isPresent());
     }
 
     private void store(Digest key, Compiled compiled, long millis, BuildContext context) {
-        Digest object = Digest.of(compiled.object());
-        Digest diagnostics = Digest.of(compiled.diagnostics());
-        UnitManifest manifest = new UnitManifest(List.of(object), diagnostics, millis);
-        Map<Digest, byte[]> blobs = new HashMap<>();
-        blobs.put(object, compiled.object());
-        blobs.put(diagnostics, compiled.diagnostics());
-        try {
-            cache.store(key, manifest, blobs);
-        } catch (RuntimeException e) {
-            cacheFailed("store of " + key, e);
-        }
-        context.remote().upload(key, manifest, blobs);
+        results(context).put(key, Result.ofObject(compiled.object(), compiled.diagnostics(), millis));
+    }
+
+    /** Where this build's results live: the local cache, and the remote level behind it when the build has one. */
+    private ResultStore results(BuildContext context) {
+        return context.remote().enabled() ? new TwoLevelResults(local, new RemoteResults(context.remote())) : local;
     }
 
     private void cacheFailed(String what, RuntimeException e) {
@@ -573,9 +541,6 @@ public final class UnitCompiler {
         } catch (IOException e) {
             log.debug("cannot remove scratch directory {}: {}", directory, e.toString());
         }
-    }
-
-    private record Cached(UnitManifest manifest, byte[] object, byte[] diagnostics, boolean remote) {
     }
 
     private record Compiled(byte[] object, byte[] diagnostics, int exitCode) {

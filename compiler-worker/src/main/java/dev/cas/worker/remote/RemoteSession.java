@@ -1,6 +1,7 @@
 package dev.cas.worker.remote;
 
 import dev.cas.store.Digest;
+import dev.cas.worker.Result;
 import dev.cas.worker.UnitManifest;
 import java.util.Collection;
 import java.util.Map;
@@ -32,7 +33,7 @@ public final class RemoteSession {
         return tier != null;
     }
 
-    public Map<Digest, RemoteHit> fetch(Collection<Digest> keys) {
+    public Map<Digest, Result> fetch(Collection<Digest> keys) {
         return tier == null ? Map.of() : tier.fetch(keys, message -> warning.compareAndSet(null, message));
     }
 

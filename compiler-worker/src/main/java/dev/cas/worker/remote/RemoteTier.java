@@ -2,14 +2,13 @@ package dev.cas.worker.remote;
 
 import build.bazel.remote.execution.v2.ActionResult;
 import dev.cas.store.Digest;
-import dev.cas.worker.LocalCache;
+import dev.cas.worker.Result;
 import dev.cas.worker.Stat;
 import dev.cas.worker.UnitManifest;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.ObjLongConsumer;
@@ -46,7 +45,7 @@ public final class RemoteTier implements AutoCloseable {
      * The results the server holds for {@code keys}, with every blob they name. A failure starts an outage and
      * answers nothing; {@code warnings} hears of it when this call started the outage.
      */
-    public Map<Digest, RemoteHit> fetch(Collection<Digest> keys, Consumer<String> warnings) {
+    public Map<Digest, Result> fetch(Collection<Digest> keys, Consumer<String> warnings) {
         if (keys.isEmpty() || outage.ongoing()) {
             return Map.of();
         }
@@ -62,8 +61,9 @@ public final class RemoteTier implements AutoCloseable {
             named.remove(Digest.EMPTY);
             Map<Digest, byte[]> blobs = new HashMap<>(remote.readBlobs(named));
             blobs.put(Digest.EMPTY, new byte[0]);
-            Map<Digest, RemoteHit> hits = new HashMap<>();
-            manifests.forEach((key, manifest) -> hitOf(manifest, blobs).ifPresent(hit -> hits.put(key, hit)));
+            Map<Digest, Result> hits = new HashMap<>();
+            manifests.forEach((key, manifest) -> Result.of(manifest, blobs, true)
+                    .ifPresent(hit -> hits.put(key, hit)));
             return hits;
         } catch (RemoteCacheException e) {
             counters.accept(Stat.REMOTE_ERRORS, 1);
@@ -81,17 +81,6 @@ public final class RemoteTier implements AutoCloseable {
         if (uploads != null) {
             uploads.offer(new BackgroundUploads.Upload(key, manifest, blobs));
         }
-    }
-
-    private static Optional<RemoteHit> hitOf(UnitManifest manifest, Map<Digest, byte[]> blobs) {
-        Map<Digest, byte[]> named = new HashMap<>();
-        for (Digest digest : manifest.blobs()) {
-            if (!blobs.containsKey(digest)) {
-                return Optional.empty();
-            }
-            named.put(digest, blobs.get(digest));
-        }
-        return Optional.of(new RemoteHit(manifest, named));
     }
 
     @Override
