@@ -327,10 +327,8 @@ class PerFunctionIT {
         String[] build = {"-O2", "-DSQLITE_THREADSAFE=0", "-DSQLITE_OMIT_LOAD_EXTENSION", "-o", "sqlite-cas",
             "shell.c", "sqlite3.c", "-lm"};
         fixture.casOk(dir, "cc", build);
-        fixture.clangOk(dir, "cc", "-O2", "-DSQLITE_THREADSAFE=0", "-DSQLITE_OMIT_LOAD_EXTENSION", "-o",
-                "sqlite-clang", "shell.c", "sqlite3.c", "-lm");
         Path workload = corpus.resolve("workload.sql");
-        String expected = WorkerFixture.run(dir.resolve("sqlite-clang"), workload, ":memory:");
+        String expected = WorkerFixture.sqliteWorkloadByClang("-O2");
         assertThat(WorkerFixture.run(dir.resolve("sqlite-cas"), workload, ":memory:")).isEqualTo(expected);
 
         String source = Files.readString(dir.resolve("sqlite3.c"));

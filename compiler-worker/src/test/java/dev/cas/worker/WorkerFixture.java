@@ -49,6 +49,36 @@ final class WorkerFixture implements AutoCloseable {
                 .isZero();
     }
 
+    /** The plain clang build's output on the SQLite workload, by optimisation level: built once per test JVM. */
+    private static final Map<String, String> SQLITE_WORKLOAD_BY_CLANG = new java.util.HashMap<>();
+
+    /**
+     * What SQLite's shell built by the plain bundled clang at {@code opt} ({@code -DSQLITE_THREADSAFE=0
+     * -DSQLITE_OMIT_LOAD_EXTENSION}) prints for the corpus workload: the answer every SQLite build through cas is
+     * compared with. The tests that need it share one build per level (each takes ~30 s at -O2).
+     */
+    static synchronized String sqliteWorkloadByClang(String opt) throws IOException, InterruptedException {
+        String known = SQLITE_WORKLOAD_BY_CLANG.get(opt);
+        if (known != null) {
+            return known;
+        }
+        Path corpus = dev.cas.worker.testing.TestCorpora.sqlite();
+        Path dir = Files.createTempDirectory("sqlite-clang");
+        Path program = dir.resolve("sqlite-clang" + opt);
+        ProcessRunner.Result result = ProcessRunner.run(DirectClang.command(Toolchain.load(), "cc", List.of(opt,
+                "-DSQLITE_THREADSAFE=0", "-DSQLITE_OMIT_LOAD_EXTENSION", "-o", program.toString(),
+                corpus.resolve("shell.c").toString(), corpus.resolve("sqlite3.c").toString(), "-lm")), dir,
+                System.getenv());
+        assertThat(result.exitCode()).as("clang failed:%n%s", new String(result.stderr(), StandardCharsets.UTF_8))
+                .isZero();
+        String output = run(program, corpus.resolve("workload.sql"), ":memory:");
+        assertThat(output).isNotBlank();
+        Files.delete(program);
+        Files.delete(dir);
+        SQLITE_WORKLOAD_BY_CLANG.put(opt, output);
+        return output;
+    }
+
     long stat(Stat stat) {
         return worker.stats().get(stat.key());
     }
