@@ -19,9 +19,9 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
 /**
  * Optimises and code-generates LLVM IR to an x86-64 ELF object in this process through the LLVM C API, matching
  * what {@code clang -c -On} does after its frontend. Each call owns a fresh LLVM context and borrows a target machine
- * no other call is using, so calls run in parallel.
+ * no other call is using, so calls run in parallel. Its owner (the worker) closes it, disposing the target machines.
  */
-public final class LlvmBackend {
+public final class LlvmBackend implements AutoCloseable {
     private static final int DEFAULT_PRIORITY = 65535;
 
     /**
@@ -37,6 +37,12 @@ public final class LlvmBackend {
         LLVMInitializeX86TargetMC();
         LLVMInitializeX86AsmPrinter();
         LLVMInitializeX86AsmParser();
+    }
+
+    /** Disposes the idle target machines; call once no compile runs any more. */
+    @Override
+    public void close() {
+        machines.close();
     }
 
     /** What clang's back end would be told by the flags of one unit. */

@@ -26,10 +26,12 @@ public final class Worker implements AutoCloseable {
     private final UnitCompiler units;
     private final Path scratch;
     private final RemoteTiers remotes;
+    private final LlvmBackend backend;
 
     private Worker(LocalCache cache, ExecutorService pool, ForkJoinPool piecePool, CompileService service,
-            UnitCompiler units, Path scratch) {
+            UnitCompiler units, Path scratch, LlvmBackend backend) {
         this.remotes = new RemoteTiers(cache::count);
+        this.backend = backend;
         this.units = units;
         this.cache = cache;
         this.pool = pool;
@@ -55,7 +57,7 @@ public final class Worker implements AutoCloseable {
             PerFunctionCompiler perFunction = new PerFunctionCompiler(toolchain, cache, backend, piecePool);
             UnitCompiler units = new UnitCompiler(toolchain, cache, backend, perFunction, scratch);
             return new Worker(cache, pool, piecePool, new CompileService(toolchain, cache, units, pool, scratch), units,
-                    scratch);
+                    scratch, backend);
         } catch (IOException e) {
             cache.close();
             throw new UncheckedIOException("cannot create a scratch directory", e);
@@ -85,8 +87,8 @@ public final class Worker implements AutoCloseable {
     }
 
     /**
-     * Stops the pools first (no unit or piece may still write to the cache), sends the uploads still queued (for up to
-     * a minute), then closes the cache.
+     * Stops the pools first (no unit or piece may still write to the cache or use LLVM), disposes the back end's
+     * target machines, sends the uploads still queued (for up to a minute), then closes the cache.
      */
     @Override
     public void close() {
@@ -99,6 +101,7 @@ public final class Worker implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        backend.close();
         remotes.close();
         cache.close();
         UnitCompiler.deleteRecursively(scratch);
