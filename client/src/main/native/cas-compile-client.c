@@ -4,7 +4,8 @@
  * (no worker running, a worker of another build, subcommands such as `stats`) is handed to the Java launcher, which
  * starts or replaces the worker. It speaks the format of dev.cas.worker.WorkerProtocol.
  *
- * Built by bin/cas-compile on first use:  cc -O2 -DCAS_BUILD_ID='"..."' -o cas-compile-client cas-compile-client.c
+ * Built by bin/cas-compile on first use:
+ *   cc -O2 -DCAS_BUILD_ID='"..."' -DCAS_OWN_WORDS='"stats", ...' -o cas-compile-client cas-compile-client.c
  */
 #define _GNU_SOURCE /* nftw's FTW_PHYS */
 #include <dirent.h>
@@ -206,7 +207,8 @@ int main(int argc, char **argv) {
         return 1;
     }
     const char *disable = getenv("CAS_DISABLE");
-    static const char *const java_words[] = {"stats", "explain", "clear", "stop", "help", "-h", "--help", "-V", "--version"};
+    /* cas-compile's own first words, from client/src/main/resources/dev/cas/client/own-words.txt (bin/cas-compile) */
+    static const char *const java_words[] = {CAS_OWN_WORDS};
     int java_only = argc < 2 || (disable && *disable);
     for (size_t i = 0; !java_only && i < sizeof java_words / sizeof java_words[0]; i++) {
         java_only = strcmp(argv[1], java_words[i]) == 0;

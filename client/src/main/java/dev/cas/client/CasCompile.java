@@ -1,5 +1,9 @@
 package dev.cas.client;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
@@ -22,8 +26,20 @@ import picocli.CommandLine.Command;
         subcommands = {StatsCommand.class, ExplainCommand.class, ClearCommand.class, StopCommand.class,
             CommandLine.HelpCommand.class})
 public final class CasCompile implements Runnable {
-    private static final Set<String> OWN_WORDS = Set.of("stats", "explain", "clear", "stop", "help", "-h", "--help", "-V",
-            "--version");
+    /**
+     * The first arguments that are cas-compile's own (its subcommands and help options), not a compiler's: one list,
+     * {@code own-words.txt}, which bin/cas-compile also compiles into the native client.
+     */
+    static final Set<String> OWN_WORDS = ownWords();
+
+    private static Set<String> ownWords() {
+        try (InputStream in = CasCompile.class.getResourceAsStream("own-words.txt")) {
+            return Set.copyOf(new String(in.readAllBytes(), StandardCharsets.UTF_8).lines()
+                    .filter(line -> !line.isBlank()).toList());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read own-words.txt from the jar", e);
+        }
+    }
 
     public static void main(String[] args) {
         System.exit(run(args));

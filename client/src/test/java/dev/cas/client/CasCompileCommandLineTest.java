@@ -4,8 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -26,6 +29,15 @@ class CasCompileCommandLineTest {
         assertThat(execute("--help")).isZero();
         assertThat(out.toString()).contains("cas-compile <compiler> <clang-style arguments>", "stats", "clear",
                 "CAS_CACHE_DIR");
+    }
+
+    @Test
+    void theOwnWordsTheNativeClientIsBuiltWithAreExactlyTheSubcommandsAndHelpOptions() {
+        CommandLine commandLine = new CommandLine(new CasCompile());
+        Set<String> expected = new HashSet<>(commandLine.getSubcommands().keySet());
+        commandLine.getCommandSpec().options().stream().filter(option -> option.usageHelp() || option.versionHelp())
+                .forEach(option -> expected.addAll(List.of(option.names())));
+        assertThat(CasCompile.OWN_WORDS).containsExactlyInAnyOrderElementsOf(expected);
     }
 
     @Test
