@@ -13,8 +13,13 @@ import build.bazel.remote.execution.v2.GetActionResultRequest;
 import build.bazel.remote.execution.v2.GetCapabilitiesRequest;
 import build.bazel.remote.execution.v2.UpdateActionResultRequest;
 import com.google.bytestream.ByteStreamGrpc;
+import com.google.bytestream.QueryWriteStatusRequest;
+import com.google.bytestream.ReadRequest;
 import com.google.protobuf.ByteString;
 import dev.cas.store.Digest;
+import io.grpc.Channel;
+import io.grpc.ClientInterceptor;
+import io.grpc.ClientInterceptors;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
@@ -27,8 +32,10 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -159,7 +166,7 @@ class AuthIT {
         }
         for (String path : List.of("/actuator/ac/" + hash, "/actuator/cas/" + hash, "/actuator/cache/ac/" + hash,
                 "/actuator/ab/cdef0123456789", "/actuator/health/ac/" + hash)) {
-            for (String authorization : java.util.Arrays.asList(null, "Bearer " + READER, "Bearer " + WRITER)) {
+            for (String authorization : Arrays.asList(null, "Bearer " + READER, "Bearer " + WRITER)) {
                 assertThat(send("PUT", path, body, authorization).statusCode()).as("PUT %s", path)
                         .isBetween(400, 499);
             }
@@ -175,17 +182,17 @@ class AuthIT {
     /** Every gRPC method: a wrong token is refused everywhere; without a token or read-only, only reads pass. */
     @Test
     void everyGrpcMethodIsChecked() {
-        for (String token : java.util.Arrays.asList("wrong-token-wrong-token", null, READER)) {
+        for (String token : Arrays.asList("wrong-token-wrong-token", null, READER)) {
             Metadata headers = new Metadata();
             if (token != null) {
                 headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);
             }
-            io.grpc.Channel authed = io.grpc.ClientInterceptors.intercept(channel,
+            Channel authed = ClientInterceptors.intercept(channel,
                     MetadataUtils.newAttachHeadersInterceptor(headers));
             Status.Code refusedWrite = token == null || !token.equals(READER) ? Status.Code.UNAUTHENTICATED
                     : Status.Code.PERMISSION_DENIED;
             boolean wrong = token != null && token.startsWith("wrong");
-            java.util.Map<String, Runnable> reads = java.util.Map.of(
+            Map<String, Runnable> reads = Map.of(
                     "GetCapabilities", () -> CapabilitiesGrpc.newBlockingStub(authed)
                             .getCapabilities(GetCapabilitiesRequest.getDefaultInstance()),
                     "FindMissingBlobs", () -> ContentAddressableStorageGrpc.newBlockingStub(authed)
@@ -198,13 +205,13 @@ class AuthIT {
                     "GetActionResult", () -> ActionCacheGrpc.newBlockingStub(authed).getActionResult(
                             GetActionResultRequest.newBuilder().setActionDigest(proto(Digest.of(new byte[] {2})))
                                     .build()),
-                    "Read", () -> ByteStreamGrpc.newBlockingStub(authed).read(com.google.bytestream.ReadRequest
+                    "Read", () -> ByteStreamGrpc.newBlockingStub(authed).read(ReadRequest
                             .newBuilder().setResourceName("blobs/" + Digest.of(new byte[] {3}).hash() + "/1")
                             .build()).hasNext(),
                     "QueryWriteStatus", () -> ByteStreamGrpc.newBlockingStub(authed).queryWriteStatus(
-                            com.google.bytestream.QueryWriteStatusRequest.newBuilder().setResourceName(
+                            QueryWriteStatusRequest.newBuilder().setResourceName(
                                     "uploads/u/blobs/" + Digest.of(new byte[] {4}).hash() + "/1").build()));
-            java.util.Map<String, Runnable> writes = java.util.Map.of(
+            Map<String, Runnable> writes = Map.of(
                     "BatchUpdateBlobs", () -> ContentAddressableStorageGrpc.newBlockingStub(authed)
                             .batchUpdateBlobs(BatchUpdateBlobsRequest.getDefaultInstance()),
                     "UpdateActionResult", () -> ActionCacheGrpc.newBlockingStub(authed).updateActionResult(
@@ -253,7 +260,7 @@ class AuthIT {
                 .getCapabilities(GetCapabilitiesRequest.getDefaultInstance());
     }
 
-    private static io.grpc.ClientInterceptor bearer(String token) {
+    private static ClientInterceptor bearer(String token) {
         Metadata headers = new Metadata();
         if (token != null) {
             headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), "Bearer " + token);

@@ -24,6 +24,7 @@ import build.bazel.remote.execution.v2.GetCapabilitiesRequest;
 import build.bazel.remote.execution.v2.OutputFile;
 import build.bazel.remote.execution.v2.ServerCapabilities;
 import build.bazel.remote.execution.v2.UpdateActionResultRequest;
+import com.github.luben.zstd.Zstd;
 import com.google.bytestream.ByteStreamGrpc;
 import com.google.bytestream.ReadRequest;
 import com.google.bytestream.ReadResponse;
@@ -31,14 +32,25 @@ import com.google.bytestream.WriteRequest;
 import com.google.bytestream.WriteResponse;
 import com.google.protobuf.ByteString;
 import dev.cas.store.Digest;
+import io.grpc.CallOptions;
 import io.grpc.ManagedChannel;
+import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Random;
@@ -118,7 +130,7 @@ class CasServerIT {
         BatchUpdateBlobsResponse updated = cas.batchUpdateBlobs(BatchUpdateBlobsRequest.newBuilder()
                 .setInstanceName("main")
                 .addRequests(update(Digest.of(good), good, Compressor.Value.IDENTITY))
-                .addRequests(update(Digest.of(compressed), com.github.luben.zstd.Zstd.compress(compressed),
+                .addRequests(update(Digest.of(compressed), Zstd.compress(compressed),
                         Compressor.Value.ZSTD))
                 .addRequests(update(new Digest(lyingDigest.hash(), lying.length), lying, Compressor.Value.IDENTITY))
                 .build());
@@ -175,7 +187,7 @@ class CasServerIT {
         byte[] all = read("main/blobs/" + digest.hash() + "/" + digest.size(), 0, 0);
         assertThat(all).isEqualTo(blob);
         byte[] part = read("main/blobs/" + digest.hash() + "/" + digest.size(), 1000, 500);
-        assertThat(part).isEqualTo(java.util.Arrays.copyOfRange(blob, 1000, 1500));
+        assertThat(part).isEqualTo(Arrays.copyOfRange(blob, 1000, 1500));
 
         // a second upload of a blob already held ends at once with the full size
         assertThat(write("main/uploads/" + UUID.randomUUID() + "/blobs/" + digest.hash() + "/" + digest.size(),
@@ -186,13 +198,13 @@ class CasServerIT {
     void byteStreamCompressedBlobsRoundTrip() {
         byte[] blob = ("compressible text ".repeat(20_000)).getBytes(StandardCharsets.UTF_8);
         Digest digest = Digest.of(blob);
-        byte[] frame = com.github.luben.zstd.Zstd.compress(blob);
+        byte[] frame = Zstd.compress(blob);
         write("uploads/" + UUID.randomUUID() + "/compressed-blobs/zstd/" + digest.hash() + "/" + digest.size(),
                 frame, 1000);
         byte[] plain = read("blobs/" + digest.hash() + "/" + digest.size(), 0, 0);
         assertThat(plain).isEqualTo(blob);
         byte[] compressed = read("compressed-blobs/zstd/" + digest.hash() + "/" + digest.size(), 0, 0);
-        assertThat(com.github.luben.zstd.Zstd.decompress(compressed, blob.length)).isEqualTo(blob);
+        assertThat(Zstd.decompress(compressed, blob.length)).isEqualTo(blob);
     }
 
     @Test
@@ -230,23 +242,23 @@ class CasServerIT {
                 1_000_000);
         String name = "main/blobs/" + digest.hash() + "/" + digest.size();
         assertThat(Digest.of(read(name, 0, 0))).isEqualTo(digest);
-        assertThat(read(name, 23_000_000, 5)).isEqualTo(java.util.Arrays.copyOfRange(blob, 23_000_000, 23_000_005));
+        assertThat(read(name, 23_000_000, 5)).isEqualTo(Arrays.copyOfRange(blob, 23_000_000, 23_000_005));
         assertThat(read(name, 3_000_000, 2_500_000))
-                .isEqualTo(java.util.Arrays.copyOfRange(blob, 3_000_000, 5_500_000));
+                .isEqualTo(Arrays.copyOfRange(blob, 3_000_000, 5_500_000));
 
         byte[] text = ("line of a large, compressible log " + "x".repeat(60) + "\n").repeat(120_000)
                 .getBytes(StandardCharsets.UTF_8);
         Digest textDigest = Digest.of(text);
-        byte[] frame = com.github.luben.zstd.Zstd.compress(text);
+        byte[] frame = Zstd.compress(text);
         write("main/uploads/" + UUID.randomUUID() + "/compressed-blobs/zstd/" + textDigest.hash() + "/"
                 + textDigest.size(), frame, 7_000);
         byte[] compressed = read("main/compressed-blobs/zstd/" + textDigest.hash() + "/" + textDigest.size(), 0, 0);
         assertThat(compressed.length).isLessThan(text.length / 10);
-        assertThat(com.github.luben.zstd.Zstd.decompress(compressed, text.length)).isEqualTo(text);
+        assertThat(Zstd.decompress(compressed, text.length)).isEqualTo(text);
         byte[] tail = read("main/compressed-blobs/zstd/" + textDigest.hash() + "/" + textDigest.size(),
                 text.length - 100, 0);
-        assertThat(com.github.luben.zstd.Zstd.decompress(tail, 100))
-                .isEqualTo(java.util.Arrays.copyOfRange(text, text.length - 100, text.length));
+        assertThat(Zstd.decompress(tail, 100))
+                .isEqualTo(Arrays.copyOfRange(text, text.length - 100, text.length));
     }
 
     @Test
@@ -257,10 +269,10 @@ class CasServerIT {
                 + digest.size();
         assertStatus(() -> write(upload, "not a zstd frame at all".getBytes(StandardCharsets.UTF_8), 100),
                 Status.Code.INVALID_ARGUMENT);
-        byte[] frame = com.github.luben.zstd.Zstd.compress(blob);
-        assertStatus(() -> write(upload, java.util.Arrays.copyOf(frame, frame.length - 10), 100),
+        byte[] frame = Zstd.compress(blob);
+        assertStatus(() -> write(upload, Arrays.copyOf(frame, frame.length - 10), 100),
                 Status.Code.INVALID_ARGUMENT);
-        byte[] wrong = com.github.luben.zstd.Zstd.compress(random(blob.length, 8));
+        byte[] wrong = Zstd.compress(random(blob.length, 8));
         assertStatus(() -> write(upload, wrong, 1000), Status.Code.INVALID_ARGUMENT);
         assertStatus(() -> read("blobs/" + digest.hash() + "/" + digest.size(), 0, 0), Status.Code.NOT_FOUND);
 
@@ -277,12 +289,12 @@ class CasServerIT {
         byte[] stored = "still here".getBytes(StandardCharsets.UTF_8);
         cas.batchUpdateBlobs(BatchUpdateBlobsRequest.newBuilder()
                 .addRequests(update(Digest.of(stored), stored, Compressor.Value.IDENTITY)).build());
-        io.grpc.MethodDescriptor<byte[], byte[]> raw = io.grpc.MethodDescriptor.<byte[], byte[]>newBuilder()
-                .setType(io.grpc.MethodDescriptor.MethodType.UNARY)
+        MethodDescriptor<byte[], byte[]> raw = MethodDescriptor.<byte[], byte[]>newBuilder()
+                .setType(MethodDescriptor.MethodType.UNARY)
                 .setFullMethodName(ContentAddressableStorageGrpc.getFindMissingBlobsMethod().getFullMethodName())
                 .setRequestMarshaller(new BytesMarshaller()).setResponseMarshaller(new BytesMarshaller()).build();
-        assertThatThrownBy(() -> io.grpc.stub.ClientCalls.blockingUnaryCall(channel, raw,
-                io.grpc.CallOptions.DEFAULT, new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, 1, 2, 3}))
+        assertThatThrownBy(() -> ClientCalls.blockingUnaryCall(channel, raw,
+                CallOptions.DEFAULT, new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, 1, 2, 3}))
                 .isInstanceOfSatisfying(StatusRuntimeException.class, e -> assertThat(e.getStatus().getCode())
                         .isEqualTo(Status.Code.INVALID_ARGUMENT));
         assertThat(cas.batchReadBlobs(BatchReadBlobsRequest.newBuilder().addDigests(proto(Digest.of(stored)))
@@ -299,9 +311,9 @@ class CasServerIT {
         for (int i = 0; i < 2; i++) { // the second read is served from memory
             cas.batchReadBlobs(BatchReadBlobsRequest.newBuilder().addDigests(proto(Digest.of(blob))).build());
         }
-        String metrics = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
-                java.net.URI.create("http://127.0.0.1:" + httpPort + "/actuator/prometheus")).build(),
-                java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+        String metrics = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://127.0.0.1:" + httpPort + "/actuator/prometheus")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
         assertThat(metrics)
                 .containsPattern("grpc_server_processing_duration_seconds_count\\{[^}]*method=\"FindMissingBlobs\"")
                 .containsPattern("cas_store_lookups_total\\{result=\"hit\",store=\"cas\"} [1-9]")
@@ -314,17 +326,17 @@ class CasServerIT {
     }
 
     /** Passes bytes through unparsed, to put malformed messages on the wire. */
-    private static final class BytesMarshaller implements io.grpc.MethodDescriptor.Marshaller<byte[]> {
+    private static final class BytesMarshaller implements MethodDescriptor.Marshaller<byte[]> {
         @Override
-        public java.io.InputStream stream(byte[] value) {
-            return new java.io.ByteArrayInputStream(value);
+        public InputStream stream(byte[] value) {
+            return new ByteArrayInputStream(value);
         }
 
         @Override
-        public byte[] parse(java.io.InputStream stream) {
+        public byte[] parse(InputStream stream) {
             try {
                 return stream.readAllBytes();
-            } catch (java.io.IOException e) {
+            } catch (IOException e) {
                 throw new IllegalStateException(e);
             }
         }

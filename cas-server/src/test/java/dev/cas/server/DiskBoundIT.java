@@ -23,7 +23,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -31,6 +33,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -103,7 +106,7 @@ class DiskBoundIT {
         Path directory = storage.resolve("db");
         AtomicBoolean writing = new AtomicBoolean(true);
         AtomicLong largest = new AtomicLong();
-        java.util.concurrent.atomic.AtomicReference<String> peak = new java.util.concurrent.atomic.AtomicReference<>();
+        AtomicReference<String> peak = new AtomicReference<>();
         Thread sampler = new Thread(() -> {
             while (writing.get()) {
                 long now = sizeOf(directory);
@@ -215,7 +218,7 @@ class DiskBoundIT {
 
     /** Bytes by kind of file (tables, write-ahead logs, info log, manifest...), to tell what a peak was made of. */
     static String breakdown(Path directory) {
-        java.util.Map<String, Long> kinds = new java.util.TreeMap<>();
+        Map<String, Long> kinds = new TreeMap<>();
         try (Stream<Path> files = Files.list(directory)) {
             files.forEach(file -> {
                 String name = file.getFileName().toString();

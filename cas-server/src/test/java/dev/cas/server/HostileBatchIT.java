@@ -8,12 +8,14 @@ import build.bazel.remote.execution.v2.BatchUpdateBlobsResponse;
 import build.bazel.remote.execution.v2.Compressor;
 import build.bazel.remote.execution.v2.ContentAddressableStorageGrpc;
 import build.bazel.remote.execution.v2.FindMissingBlobsRequest;
+import com.github.luben.zstd.Zstd;
 import com.google.protobuf.ByteString;
 import dev.cas.store.Digest;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -64,7 +66,7 @@ class HostileBatchIT {
 
     @Test
     void aFewBytesDeclaringGigabytesAreRefusedBeforeAnyAllocation() {
-        byte[] frame = com.github.luben.zstd.Zstd.compress(new byte[64]);
+        byte[] frame = Zstd.compress(new byte[64]);
         Digest declared = new Digest(Digest.of(new byte[64]).hash(), Integer.MAX_VALUE - 64);
         assertThatThrownBy(() -> cas.batchUpdateBlobs(batch(declared, frame)))
                 .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
@@ -79,7 +81,7 @@ class HostileBatchIT {
         byte[] blob = new byte[8 << 20]; // 8 MB of zeros: a frame of a few hundred bytes
         Digest digest = Digest.of(blob);
         BatchUpdateBlobsResponse response = cas.batchUpdateBlobs(batch(digest,
-                com.github.luben.zstd.Zstd.compress(blob)));
+                Zstd.compress(blob)));
         assertThat(response.getResponses(0).getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED.value());
         assertThat(response.getResponses(0).getStatus().getMessage()).contains("max-blob-size");
         assertThat(missing(digest)).isTrue();
@@ -91,7 +93,7 @@ class HostileBatchIT {
         byte[] blob = new byte[100];
         Digest digest = Digest.of(blob);
         BatchUpdateBlobsResponse response = cas.batchUpdateBlobs(batch(digest,
-                com.github.luben.zstd.Zstd.compress(new byte[900_000])));
+                Zstd.compress(new byte[900_000])));
         assertThat(response.getResponses(0).getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT.value());
         assertThat(response.getResponses(0).getStatus().getMessage()).contains("more than 100 bytes");
         assertThat(missing(digest)).isTrue();
@@ -104,8 +106,8 @@ class HostileBatchIT {
 
     /** A small honest upload still goes through after the hostile one. */
     private void assertServerServes() {
-        byte[] blob = "still serving".getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        assertThat(cas.batchUpdateBlobs(batch(Digest.of(blob), com.github.luben.zstd.Zstd.compress(blob)))
+        byte[] blob = "still serving".getBytes(StandardCharsets.UTF_8);
+        assertThat(cas.batchUpdateBlobs(batch(Digest.of(blob), Zstd.compress(blob)))
                 .getResponses(0).getStatus().getCode()).isZero();
         assertThat(missing(Digest.of(blob))).isFalse();
     }

@@ -4,6 +4,7 @@ import static dev.cas.store.StoreFailures.failsAs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.github.luben.zstd.Zstd;
 import java.io.IOException;
 import java.io.InputStream;
 import org.junit.jupiter.api.Test;
@@ -54,7 +55,7 @@ class CompressingBlobStoreTest extends BlobStoreContractTest {
             writer.commit();
         }
         byte[] frame = backing.get(Digest.of(value)).orElseThrow();
-        assertThat(com.github.luben.zstd.Zstd.getFrameContentSize(frame)).as("a one-shot frame records its size")
+        assertThat(Zstd.getFrameContentSize(frame)).as("a one-shot frame records its size")
                 .isEqualTo(value.length);
         assertThat(store.get(Digest.of(value))).hasValueSatisfying(v -> assertThat(v).isEqualTo(value));
     }
@@ -68,7 +69,7 @@ class CompressingBlobStoreTest extends BlobStoreContractTest {
             writer.commit();
         }
         byte[] frame = backing.get(Digest.of(value)).orElseThrow();
-        assertThatThrownBy(() -> com.github.luben.zstd.Zstd.getFrameContentSize(frame))
+        assertThatThrownBy(() -> Zstd.getFrameContentSize(frame))
                 .as("a streamed frame does not record its size").hasMessageContaining("unknown");
         try (InputStream in = store.openRead(Digest.of(value)).orElseThrow()) {
             assertThat(in.readAllBytes()).isEqualTo(value);

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.HexFormat;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class DigestTest {
@@ -17,7 +18,7 @@ class DigestTest {
     @Test
     void hashMatchesOnlyTheSameContent() {
         byte[] content = new byte[4096];
-        new java.util.Random(7).nextBytes(content);
+        new Random(7).nextBytes(content);
         Digest digest = Digest.of(content);
         assertThat(digest.hashMatches(content)).isTrue();
         assertThat(digest.matches(content)).isTrue();

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -42,7 +43,7 @@ class MeteredBlobStoreTest extends MemoryCachingBlobStoreTest {
 
         assertThat(store.get(Digest.of(small))).isPresent();
         try (InputStream in = store.openRead(Digest.of(large)).orElseThrow()) {
-            in.transferTo(java.io.OutputStream.nullOutputStream());
+            in.transferTo(OutputStream.nullOutputStream());
         }
         assertThat(store.get(Digest.of("absent"))).isEmpty();
         assertThat(store.findMissing(List.of(Digest.of(small), Digest.of("absent too")))).hasSize(1);

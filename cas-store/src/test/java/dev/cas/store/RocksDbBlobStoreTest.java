@@ -7,8 +7,11 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.rocksdb.RocksIterator;
 
 /** The RocksDB leaf on its own (values as given, inline or in chunks), on a real database in a temp dir. */
 class RocksDbBlobStoreTest extends BlobStoreContractTest {
@@ -162,7 +165,7 @@ class RocksDbBlobStoreTest extends BlobStoreContractTest {
 
     @Test
     void findMissingOfTenThousandDigestsReadsNoValues() {
-        java.util.List<Digest> asked = new java.util.ArrayList<>();
+        List<Digest> asked = new ArrayList<>();
         for (int i = 0; i < 10_000; i++) {
             byte[] value = bytes("blob " + i);
             if (i % 2 == 0) {
@@ -180,7 +183,7 @@ class RocksDbBlobStoreTest extends BlobStoreContractTest {
         database = RocksDbDatabase.open(dir.resolve("held"), 10_000, clock);
         BlobStore raw = database.space(RocksDbDatabase.Space.CAS);
         byte[][] values = new byte[4][];
-        java.util.List<Digest> digests = new java.util.ArrayList<>();
+        List<Digest> digests = new ArrayList<>();
         for (int i = 0; i < 3; i++) {
             values[i] = new byte[3_000];
             values[i][0] = (byte) i;
@@ -192,7 +195,7 @@ class RocksDbBlobStoreTest extends BlobStoreContractTest {
         assertThat(raw.findMissing(digests)).containsExactly(digests.get(1));
 
         clock.now += 2 * RocksDbSpaceStore.TOUCH_INTERVAL_MILLIS;
-        assertThat(raw.findMissing(java.util.List.of(digests.get(0)))).isEmpty(); // used again: now the newest
+        assertThat(raw.findMissing(List.of(digests.get(0)))).isEmpty(); // used again: now the newest
         values[3] = new byte[3_000];
         values[3][0] = 3;
         digests.add(Digest.of(values[3]));
@@ -213,7 +216,7 @@ class RocksDbBlobStoreTest extends BlobStoreContractTest {
 
     private long chunkCount() {
         long count = 0;
-        try (org.rocksdb.RocksIterator it = database.db().newIterator(database.chunksFamily())) {
+        try (RocksIterator it = database.db().newIterator(database.chunksFamily())) {
             for (it.seekToFirst(); it.isValid(); it.next()) {
                 count++;
             }

@@ -10,6 +10,7 @@ import java.time.Clock;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.rocksdb.RocksIterator;
 
 /**
  * The stack the server and the local cache put on RocksDB for content-addressed blobs: verifying over compressing
@@ -74,7 +75,7 @@ class ServerStackBlobStoreTest extends BlobStoreContractTest {
         byte[] value = largeValue(4_000_000, 22);
         Digest digest = Digest.of(value);
         store.put(digest, value);
-        try (org.rocksdb.RocksIterator it = database.db().newIterator(database.chunksFamily())) {
+        try (RocksIterator it = database.db().newIterator(database.chunksFamily())) {
             it.seekToFirst();
             byte[] chunk = it.value();
             chunk[chunk.length / 2] ^= 0x55;

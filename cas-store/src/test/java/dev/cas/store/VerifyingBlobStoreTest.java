@@ -4,6 +4,8 @@ import static dev.cas.store.StoreFailures.failsAs;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -55,9 +57,9 @@ class VerifyingBlobStoreTest extends BlobStoreContractTest {
         byte[] damaged = value.clone();
         damaged[1_999_000] ^= 1;
         new CompressingBlobStore(backing, 3).put(digest, damaged);
-        java.io.ByteArrayOutputStream served = new java.io.ByteArrayOutputStream();
+        ByteArrayOutputStream served = new ByteArrayOutputStream();
         assertThatThrownBy(() -> {
-            try (java.io.InputStream in = store.openRead(digest).orElseThrow()) {
+            try (InputStream in = store.openRead(digest).orElseThrow()) {
                 in.transferTo(served);
             }
         }).satisfies(failsAs(StoreException.Kind.CORRUPT));

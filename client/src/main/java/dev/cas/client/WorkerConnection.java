@@ -7,18 +7,21 @@ import dev.cas.worker.WorkerProtocol.Request;
 import dev.cas.worker.WorkerResponse;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
+import java.io.File;
 import java.io.IOException;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Sends one request to the worker daemon of a cache directory, starting the daemon first when none answers.
@@ -64,13 +67,13 @@ final class WorkerConnection {
         if (ping == null) {
             return false;
         }
-        String answer = new String(ping.stdout(), java.nio.charset.StandardCharsets.UTF_8);
+        String answer = new String(ping.stdout(), StandardCharsets.UTF_8);
         trySend(new Request(Command.SHUTDOWN, WorkerProtocol.buildId(), "/", Map.of(), List.of()));
         if (answer.contains(" pid ")) {
             long pid = Long.parseLong(answer.substring(answer.indexOf(" pid ") + 5).trim());
             ProcessHandle.of(pid).ifPresent(process -> {
                 try {
-                    process.onExit().get(60, java.util.concurrent.TimeUnit.SECONDS);
+                    process.onExit().get(60, TimeUnit.SECONDS);
                 } catch (Exception e) {
                     // reported by the caller's next use of the cache, if it matters
                 }
@@ -146,7 +149,7 @@ final class WorkerConnection {
     /** The worker classes' archive bin/cas-compile makes beside the launcher's jar, if there is one. */
     private static List<String> classArchive() {
         String classPath = System.getProperty("java.class.path");
-        if (classPath.isEmpty() || classPath.contains(java.io.File.pathSeparator)) {
+        if (classPath.isEmpty() || classPath.contains(File.pathSeparator)) {
             return List.of();
         }
         Path archive = Path.of(classPath).toAbsolutePath().resolveSibling("cas-worker.jsa");

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
@@ -199,7 +200,7 @@ class LauncherIT {
     @Test
     void explainTellsWhatTheLastBuildCompiled() throws Exception {
         Files.writeString(dir.resolve("lib.c"), "int f(int x) { return x * 2; }\nint g(int x) { return x + 2; }\n");
-        Map<String, String> env = new java.util.HashMap<>(cacheEnv());
+        Map<String, String> env = new HashMap<>(cacheEnv());
         env.put("CAS_PER_FUNCTION", "1");
         assertThat(casCompile(env, "cc", "-O2", "-c", "lib.c").exit()).isZero();
         Run explained = casCompile(env, "explain", "lib.c");

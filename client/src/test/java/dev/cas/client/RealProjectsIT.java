@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -140,7 +141,7 @@ class RealProjectsIT {
         // inlining, nothing else (explain names each compiled piece with its reason). explain keeps the last build
         // of each source, so sources built into several targets with other options (fmt's os.cc) are left out.
         assertOnlyTheEditedFunctionCompiled(readers.stream()
-                .filter(unit -> java.util.Collections.frequency(readers, unit) == 1).toList());
+                .filter(unit -> Collections.frequency(readers, unit) == 1).toList());
         assertThat(delta(rebuilt, afterEdit, "function.misses")).isPositive();
         ctest(release);
 

@@ -1,6 +1,7 @@
 package dev.cas.worker;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -315,7 +316,7 @@ public final class CompilerInvocation {
         Mode mode;
         final List<SourceFile> inputs = new ArrayList<>();
         final List<Integer> inputPositions = new ArrayList<>();
-        final Set<Integer> compileOnlyPositions = new java.util.HashSet<>();
+        final Set<Integer> compileOnlyPositions = new HashSet<>();
         String output;
         final List<String> preprocessorFlags = new ArrayList<>();
         final List<String> compileFlags = new ArrayList<>();

@@ -3,6 +3,7 @@ package dev.cas.worker;
 import dev.cas.store.Digest;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.time.Clock;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
@@ -26,7 +27,7 @@ final class DirectModeCache {
 
     private final Toolchain toolchain;
     private final LocalCache cache;
-    private final FileHashes hashes = new FileHashes(java.time.Clock.systemUTC());
+    private final FileHashes hashes = new FileHashes(Clock.systemUTC());
 
     DirectModeCache(Toolchain toolchain, LocalCache cache) {
         this.toolchain = toolchain;

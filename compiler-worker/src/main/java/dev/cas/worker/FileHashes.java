@@ -2,6 +2,7 @@ package dev.cas.worker;
 
 import dev.cas.store.Digest;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -105,7 +106,7 @@ final class FileHashes {
     }
 
     private static byte[] bytes(String text) {
-        return text.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        return text.getBytes(StandardCharsets.US_ASCII);
     }
 
     private static Identity identity(Path file) throws IOException {

@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * Builds a SHA-256 key from named, length-prefixed fields, so that no two different sets of inputs can run together
@@ -39,7 +40,7 @@ final class Fingerprint {
     }
 
     /** Adds a field whose bytes are written by {@code writer} straight into the hash. */
-    Fingerprint add(String name, java.util.function.Consumer<MessageDigest> writer) {
+    Fingerprint add(String name, Consumer<MessageDigest> writer) {
         field(name, -1);
         writer.accept(digest);
         digest.update((byte) 0);

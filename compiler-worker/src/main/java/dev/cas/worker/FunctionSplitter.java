@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.RecursiveAction;
@@ -68,7 +69,7 @@ final class FunctionSplitter {
 
         /** The callees whose bodies the piece of {@code group} keeps for inlining. */
         Set<String> importsOf(List<String> group) {
-            Set<String> all = new java.util.TreeSet<>();
+            Set<String> all = new TreeSet<>();
             for (String function : group) {
                 all.addAll(imports.getOrDefault(function, Set.of()));
             }

@@ -6,10 +6,15 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.Pointer;
 import org.bytedeco.javacpp.SizeTPointer;
 import org.bytedeco.llvm.LLVM.LLVMContextRef;
+import org.bytedeco.llvm.LLVM.LLVMErrorRef;
 import org.bytedeco.llvm.LLVM.LLVMMemoryBufferRef;
 import org.bytedeco.llvm.LLVM.LLVMModuleRef;
+import org.bytedeco.llvm.LLVM.LLVMPassBuilderOptionsRef;
+import org.bytedeco.llvm.LLVM.LLVMTargetMachineRef;
+import org.bytedeco.llvm.LLVM.LLVMTypeRef;
 import org.bytedeco.llvm.LLVM.LLVMValueRef;
 
 /**
@@ -85,7 +90,7 @@ final class IrModules {
         return all;
     }
 
-    static boolean isNull(org.bytedeco.javacpp.Pointer pointer) {
+    static boolean isNull(Pointer pointer) {
         return pointer == null || pointer.isNull();
     }
 
@@ -122,7 +127,7 @@ final class IrModules {
         return takeMessage(LLVMPrintModuleToString(module));
     }
 
-    static String print(org.bytedeco.llvm.LLVM.LLVMTypeRef type) {
+    static String print(LLVMTypeRef type) {
         return takeMessage(LLVMPrintTypeToString(type));
     }
 
@@ -143,9 +148,9 @@ final class IrModules {
     }
 
     /** Runs a pass pipeline; a pipeline LLVM refuses is an IllegalStateException with LLVM's message. */
-    static void runPasses(LLVMModuleRef module, String passes, org.bytedeco.llvm.LLVM.LLVMTargetMachineRef machine,
-            org.bytedeco.llvm.LLVM.LLVMPassBuilderOptionsRef options) {
-        org.bytedeco.llvm.LLVM.LLVMErrorRef error = LLVMRunPasses(module, passes, machine, options);
+    static void runPasses(LLVMModuleRef module, String passes, LLVMTargetMachineRef machine,
+            LLVMPassBuilderOptionsRef options) {
+        LLVMErrorRef error = LLVMRunPasses(module, passes, machine, options);
         if (!isNull(error)) {
             BytePointer text = LLVMGetErrorMessage(error);
             String why = text.getString(StandardCharsets.UTF_8);

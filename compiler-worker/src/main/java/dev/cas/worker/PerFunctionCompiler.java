@@ -5,17 +5,21 @@ import static org.bytedeco.llvm.global.LLVM.*;
 import dev.cas.store.Digest;
 import dev.cas.worker.remote.RemoteResults;
 import dev.cas.worker.remote.RemoteSession;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ForkJoinPool;
+import java.util.stream.IntStream;
 import org.bytedeco.llvm.LLVM.LLVMContextRef;
 import org.bytedeco.llvm.LLVM.LLVMModuleRef;
 import org.slf4j.Logger;
@@ -39,7 +43,7 @@ final class PerFunctionCompiler {
     }
 
     /** One piece: its name, its key, the callees it imports, and whether the cache had it. */
-    record PieceResult(String name, List<String> functions, Digest key, java.util.Set<String> imports, boolean hit) {
+    record PieceResult(String name, List<String> functions, Digest key, Set<String> imports, boolean hit) {
     }
 
     private final Toolchain toolchain;
@@ -113,7 +117,7 @@ final class PerFunctionCompiler {
                     timings.mark("cut");
                     build(piece, misses.get(0), keys, options, compiled, levels);
                 } else if (!misses.isEmpty()) {
-                    Map<List<String>, Integer> indexOf = new java.util.IdentityHashMap<>();
+                    Map<List<String>, Integer> indexOf = new IdentityHashMap<>();
                     misses.forEach(i -> indexOf.put(groups.get(i), i));
                     LLVMModuleRef usedUp = module;
                     module = null;
@@ -168,7 +172,7 @@ final class PerFunctionCompiler {
     /** Every piece's key, in parallel; the first piece is the data piece. */
     private List<Digest> keys(PieceFingerprints index, List<List<String>> groups, List<List<String>> aliases,
             List<Set<String>> imports, LlvmBackend.Options options) {
-        return pool.submit(() -> java.util.stream.IntStream.range(0, groups.size()).parallel()
+        return pool.submit(() -> IntStream.range(0, groups.size()).parallel()
                 .mapToObj(i -> key(index, groups.get(i), aliases.get(i), imports.get(i), i == 0, options))
                 .toList()).join();
     }
@@ -219,13 +223,13 @@ final class PerFunctionCompiler {
     private byte[] merge(int pieces, Map<Integer, byte[]> objects, Path work)
             throws IOException, LlvmBackend.BackendException {
         Path archive = work.resolve("pieces.a");
-        try (var out = new java.io.BufferedOutputStream(Files.newOutputStream(archive), 1 << 16)) {
-            out.write("!<arch>\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        try (var out = new BufferedOutputStream(Files.newOutputStream(archive), 1 << 16)) {
+            out.write("!<arch>\n".getBytes(StandardCharsets.US_ASCII));
             for (int i = 0; i < pieces; i++) {
                 byte[] object = objects.get(i);
                 String header = String.format("%-16s%-12s%-6s%-6s%-8s%-10d`\n", "p" + i + ".o/", "0", "0", "0",
                         "644", object.length);
-                out.write(header.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                out.write(header.getBytes(StandardCharsets.US_ASCII));
                 out.write(object);
                 if (object.length % 2 == 1) {
                     out.write('\n');
@@ -244,7 +248,7 @@ final class PerFunctionCompiler {
         ProcessRunner.Result result = ProcessRunner.run(command, work, Map.of());
         if (!result.succeeded()) {
             throw new LlvmBackend.BackendException(command.get(0) + " failed while merging pieces: "
-                    + new String(result.stderr(), java.nio.charset.StandardCharsets.UTF_8));
+                    + new String(result.stderr(), StandardCharsets.UTF_8));
         }
     }
 

@@ -1,5 +1,7 @@
 package dev.cas.worker;
 
+import dev.cas.store.Digest;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -8,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -47,7 +50,7 @@ final class PieceFingerprints {
     private final Map<String, String> comdats = new LinkedHashMap<>();
     private final Map<String, String> attributes = new HashMap<>();
     private final Map<String, String> metadata = new HashMap<>();
-    private final Map<String, byte[]> functionDigests = new java.util.concurrent.ConcurrentHashMap<>();
+    private final Map<String, byte[]> functionDigests = new ConcurrentHashMap<>();
     private volatile byte[] moduleWideDigest;
 
     private PieceFingerprints() {
@@ -155,7 +158,7 @@ final class PieceFingerprints {
     }
 
     private static byte[] sha256(CharSequence text) {
-        return dev.cas.store.Digest.sha256().digest(text.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return Digest.sha256().digest(text.toString().getBytes(StandardCharsets.UTF_8));
     }
 
     /** The canonical text of the piece that keeps the bodies of {@code functions} and {@code imports}. */
@@ -337,7 +340,7 @@ final class PieceFingerprints {
             return name;
         }
         StringBuilder quoted = new StringBuilder("\"");
-        for (byte b : name.getBytes(java.nio.charset.StandardCharsets.UTF_8)) {
+        for (byte b : name.getBytes(StandardCharsets.UTF_8)) {
             int c = b & 0xff;
             if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
                 quoted.append((char) c);

@@ -3,6 +3,7 @@ package dev.cas.worker;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Properties;
@@ -84,7 +85,7 @@ public final class Toolchain {
         }
         try {
             Files.createSymbolicLink(link, Path.of(target));
-        } catch (java.nio.file.FileAlreadyExistsException raced) {
+        } catch (FileAlreadyExistsException raced) {
             // another process repaired it at the same moment
         } catch (IOException e) {
             throw new UncheckedIOException("cannot repair the LLVM preset's packaging at " + link, e);

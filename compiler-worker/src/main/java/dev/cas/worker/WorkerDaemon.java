@@ -2,6 +2,7 @@ package dev.cas.worker;
 
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
@@ -113,7 +114,7 @@ public final class WorkerDaemon implements AutoCloseable {
                 DataOutputStream out = new DataOutputStream(Channels.newOutputStream(channel))) {
             WorkerProtocol.Request request = WorkerProtocol.readRequest(in);
             WorkerProtocol.writeResponse(out, respond(request));
-        } catch (java.io.EOFException probe) {
+        } catch (EOFException probe) {
             log.debug("connection closed without a request (a launcher checking that the worker runs)");
         } catch (IOException | RuntimeException e) {
             log.warn("request failed: {}", e.toString());

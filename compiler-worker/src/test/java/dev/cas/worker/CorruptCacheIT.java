@@ -10,6 +10,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.rocksdb.ColumnFamilyDescriptor;
 import org.rocksdb.ColumnFamilyHandle;
+import org.rocksdb.DBOptions;
+import org.rocksdb.Options;
 import org.rocksdb.RocksDB;
 import org.rocksdb.RocksIterator;
 
@@ -67,12 +69,12 @@ class CorruptCacheIT {
     /** Damages every value of one column family, as a disk or a crash might, behind the cache's back. */
     private static int overwriteEveryValue(Path db, String family) throws Exception {
         List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
-        for (byte[] name : RocksDB.listColumnFamilies(new org.rocksdb.Options(), db.toString())) {
+        for (byte[] name : RocksDB.listColumnFamilies(new Options(), db.toString())) {
             descriptors.add(new ColumnFamilyDescriptor(name));
         }
         List<ColumnFamilyHandle> handles = new ArrayList<>();
         int count = 0;
-        try (RocksDB rocks = RocksDB.open(new org.rocksdb.DBOptions(), db.toString(), descriptors, handles)) {
+        try (RocksDB rocks = RocksDB.open(new DBOptions(), db.toString(), descriptors, handles)) {
             for (int i = 0; i < descriptors.size(); i++) {
                 if (!new String(descriptors.get(i).getName(), StandardCharsets.UTF_8).equals(family)) {
                     continue;

@@ -2,6 +2,8 @@ package dev.cas.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -225,8 +227,8 @@ class PerFunctionCxxIT {
     private static void write(Path file, String text) {
         try {
             WorkerFixture.write(file, text);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 

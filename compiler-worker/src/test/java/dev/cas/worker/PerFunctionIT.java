@@ -6,6 +6,7 @@ import dev.cas.worker.testing.TestCorpora;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -219,7 +220,7 @@ class PerFunctionIT {
         String later = units.stream().filter(unit -> fixture.worker.explain(dir, unit + ".c").orElseThrow()
                 .contains("split into pieces when the worker is idle")).findFirst().orElseThrow();
 
-        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MINUTES.toNanos(3);
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
         while (fixture.stat(Stat.FUNCTION_DEFERRED_WAITING) > 0 && System.nanoTime() < deadline) {
             Thread.sleep(100);
         }

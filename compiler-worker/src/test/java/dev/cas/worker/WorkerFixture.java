@@ -2,11 +2,14 @@ package dev.cas.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.cas.worker.testing.TestCorpora;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -20,7 +23,7 @@ final class WorkerFixture implements AutoCloseable {
     final Worker worker;
     final Toolchain toolchain = Toolchain.load();
     /** The environment the commands run with; tests add switches such as CAS_PER_FUNCTION. */
-    final Map<String, String> environment = new java.util.HashMap<>(System.getenv());
+    final Map<String, String> environment = new HashMap<>(System.getenv());
 
     WorkerFixture(Path cacheDirectory) {
         this.cacheDirectory = cacheDirectory;
@@ -50,7 +53,7 @@ final class WorkerFixture implements AutoCloseable {
     }
 
     /** The plain clang build's output on the SQLite workload, by optimisation level: built once per test JVM. */
-    private static final Map<String, String> SQLITE_WORKLOAD_BY_CLANG = new java.util.HashMap<>();
+    private static final Map<String, String> SQLITE_WORKLOAD_BY_CLANG = new HashMap<>();
 
     /**
      * What SQLite's shell built by the plain bundled clang at {@code opt} ({@code -DSQLITE_THREADSAFE=0
@@ -62,7 +65,7 @@ final class WorkerFixture implements AutoCloseable {
         if (known != null) {
             return known;
         }
-        Path corpus = dev.cas.worker.testing.TestCorpora.sqlite();
+        Path corpus = TestCorpora.sqlite();
         Path dir = Files.createTempDirectory("sqlite-clang");
         Path program = dir.resolve("sqlite-clang" + opt);
         ProcessRunner.Result result = ProcessRunner.run(DirectClang.command(Toolchain.load(), "cc", List.of(opt,
@@ -85,7 +88,7 @@ final class WorkerFixture implements AutoCloseable {
 
     /** Runs a built program with {@code stdin} as its input and returns its standard output. */
     static String run(Path program, Path stdin, String... args) throws IOException, InterruptedException {
-        List<String> command = new java.util.ArrayList<>(List.of(program.toString()));
+        List<String> command = new ArrayList<>(List.of(program.toString()));
         command.addAll(List.of(args));
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
         if (stdin != null) {

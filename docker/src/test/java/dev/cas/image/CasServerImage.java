@@ -1,5 +1,6 @@
 package dev.cas.image;
 
+import com.github.dockerjava.api.model.Bind;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -59,7 +60,7 @@ final class CasServerImage {
                 .withEnv("CAS_AUTH_TOKENS_1_SECRET", READER_TOKEN)
                 .withEnv("CAS_AUTH_TOKENS_1_SCOPE", "READ_ONLY")
                 .withCreateContainerCmdModifier(cmd -> cmd.getHostConfig().withBinds(
-                        com.github.dockerjava.api.model.Bind.parse(volume + ":/data")))
+                        Bind.parse(volume + ":/data")))
                 .waitingFor(Wait.forHealthcheck().withStartupTimeout(Duration.ofMinutes(2)));
     }
 }

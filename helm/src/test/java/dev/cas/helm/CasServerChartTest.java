@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
+import org.assertj.core.groups.Tuple;
 import org.junit.jupiter.api.Test;
 
 /** Lints the chart with real helm and checks what {@code helm template} renders, object by object. */
@@ -51,8 +52,8 @@ class CasServerChartTest {
         Container server = serverContainer(set);
 
         assertThat(server.getPorts()).extracting(ContainerPort::getName, ContainerPort::getContainerPort)
-                .containsExactlyInAnyOrder(org.assertj.core.groups.Tuple.tuple("http", 8080),
-                        org.assertj.core.groups.Tuple.tuple("grpc", 9092));
+                .containsExactlyInAnyOrder(Tuple.tuple("http", 8080),
+                        Tuple.tuple("grpc", 9092));
         assertProbe(server.getStartupProbe(), "/actuator/health/liveness");
         assertProbe(server.getLivenessProbe(), "/actuator/health/liveness");
         assertProbe(server.getReadinessProbe(), "/actuator/health/readiness");
@@ -90,7 +91,7 @@ class CasServerChartTest {
         assertThat(claim.getSpec().getResources().getRequests()).containsEntry("storage", new Quantity("200Gi"));
         assertThat(claim.getSpec().getStorageClassName()).isEqualTo("fast-ssd");
         assertThat(server.getVolumeMounts()).extracting(VolumeMount::getName, VolumeMount::getMountPath)
-                .contains(org.assertj.core.groups.Tuple.tuple(claim.getMetadata().getName(), "/data"));
+                .contains(Tuple.tuple(claim.getMetadata().getName(), "/data"));
         assertThat(env(server, "CAS_STORAGE_PATH")).hasValue("/data");
         assertThat(env(server, "CAS_STORAGE_MAX_SIZE")).hasValue("160GB");
         assertThat(server.getResources().getLimits()).containsEntry("memory", new Quantity("3Gi"));

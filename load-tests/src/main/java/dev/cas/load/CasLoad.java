@@ -1,10 +1,17 @@
 package dev.cas.load;
 
+import com.google.protobuf.ByteString;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicReference;
@@ -63,7 +70,7 @@ public final class CasLoad implements Runnable {
     }
 
     @Command(name = "preload", description = "Uploads blobs 0..count-1 of a size with BatchUpdateBlobs.")
-    static final class Preload implements java.util.concurrent.Callable<Integer> {
+    static final class Preload implements Callable<Integer> {
         @CommandLine.Mixin
         Target target = new Target();
         @Option(names = "--count", required = true, description = "Blobs to upload.")
@@ -97,7 +104,7 @@ public final class CasLoad implements Runnable {
             long startedAt = System.nanoTime();
             try (CasClient client = target.connect()) {
                 for (long start = first; start < first + count && failure.get() == null; start += batch) {
-                    List<com.google.protobuf.ByteString> contents = new ArrayList<>();
+                    List<ByteString> contents = new ArrayList<>();
                     for (long i = start; i < Math.min(first + count, start + batch); i++) {
                         contents.add(blobs.content(i));
                     }
@@ -126,16 +133,16 @@ public final class CasLoad implements Runnable {
         }
 
         /** Writes the hashes and contents asked for, making each blob once. */
-        private void export(Blobs blobs) throws java.io.IOException {
+        private void export(Blobs blobs) throws IOException {
             if (hashes == null && contents == null) {
                 return;
             }
-            try (java.io.PrintWriter hashOut = hashes == null ? null
-                    : new java.io.PrintWriter(Files.newBufferedWriter(hashes));
-                    java.io.OutputStream contentOut = contents == null ? null
-                            : new java.io.BufferedOutputStream(Files.newOutputStream(contents))) {
+            try (PrintWriter hashOut = hashes == null ? null
+                    : new PrintWriter(Files.newBufferedWriter(hashes));
+                    OutputStream contentOut = contents == null ? null
+                            : new BufferedOutputStream(Files.newOutputStream(contents))) {
                 for (long i = first; i < first + count; i++) {
-                    com.google.protobuf.ByteString content = blobs.content(i);
+                    ByteString content = blobs.content(i);
                     if (hashOut != null) {
                         hashOut.println(Blobs.digestOf(content).getHash());
                     }
@@ -148,7 +155,7 @@ public final class CasLoad implements Runnable {
     }
 
     @Command(name = "run", description = "Measures one scenario in a closed loop and appends the result.")
-    static final class Run implements java.util.concurrent.Callable<Integer> {
+    static final class Run implements Callable<Integer> {
         @CommandLine.Mixin
         Target target = new Target();
         @Option(names = "--scenario", required = true,
@@ -195,7 +202,7 @@ public final class CasLoad implements Runnable {
                     millis(latency, 99.9), result.errors());
             row.append(results);
             row.print(System.out);
-            try (java.io.PrintStream hgrm = new java.io.PrintStream(
+            try (PrintStream hgrm = new PrintStream(
                     Files.newOutputStream(results.resolve(name + ".hgrm")))) {
                 latency.outputPercentileDistribution(hgrm, 1000.0);
             }
@@ -211,7 +218,7 @@ public final class CasLoad implements Runnable {
     }
 
     @Command(name = "report", description = "Prints the results side by side (medians of repeated runs) and writes report.html.")
-    static final class Report implements java.util.concurrent.Callable<Integer> {
+    static final class Report implements Callable<Integer> {
         @Option(names = "--results", defaultValue = "load-tests/results", description = "Results folder.")
         Path results;
 

@@ -4,6 +4,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
 import org.HdrHistogram.ConcurrentHistogram;
 import org.HdrHistogram.Histogram;
 
@@ -59,7 +60,7 @@ final class ClosedLoop {
                     } catch (RuntimeException e) {
                         call = CompletableFuture.failedFuture(e);
                     }
-                    java.util.function.BiConsumer<Object, Throwable> completion = (ignored, failure) -> {
+                    BiConsumer<Object, Throwable> completion = (ignored, failure) -> {
                         long finished = System.nanoTime();
                         if (issued >= measureFrom && finished <= end) {
                             if (failure == null) {

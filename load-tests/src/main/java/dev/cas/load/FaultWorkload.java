@@ -22,7 +22,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The calls of the fault scenario, each one blocking and each reporting what it saw: a blob or an action result
@@ -76,9 +78,9 @@ final class FaultWorkload implements AutoCloseable {
         try {
             long committed = byteStream.write(content, index).get(10, TimeUnit.SECONDS);
             return committed == size ? Outcome.OK : Outcome.WRONG;
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             return e.getCause() instanceof StatusRuntimeException status ? classify(status) : Outcome.UNREACHABLE;
-        } catch (java.util.concurrent.TimeoutException e) {
+        } catch (TimeoutException e) {
             return Outcome.UNREACHABLE;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -12,8 +12,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Supplier;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -48,7 +52,7 @@ final class Faults {
     }
 
     @Command(name = "run", description = "Runs the mixed workload until --stop-file exists.")
-    static final class Run implements java.util.concurrent.Callable<Integer> {
+    static final class Run implements Callable<Integer> {
         @CommandLine.Mixin
         Server server = new Server();
         @Option(names = "--stop-file", required = true, description = "The workload stops once this file exists.")
@@ -101,7 +105,7 @@ final class Faults {
                 step(workload, random);
                 long left = pauseNanos - (System.nanoTime() - started);
                 if (left > 0) {
-                    java.util.concurrent.locks.LockSupport.parkNanos(left);
+                    LockSupport.parkNanos(left);
                 }
             }
         }
@@ -188,7 +192,7 @@ final class Faults {
 
         private String summary() {
             StringBuilder text = new StringBuilder();
-            new java.util.TreeMap<>(counts).forEach((operation, outcomes) -> {
+            new TreeMap<>(counts).forEach((operation, outcomes) -> {
                 text.append(String.format(Locale.ROOT, "%-24s", operation));
                 for (Outcome outcome : Outcome.values()) {
                     LongAdder adder = outcomes.get(outcome);
@@ -202,13 +206,13 @@ final class Faults {
     }
 
     @Command(name = "verify", description = "Reads back every write the journal holds; exits 1 on any lost or wrong.")
-    static final class Verify implements java.util.concurrent.Callable<Integer> {
+    static final class Verify implements Callable<Integer> {
         @CommandLine.Mixin
         Server server = new Server();
 
         @Override
         public Integer call() throws IOException, InterruptedException {
-            Map<String, Map<Outcome, Long>> seen = new java.util.TreeMap<>();
+            Map<String, Map<Outcome, Long>> seen = new TreeMap<>();
             try (FaultWorkload workload = new FaultWorkload(server.host, server.port, server.httpPort)) {
                 for (String line : Files.readAllLines(server.journal)) {
                     String[] fields = line.split(" ");
@@ -236,7 +240,7 @@ final class Faults {
         }
 
         /** Retries a read the server could not answer yet (it may still be opening). */
-        private static Outcome settled(java.util.function.Supplier<Outcome> read) throws InterruptedException {
+        private static Outcome settled(Supplier<Outcome> read) throws InterruptedException {
             Outcome outcome = read.get();
             for (int attempt = 0; attempt < 20 && (outcome == Outcome.UNREACHABLE || outcome == Outcome.REFUSED);
                     attempt++) {

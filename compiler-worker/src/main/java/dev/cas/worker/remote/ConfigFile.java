@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Properties;
+import java.util.TreeSet;
 
 /**
  * The optional settings file, so a team can set its server once instead of exporting variables in every shell:
@@ -47,7 +48,7 @@ final class ConfigFile {
             String variable = VARIABLES.get(key);
             if (variable == null) {
                 throw new IllegalArgumentException(file + ": unknown setting '" + key + "' (known: "
-                        + String.join(", ", new java.util.TreeSet<>(VARIABLES.keySet())) + ")");
+                        + String.join(", ", new TreeSet<>(VARIABLES.keySet())) + ")");
             }
             merged.putIfAbsent(variable, properties.getProperty(key).trim());
         }
