@@ -10,6 +10,8 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The embedded cache of one machine, as the worker sees it: objects and diagnostics in a verified, zstd-compressed
@@ -17,6 +19,7 @@ import java.util.Map;
  * eviction, the counters behind {@code cas-compile stats}, and the recent piece objects kept in memory.
  */
 public final class LocalCache implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(LocalCache.class);
     private static final int ZSTD_LEVEL = 3;
     /** Enough for the pieces of several large units (sqlite3.c's 2,500 pieces take ~8 MiB). */
     private static final long RECENT_PIECES_BYTES = 64L << 20;
@@ -56,6 +59,16 @@ public final class LocalCache implements AutoCloseable {
 
     public void count(Stat counter, long delta) {
         database.addToCounter(counter.key(), delta);
+    }
+
+    /** A cache operation that failed: logged and counted as a cache error; the build goes on without the cache. */
+    void failed(String what, RuntimeException e) {
+        log.warn("cache {} failed, compiling without it: {}", what, e.toString());
+        try {
+            count(Stat.CACHE_ERRORS, 1);
+        } catch (RuntimeException ignored) {
+            // the counter lives in the same failing cache
+        }
     }
 
     public void clear() {

@@ -6,8 +6,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Results in the machine's local cache: a manifest in its action store, the blobs in its verified store. Many keys
@@ -15,8 +13,6 @@ import org.slf4j.LoggerFactory;
  * cache is counted ({@link Stat#CACHE_ERRORS}) and answers a miss.
  */
 final class LocalResults implements ResultStore {
-    private static final Logger log = LoggerFactory.getLogger(LocalResults.class);
-
     private final LocalCache cache;
 
     LocalResults(LocalCache cache) {
@@ -39,9 +35,6 @@ final class LocalResults implements ResultStore {
             }
             Map<Digest, byte[]> blobs = new HashMap<>();
             for (Digest digest : manifest.get().blobs()) {
-                if (digest.equals(Digest.EMPTY)) {
-                    continue;
-                }
                 Optional<byte[]> blob = cache.blobs().get(digest);
                 if (blob.isEmpty()) {
                     return Optional.empty();
@@ -50,7 +43,7 @@ final class LocalResults implements ResultStore {
             }
             return Result.of(manifest.get(), blobs, false);
         } catch (RuntimeException e) {
-            failed("lookup of " + key, e);
+            cache.failed("lookup of " + key, e);
             return Optional.empty();
         }
     }
@@ -60,16 +53,7 @@ final class LocalResults implements ResultStore {
         try {
             cache.store(key, result.manifest(), result.blobs());
         } catch (RuntimeException e) {
-            failed("store of " + key, e);
-        }
-    }
-
-    private void failed(String what, RuntimeException e) {
-        log.warn("cache {} failed, compiling without it: {}", what, e.toString());
-        try {
-            cache.count(Stat.CACHE_ERRORS, 1);
-        } catch (RuntimeException ignored) {
-            // the counter lives in the same failing cache
+            cache.failed("store of " + key, e);
         }
     }
 }

@@ -324,7 +324,7 @@ public final class UnitCompiler {
         try {
             manifest = direct.find(directKey, context);
         } catch (RuntimeException e) {
-            cacheFailed("direct lookup of " + directKey, e);
+            cache.failed("direct lookup of " + directKey, e);
             return Optional.empty();
         }
         if (manifest.isEmpty()) {
@@ -494,15 +494,6 @@ public final class UnitCompiler {
     /** Where this build's results live: the local cache, and the remote level behind it when the build has one. */
     private ResultStore results(BuildContext context) {
         return context.remote().enabled() ? new TwoLevelResults(local, new RemoteResults(context.remote())) : local;
-    }
-
-    private void cacheFailed(String what, RuntimeException e) {
-        log.warn("cache {} failed, compiling without it: {}", what, e.toString());
-        try {
-            cache.count(Stat.CACHE_ERRORS, 1);
-        } catch (RuntimeException ignored) {
-            // the counter lives in the same failing cache
-        }
     }
 
     List<String> driver(CompilerInvocation invocation) {

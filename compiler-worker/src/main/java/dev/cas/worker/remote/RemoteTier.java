@@ -59,8 +59,7 @@ public final class RemoteTier implements AutoCloseable {
             Set<Digest> named = new HashSet<>();
             manifests.values().forEach(manifest -> named.addAll(manifest.blobs()));
             named.remove(Digest.EMPTY);
-            Map<Digest, byte[]> blobs = new HashMap<>(remote.readBlobs(named));
-            blobs.put(Digest.EMPTY, new byte[0]);
+            Map<Digest, byte[]> blobs = remote.readBlobs(named); // the empty blob is implied (Result.of)
             Map<Digest, Result> hits = new HashMap<>();
             manifests.forEach((key, manifest) -> Result.of(manifest, blobs, true)
                     .ifPresent(hit -> hits.put(key, hit)));
