@@ -2,7 +2,6 @@ package dev.cas.server;
 
 import dev.cas.store.BlobStore;
 import dev.cas.store.CompressingBlobStore;
-import dev.cas.store.Digest;
 import dev.cas.store.MemoryCachingBlobStore;
 import dev.cas.store.MeteredBlobStore;
 import dev.cas.store.RocksDbDatabase;
@@ -13,7 +12,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.micrometer.core.instrument.binder.cache.CaffeineCacheMetrics;
 import java.time.Clock;
-import java.util.function.Consumer;
 import java.util.function.ToLongFunction;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
@@ -34,7 +32,7 @@ public class ServerStores {
     /**
      * The content-addressed blobs (by digest; small ones also from memory), the size a held blob was stored under by
      * its hash (-1 when unknown; HTTP clients name blobs by hash alone), and the action results and opaque entries.
-     * gRPC and HTTP both read and write through these, one stack each.
+     * gRPC and HTTP both read and write through these same two stacks.
      */
     public record Stores(BlobStore cas, ToLongFunction<String> declaredSizes, BlobStore actions) {
     }
@@ -46,15 +44,14 @@ public class ServerStores {
     }
 
     /**
-     * The blobs: every write and read checked against the digest, then metered. The memory
-     * cache sits above the check (it keeps only checked values, each guarded by a CRC32C: a hit costs no SHA-256) and
-     * below the meters (a hit counts as a hit, its bytes as bytes read).
+     * The blobs: every write and read checked against the digest, then metered. The memory cache sits above the check
+     * (it keeps only checked values, each guarded by a CRC32C: a hit costs no SHA-256) and below the meters (a hit
+     * counts as a hit, its bytes as bytes read).
      */
     @Bean
     Stores stores(RocksDbDatabase database, CasServerProperties properties, MeterRegistry meters) {
         BlobStore compressed = new CompressingBlobStore(database.space(RocksDbDatabase.Space.CAS), ZSTD_LEVEL);
-        Consumer<Digest> countCorrupt = corrupt -> database.addToCounter(CORRUPT_REMOVED, 1);
-        BlobStore checked = new VerifyingBlobStore(compressed, countCorrupt);
+        BlobStore checked = new VerifyingBlobStore(compressed, corrupt -> database.addToCounter(CORRUPT_REMOVED, 1));
         BlobStore served = checked;
         long memoryBytes = properties.storage().memoryCacheSize().toBytes();
         if (memoryBytes > 0) {
