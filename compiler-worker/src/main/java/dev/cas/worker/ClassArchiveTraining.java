@@ -39,7 +39,7 @@ public final class ClassArchiveTraining {
                 worker.stats();
             }
         } finally {
-            UnitCompiler.deleteRecursively(directory);
+            WorkFiles.deleteRecursively(directory);
         }
     }
 }

@@ -20,6 +20,7 @@ public final class CompileService {
     private static final Logger log = LoggerFactory.getLogger(CompileService.class);
 
     private final Toolchain toolchain;
+    private final ClangCommands clang;
     private final LocalCache cache;
     private final UnitCompiler units;
     private final ExecutorService pool;
@@ -28,6 +29,7 @@ public final class CompileService {
     public CompileService(Toolchain toolchain, LocalCache cache, UnitCompiler units, ExecutorService pool,
             Path scratch) {
         this.toolchain = toolchain;
+        this.clang = new ClangCommands(toolchain);
         this.cache = cache;
         this.units = units;
         this.pool = pool;
@@ -81,21 +83,12 @@ public final class CompileService {
             if (compiled.exitCode() != 0) {
                 return compiled;
             }
-            ProcessRunner.Result link = ProcessRunner.run(linkCommand(invocation, objects),
+            ProcessRunner.Result link = ProcessRunner.run(clang.link(invocation, objects),
                     context.workingDirectory(), context.environment());
-            return new WorkerResponse(link.exitCode(), link.stdout(), UnitCompiler.concat(compiled.stderr(), link.stderr()));
+            return new WorkerResponse(link.exitCode(), link.stdout(), Diagnostics.concat(compiled.stderr(), link.stderr()));
         } finally {
-            UnitCompiler.deleteRecursively(work);
+            WorkFiles.deleteRecursively(work);
         }
-    }
-
-    /** The user's own command line with each source replaced by its object, linked by the bundled lld. */
-    private List<String> linkCommand(CompilerInvocation invocation, List<String> objects) {
-        List<String> command = units.driver(invocation);
-        command.addAll(DirectClang.LINKER_FLAGS);
-        command.add("-Qunused-arguments");
-        command.addAll(invocation.linkArguments(objects));
-        return command;
     }
 
     private List<UnitResult> compileAll(CompilerInvocation invocation, List<SourceFile> sources,
@@ -117,7 +110,7 @@ public final class CompileService {
             return result;
         } catch (IOException | RuntimeException e) {
             log.warn("compiling {} failed", source.path(), e);
-            return UnitResult.failed(1, UnitCompiler.message("cannot build '" + source.path() + "': " + e.getMessage()));
+            return UnitResult.failed(1, Diagnostics.error("cannot build '" + source.path() + "': " + e.getMessage()));
         }
     }
 

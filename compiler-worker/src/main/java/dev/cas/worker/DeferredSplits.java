@@ -173,7 +173,7 @@ final class DeferredSplits implements AutoCloseable {
             log.warn("splitting a unit in the background failed; it is split at its next miss: {}", e.toString());
             cache.count(Stat.FUNCTION_SPLIT_FAILURES, 1);
         } finally {
-            UnitCompiler.deleteRecursively(work);
+            WorkFiles.deleteRecursively(work);
         }
     }
 

@@ -104,6 +104,6 @@ public final class Worker implements AutoCloseable {
         backend.close();
         remotes.close();
         cache.close();
-        UnitCompiler.deleteRecursively(scratch);
+        WorkFiles.deleteRecursively(scratch);
     }
 }

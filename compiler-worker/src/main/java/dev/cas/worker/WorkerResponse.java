@@ -6,17 +6,13 @@ import java.nio.charset.StandardCharsets;
 public record WorkerResponse(int exitCode, byte[] stdout, byte[] stderr) {
 
     public static WorkerResponse error(int exitCode, String message) {
-        return new WorkerResponse(exitCode, new byte[0],
-                ("cas-compile: error: " + message + "\n").getBytes(StandardCharsets.UTF_8));
+        return new WorkerResponse(exitCode, new byte[0], Diagnostics.error(message));
     }
 
     /** The same response with one more line printed before the rest of its stderr. */
     public WorkerResponse withWarning(String line) {
         byte[] warning = ("cas-compile: warning: " + line + "\n").getBytes(StandardCharsets.UTF_8);
-        byte[] combined = new byte[warning.length + stderr.length];
-        System.arraycopy(warning, 0, combined, 0, warning.length);
-        System.arraycopy(stderr, 0, combined, warning.length, stderr.length);
-        return new WorkerResponse(exitCode, stdout, combined);
+        return new WorkerResponse(exitCode, stdout, Diagnostics.concat(warning, stderr));
     }
 
     public static WorkerResponse ok(String stdout) {
