@@ -2,7 +2,7 @@
  * cas-compile's fast path for compiles: a small native client, like Nailgun's `ng`, that hands the command to the
  * running worker daemon over its Unix-domain socket and prints the answer, without starting a JVM. Anything else
  * (no worker running, a worker of another build, subcommands such as `stats`) is handed to the Java launcher, which
- * starts or replaces the worker. It speaks the format of dev.cas.worker.WorkerProtocol.
+ * starts or replaces the worker. It speaks the format of dev.cas.worker.daemon.WorkerProtocol.
  *
  * Built by bin/cas-compile on first use:
  *   cc -O2 -DCAS_BUILD_ID='"..."' -DCAS_OWN_WORDS='"stats", ...' -o cas-compile-client cas-compile-client.c

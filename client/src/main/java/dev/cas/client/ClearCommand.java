@@ -1,6 +1,6 @@
 package dev.cas.client;
 
-import dev.cas.worker.WorkerProtocol.Command;
+import dev.cas.worker.daemon.WorkerProtocol.Command;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;

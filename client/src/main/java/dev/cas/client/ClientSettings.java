@@ -1,6 +1,6 @@
 package dev.cas.client;
 
-import dev.cas.worker.PositiveNumbers;
+import dev.cas.worker.common.PositiveNumbers;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;

@@ -1,9 +1,9 @@
 package dev.cas.client;
 
-import dev.cas.worker.DirectClang;
-import dev.cas.worker.CompilerInvocation;
-import dev.cas.worker.Toolchain;
-import dev.cas.worker.WorkerProtocol.Command;
+import dev.cas.worker.clang.DirectClang;
+import dev.cas.worker.command.CompilerInvocation;
+import dev.cas.worker.clang.Toolchain;
+import dev.cas.worker.daemon.WorkerProtocol.Command;
 import dev.cas.worker.WorkerResponse;
 import java.io.IOException;
 import java.io.PrintStream;

@@ -1,6 +1,6 @@
 package dev.cas.client;
 
-import dev.cas.worker.WorkerProtocol.Command;
+import dev.cas.worker.daemon.WorkerProtocol.Command;
 import dev.cas.worker.WorkerResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

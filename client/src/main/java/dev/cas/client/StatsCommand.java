@@ -1,7 +1,7 @@
 package dev.cas.client;
 
-import dev.cas.worker.Stat;
-import dev.cas.worker.WorkerProtocol.Command;
+import dev.cas.worker.cache.Stat;
+import dev.cas.worker.daemon.WorkerProtocol.Command;
 import dev.cas.worker.WorkerResponse;
 import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;

@@ -1,6 +1,6 @@
 package dev.cas.client;
 
-import dev.cas.worker.WorkerProtocol;
+import dev.cas.worker.daemon.WorkerProtocol;
 import picocli.CommandLine.IVersionProvider;
 
 /** {@code cas-compile --version}: this build and the toolchain it compiles with. */

@@ -1,9 +1,9 @@
 package dev.cas.client;
 
-import dev.cas.worker.WorkerDaemon;
-import dev.cas.worker.WorkerProtocol;
-import dev.cas.worker.WorkerProtocol.Command;
-import dev.cas.worker.WorkerProtocol.Request;
+import dev.cas.worker.daemon.WorkerDaemon;
+import dev.cas.worker.daemon.WorkerProtocol;
+import dev.cas.worker.daemon.WorkerProtocol.Command;
+import dev.cas.worker.daemon.WorkerProtocol.Request;
 import dev.cas.worker.WorkerResponse;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -140,7 +140,7 @@ final class WorkerConnection {
         // edit 17 s instead of 4.7 s in two fresh clones differing only in that flag (cause not found)
         command.addAll(List.of("-Xmx4g", "-XX:+UseParallelGC", "-XX:TieredStopAtLevel=1",
                 "-Dorg.slf4j.simpleLogger.showDateTime=true",
-                "-cp", System.getProperty("java.class.path"), "dev.cas.worker.WorkerDaemon",
+                "-cp", System.getProperty("java.class.path"), WorkerDaemon.class.getName(),
                 settings.cacheDirectory().toString(), Long.toString(settings.maxSizeBytes()),
                 Long.toString(settings.idleSeconds())));
         return command;

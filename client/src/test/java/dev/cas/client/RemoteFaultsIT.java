@@ -16,7 +16,7 @@ import build.bazel.remote.execution.v2.ServerCapabilities;
 import com.google.protobuf.ByteString;
 import dev.cas.client.Launchers.Run;
 import dev.cas.store.Digest;
-import dev.cas.worker.UnitManifest;
+import dev.cas.worker.cache.UnitManifest;
 import dev.cas.worker.remote.ManifestResults;
 import io.grpc.Server;
 import io.grpc.Status;

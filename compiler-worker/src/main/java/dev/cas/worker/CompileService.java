@@ -1,5 +1,19 @@
 package dev.cas.worker;
 
+import dev.cas.worker.cache.LocalCache;
+import dev.cas.worker.cache.Stat;
+import dev.cas.worker.clang.ClangCommands;
+import dev.cas.worker.clang.DirectClang;
+import dev.cas.worker.clang.ProcessRunner;
+import dev.cas.worker.clang.Toolchain;
+import dev.cas.worker.command.BuildContext;
+import dev.cas.worker.command.CompilerInvocation;
+import dev.cas.worker.command.SourceFile;
+import dev.cas.worker.command.UsageException;
+import dev.cas.worker.common.Diagnostics;
+import dev.cas.worker.common.WorkFiles;
+import dev.cas.worker.unit.UnitCompiler;
+import dev.cas.worker.unit.UnitResult;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;

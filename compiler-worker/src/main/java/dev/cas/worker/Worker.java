@@ -1,17 +1,25 @@
 package dev.cas.worker;
 
+import dev.cas.worker.cache.LocalCache;
+import dev.cas.worker.cache.Stat;
+import dev.cas.worker.clang.Toolchain;
+import dev.cas.worker.command.BuildContext;
+import dev.cas.worker.common.WorkFiles;
+import dev.cas.worker.llvm.LlvmBackend;
+import dev.cas.worker.pieces.PerFunctionCompiler;
+import dev.cas.worker.remote.RemoteTiers;
+import dev.cas.worker.unit.UnitCompiler;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import dev.cas.worker.remote.RemoteTiers;
 import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.TimeUnit;
 
 /**

@@ -1,5 +1,6 @@
 package dev.cas.worker;
 
+import dev.cas.worker.common.Diagnostics;
 import java.nio.charset.StandardCharsets;
 
 /** What a command printed and how it ended, carried back to the launcher that prints it as its own. */

@@ -2,6 +2,7 @@ package dev.cas.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.cas.worker.cache.Stat;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;

@@ -2,6 +2,7 @@ package dev.cas.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.cas.worker.cache.Stat;
 import dev.cas.worker.testing.TestCorpora;
 import java.nio.file.Files;
 import java.nio.file.Path;

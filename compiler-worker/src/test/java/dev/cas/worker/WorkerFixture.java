@@ -2,6 +2,11 @@ package dev.cas.worker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.cas.worker.cache.Stat;
+import dev.cas.worker.clang.DirectClang;
+import dev.cas.worker.clang.ProcessRunner;
+import dev.cas.worker.clang.Toolchain;
+import dev.cas.worker.command.BuildContext;
 import dev.cas.worker.testing.TestCorpora;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -1,9 +1,8 @@
 package dev.cas.worker.remote;
 
 import dev.cas.store.Digest;
-import dev.cas.worker.LocalCache;
-import dev.cas.worker.Stat;
-import dev.cas.worker.UnitManifest;
+import dev.cas.worker.cache.Stat;
+import dev.cas.worker.cache.UnitManifest;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.time.Duration;

@@ -5,7 +5,7 @@ import build.bazel.remote.execution.v2.ExecutedActionMetadata;
 import build.bazel.remote.execution.v2.OutputFile;
 import com.google.protobuf.Timestamp;
 import dev.cas.store.Digest;
-import dev.cas.worker.UnitManifest;
+import dev.cas.worker.cache.UnitManifest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;

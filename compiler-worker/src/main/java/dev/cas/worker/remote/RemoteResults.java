@@ -1,8 +1,8 @@
 package dev.cas.worker.remote;
 
 import dev.cas.store.Digest;
-import dev.cas.worker.Result;
-import dev.cas.worker.ResultStore;
+import dev.cas.worker.cache.Result;
+import dev.cas.worker.cache.ResultStore;
 import java.util.List;
 import java.util.Map;
 

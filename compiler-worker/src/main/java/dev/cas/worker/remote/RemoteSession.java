@@ -1,8 +1,8 @@
 package dev.cas.worker.remote;
 
 import dev.cas.store.Digest;
-import dev.cas.worker.Result;
-import dev.cas.worker.UnitManifest;
+import dev.cas.worker.cache.Result;
+import dev.cas.worker.cache.UnitManifest;
 import java.util.Collection;
 import java.util.Map;
 import java.util.Optional;

@@ -1,6 +1,6 @@
 package dev.cas.worker.remote;
 
-import dev.cas.worker.PositiveNumbers;
+import dev.cas.worker.common.PositiveNumbers;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.time.Duration;

@@ -2,9 +2,9 @@ package dev.cas.worker.remote;
 
 import build.bazel.remote.execution.v2.ActionResult;
 import dev.cas.store.Digest;
-import dev.cas.worker.Result;
-import dev.cas.worker.Stat;
-import dev.cas.worker.UnitManifest;
+import dev.cas.worker.cache.Result;
+import dev.cas.worker.cache.Stat;
+import dev.cas.worker.cache.UnitManifest;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;

@@ -1,6 +1,6 @@
 package dev.cas.worker.remote;
 
-import dev.cas.worker.Stat;
+import dev.cas.worker.cache.Stat;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;

@@ -1,0 +1,97 @@
+package dev.cas.worker.cache;
+
+import dev.cas.store.BlobStore;
+import dev.cas.store.CompressingBlobStore;
+import dev.cas.store.Digest;
+import dev.cas.store.RocksDbDatabase;
+import dev.cas.store.RocksDbDatabase.Space;
+import dev.cas.store.VerifyingBlobStore;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The embedded cache of one machine, as the worker sees it: objects and diagnostics in a verified, zstd-compressed
+ * content-addressed store, unit manifests in an action cache, both in one RocksDB database with a size limit and LRU
+ * eviction, the counters behind {@code cas-compile stats}, and the recent piece objects kept in memory.
+ */
+public final class LocalCache implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(LocalCache.class);
+    private static final int ZSTD_LEVEL = 3;
+    /** Enough for the pieces of several large units (sqlite3.c's 2,500 pieces take ~8 MiB). */
+    private static final long RECENT_PIECES_BYTES = 64L << 20;
+
+    private final RocksDbDatabase database;
+    private final BlobStore blobs;
+    private final BlobStore actions;
+    private final RecentPieces recentPieces = new RecentPieces(RECENT_PIECES_BYTES);
+
+    public LocalCache(Path directory, long maxSizeBytes, Clock clock) {
+        this.database = RocksDbDatabase.open(directory, maxSizeBytes, clock);
+        this.blobs = new VerifyingBlobStore(new CompressingBlobStore(database.space(Space.CAS), ZSTD_LEVEL),
+                corrupt -> count(Stat.CORRUPT, 1));
+        this.actions = new CompressingBlobStore(database.space(Space.ACTIONS), ZSTD_LEVEL);
+    }
+
+    /** Objects and diagnostics, keyed by the digest of their content. */
+    public BlobStore blobs() {
+        return blobs;
+    }
+
+    /** Unit manifests, keyed by the unit's fingerprint. */
+    public BlobStore actions() {
+        return actions;
+    }
+
+    /** Piece objects of recent per-function builds, by piece key, in memory. */
+    public RecentPieces recentPieces() {
+        return recentPieces;
+    }
+
+    /** Stores a result: its blobs first, then the manifest that names them. */
+    public void store(Digest key, UnitManifest manifest, Map<Digest, byte[]> blobs) {
+        blobs.forEach(this.blobs::put);
+        actions.put(key, manifest.encode());
+    }
+
+    public void count(Stat counter, long delta) {
+        database.addToCounter(counter.key(), delta);
+    }
+
+    /** A cache operation that failed: logged and counted as a cache error; the build goes on without the cache. */
+    public void failed(String what, RuntimeException e) {
+        log.warn("cache {} failed, compiling without it: {}", what, e.toString());
+        try {
+            count(Stat.CACHE_ERRORS, 1);
+        } catch (RuntimeException ignored) {
+            // the counter lives in the same failing cache
+        }
+    }
+
+    public void clear() {
+        recentPieces.clear();
+        database.clear();
+    }
+
+    /** The counters and sizes shown by {@code cas-compile stats}, in display order. */
+    public Map<String, Long> stats() {
+        Map<String, Long> stats = new LinkedHashMap<>();
+        for (Stat stat : Stat.values()) {
+            if (stat.counted()) {
+                stats.put(stat.key(), database.counter(stat.key()));
+            }
+        }
+        stats.put(Stat.BYTES_STORED.key(), database.storedBytes());
+        stats.put(Stat.BYTES_LIMIT.key(), database.maxSizeBytes());
+        stats.put(Stat.EVICTIONS.key(), database.evictions());
+        return stats;
+    }
+
+    @Override
+    public void close() {
+        database.close();
+    }
+}

@@ -1,0 +1,41 @@
+package dev.cas.worker.clang;
+
+import dev.cas.worker.command.SourceFile;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The bundled clang run on the user's arguments as they are, linking with the bundled lld: for commands the cache
+ * cannot help with, and for compiling without the cache when the worker is unavailable.
+ */
+public final class DirectClang {
+    private static final Set<String> NOT_LINKING = Set.of("-c", "-E", "-S", "-M", "-MM", "-fsyntax-only");
+    /**
+     * Links with the bundled lld, as Debian's GNU ld would: lld refuses a version script that names a symbol the
+     * library does not define ({@code --no-undefined-version} is its default since LLVM 16, not GNU ld's), and real
+     * {@code configure} scripts probe exactly that before building shared libraries. GNU ld accepts the flag too, for
+     * a user who picks it with {@code -fuse-ld=bfd}.
+     */
+    static final List<String> LINKER_FLAGS = List.of("-fuse-ld=lld", "-Wl,--undefined-version");
+
+    private DirectClang() {
+    }
+
+    public static List<String> command(Toolchain toolchain, String compiler, List<String> args) {
+        List<String> command = driver(toolchain, compiler);
+        if (args.stream().noneMatch(NOT_LINKING::contains)) {
+            command.addAll(LINKER_FLAGS);
+        }
+        command.addAll(args);
+        return command;
+    }
+
+    /** The bundled clang in the driver mode {@code compiler} asks for; callers add the arguments. */
+    static List<String> driver(Toolchain toolchain, String compiler) {
+        List<String> command = new ArrayList<>();
+        command.add(toolchain.clang().toString());
+        command.add(SourceFile.driverModeFlag(compiler));
+        return command;
+    }
+}

@@ -1,0 +1,138 @@
+package dev.cas.worker.direct;
+
+import dev.cas.store.Digest;
+import dev.cas.worker.cache.Fingerprint;
+import dev.cas.worker.cache.LocalCache;
+import dev.cas.worker.clang.Toolchain;
+import dev.cas.worker.command.BuildContext;
+import dev.cas.worker.command.CompilerInvocation;
+import dev.cas.worker.command.SourceFile;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.time.Clock;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Direct mode, as ccache has it: finds a unit's key without running the preprocessor. The key of the command
+ * (toolchain, directory, arguments, source name, preprocessor environment) leads to an {@link IncludeManifest}; when
+ * every file it lists still has the recorded content, its unit key is the one preprocessing would give. Any doubt is
+ * a miss, and the preprocessor decides. {@code CAS_DIRECT_MODE=0} switches it off. In depend mode the record is made
+ * from the files clang says it read instead ({@link #dependRecord}).
+ */
+public final class DirectModeCache {
+    private static final Logger log = LoggerFactory.getLogger(DirectModeCache.class);
+    private static final String SCHEMA = "cas-direct-v1";
+    private static final String DEPEND_SCHEMA = "cas-depend-v1";
+    /** Environment variables that change what the preprocessor reads or expands. */
+    private static final List<String> PREPROCESSOR_ENVIRONMENT = List.of("CPATH", "C_INCLUDE_PATH",
+            "CPLUS_INCLUDE_PATH", "OBJC_INCLUDE_PATH", "SOURCE_DATE_EPOCH", "CCC_OVERRIDE_OPTIONS", "SDKROOT");
+
+    private final Toolchain toolchain;
+    private final LocalCache cache;
+    private final FileHashes hashes = new FileHashes(Clock.systemUTC());
+
+    public DirectModeCache(Toolchain toolchain, LocalCache cache) {
+        this.toolchain = toolchain;
+        this.cache = cache;
+    }
+
+    /** The direct key of a C or C++ source; empty for other inputs or when direct mode is off. */
+    public Optional<Digest> key(CompilerInvocation invocation, SourceFile source, BuildContext context) {
+        if (!source.kind().isSource() || "0".equals(context.environment().get("CAS_DIRECT_MODE"))) {
+            return Optional.empty();
+        }
+        Fingerprint fingerprint = new Fingerprint(SCHEMA)
+                .add("toolchain", toolchain.identity())
+                .add("driver", invocation.driverModeFlag())
+                .add("working-directory", context.workingDirectory().toString())
+                .add("arguments", invocation.arguments())
+                .add("source", source.path());
+        for (String variable : PREPROCESSOR_ENVIRONMENT) {
+            fingerprint.add(variable, context.environment().getOrDefault(variable, ""));
+        }
+        return Optional.of(fingerprint.build());
+    }
+
+    /** The manifest recorded under {@code directKey}, if every file it lists is unchanged. */
+    public Optional<IncludeManifest> find(Digest directKey, BuildContext context) {
+        return cache.actions().get(directKey).flatMap(IncludeManifest::decode)
+                .filter(manifest -> manifest.stillMatches(context.workingDirectory(), hashes));
+    }
+
+    /** Whether a record exists under {@code directKey}, current or not: the command was built before. */
+    public boolean recorded(Digest directKey) {
+        try {
+            return cache.actions().get(directKey).isPresent();
+        } catch (RuntimeException e) {
+            return true; // in doubt, as a unit built before
+        }
+    }
+
+    /**
+     * Depend mode: the record of a unit compiled without a preprocessor run, from the files clang says it read (the
+     * source first). Its unit key: toolchain, directory, language, flags, source name, preprocessor environment, back
+     * end, and the content of every one of those files. Empty when the unit cannot be served without compiling it (a
+     * file uses {@code __DATE__}..., or is gone already).
+     */
+    public Optional<IncludeManifest> dependRecord(String backend, Collection<String> filesRead, CompilerInvocation invocation,
+            SourceFile source, BuildContext context) {
+        try {
+            Optional<List<IncludeManifest.FileHash>> files = IncludeManifest.hash(filesRead,
+                    context.workingDirectory(), hashes);
+            if (files.isEmpty()) {
+                return Optional.empty();
+            }
+            // what the command says about the object (not its output names or other inputs: the same unit compiled
+            // by another command, e.g. for a second library, hits), then what it read
+            Fingerprint key = new Fingerprint(DEPEND_SCHEMA)
+                    .add("toolchain", toolchain.identity())
+                    .add("driver", invocation.driverModeFlag())
+                    .add("kind", source.kind().name())
+                    .add("working-directory", context.workingDirectory().toString())
+                    .add("preprocessor-flags", invocation.preprocessorFlags())
+                    .add("flags", invocation.compileFlags())
+                    .add("source", source.path())
+                    .add("backend", backend);
+            for (String variable : PREPROCESSOR_ENVIRONMENT) {
+                key.add(variable, context.environment().getOrDefault(variable, ""));
+            }
+            for (IncludeManifest.FileHash file : files.get()) {
+                key.add(file.path(), file.sha256());
+            }
+            Optional<String> dependencyFile = invocation.dependencies().filePath(source, invocation.output());
+            byte[] dependencies = dependencyFile.isPresent()
+                    ? Files.readAllBytes(context.resolve(dependencyFile.get())) : new byte[0];
+            return Optional.of(new IncludeManifest(key.build(), files.get(), dependencies));
+        } catch (IOException | RuntimeException e) {
+            log.debug("no depend-mode record for {}: {}", source.path(), e.toString());
+            return Optional.empty();
+        }
+    }
+
+    /** Stores a record made by {@link #dependRecord}, once its unit's result is stored. */
+    public void record(Digest directKey, IncludeManifest manifest) {
+        try {
+            cache.actions().put(directKey, manifest.encode());
+        } catch (RuntimeException e) {
+            log.debug("no direct-mode record: {}", e.toString());
+        }
+    }
+
+    /** Records what preprocessing read, so the next unchanged build of this command needs no preprocessor. */
+    public void record(Digest directKey, Digest unitKey, byte[] preprocessed, CompilerInvocation invocation,
+            SourceFile source, BuildContext context) {
+        try {
+            Optional<String> dependencyFile = invocation.dependencies().filePath(source, invocation.output());
+            byte[] dependencies = dependencyFile.isPresent()
+                    ? Files.readAllBytes(context.resolve(dependencyFile.get())) : new byte[0];
+            IncludeManifest.fromPreprocessed(unitKey, preprocessed, context.workingDirectory(), dependencies, hashes)
+                    .ifPresent(manifest -> cache.actions().put(directKey, manifest.encode()));
+        } catch (IOException | RuntimeException e) {
+            log.debug("no direct-mode record for {}: {}", source.path(), e.toString());
+        }
+    }
+}

@@ -1,0 +1,118 @@
+package dev.cas.worker.direct;
+
+import dev.cas.store.Digest;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Clock;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * SHA-256 of source and header files, and whether they use {@code __DATE__}, {@code __TIME__},
+ * {@code __TIMESTAMP__} or {@code #embed} (what the hashes of the files a unit read do not capture), remembered while a file's identity (inode, size, modification and change
+ * times) stays the same, as ccache's inode cache does: a direct-mode hit on sqlite3.c then reads no 9 MB file.
+ * A file changed less than {@link #SETTLE_MILLIS} ago is hashed but not remembered, so an edit within the
+ * file system's timestamp granularity is never missed.
+ */
+final class FileHashes {
+    static final long SETTLE_MILLIS = 2_000;
+
+    private record Identity(Object fileKey, long size, FileTime modified, FileTime changed) {
+    }
+
+    /**
+     * What direct and depend mode need of a file's content: its hash, and whether the file makes its unit depend on
+     * more than the files the compiler lists as read (a time macro; {@code #embed}, whose file is not listed).
+     */
+    record Content(String sha256, boolean usesTimeOrEmbed) {
+    }
+
+    private record Remembered(Identity identity, Content content) {
+    }
+
+    private static final byte[][] TIME_MACROS = {bytes("__TIME__"), bytes("__DATE__"), bytes("__TIMESTAMP__")};
+    private static final byte[] EMBED = bytes("embed");
+
+    private final Map<Path, Remembered> remembered = new ConcurrentHashMap<>();
+    private final Clock clock;
+
+    FileHashes(Clock clock) {
+        this.clock = clock;
+    }
+
+    /** The hex SHA-256 of {@code file}'s content. */
+    String sha256(Path file) throws IOException {
+        return content(file).sha256();
+    }
+
+    /**
+     * The hex SHA-256 of {@code file}'s content and whether it names a time macro or embeds a file. Remembered, since
+     * every unit of a build reads the same headers: scanning them again for each unit was the worker's largest cost
+     * at -O0.
+     */
+    Content content(Path file) throws IOException {
+        Path key = file.toAbsolutePath().normalize();
+        Identity before = identity(key);
+        Remembered known = remembered.get(key);
+        if (known != null && known.identity().equals(before)) {
+            return known.content();
+        }
+        byte[] bytes = Files.readAllBytes(key);
+        Content hash = new Content(HexFormat.of().formatHex(Digest.sha256().digest(bytes)), usesTimeOrEmbed(bytes));
+        long now = clock.millis();
+        boolean settled = now - before.modified().toMillis() > SETTLE_MILLIS
+                && now - before.changed().toMillis() > SETTLE_MILLIS;
+        if (settled && before.equals(identity(key))) {
+            remembered.put(key, new Remembered(before, hash));
+        } else {
+            remembered.remove(key);
+        }
+        return hash;
+    }
+
+    private static boolean usesTimeOrEmbed(byte[] content) {
+        for (int i = 0; i + 1 < content.length; i++) {
+            if (content[i] == '_' && content[i + 1] == '_') {
+                for (byte[] macro : TIME_MACROS) {
+                    if (startsAt(content, i, macro)) {
+                        return true;
+                    }
+                }
+            } else if (content[i] == '#' && embedFollows(content, i + 1)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** {@code # embed} with any blanks between: the directive (or a macro spelling it; either way, in doubt). */
+    private static boolean embedFollows(byte[] content, int from) {
+        int at = from;
+        while (at < content.length && (content[at] == ' ' || content[at] == '\t')) {
+            at++;
+        }
+        return startsAt(content, at, EMBED);
+    }
+
+    private static boolean startsAt(byte[] content, int at, byte[] pattern) {
+        return at + pattern.length <= content.length
+                && Arrays.equals(content, at, at + pattern.length, pattern, 0, pattern.length);
+    }
+
+    private static byte[] bytes(String text) {
+        return text.getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private static Identity identity(Path file) throws IOException {
+        Map<String, Object> unix = Files.readAttributes(file, "unix:ino,size,lastModifiedTime,ctime",
+                LinkOption.NOFOLLOW_LINKS);
+        return new Identity(unix.get("ino"), (Long) unix.get("size"), (FileTime) unix.get("lastModifiedTime"),
+                (FileTime) unix.get("ctime"));
+    }
+}

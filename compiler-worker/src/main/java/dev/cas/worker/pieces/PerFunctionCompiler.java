@@ -1,0 +1,302 @@
+package dev.cas.worker.pieces;
+
+import static org.bytedeco.llvm.global.LLVM.*;
+
+import dev.cas.store.Digest;
+import dev.cas.worker.cache.Fingerprint;
+import dev.cas.worker.cache.LocalCache;
+import dev.cas.worker.cache.LocalResults;
+import dev.cas.worker.cache.Result;
+import dev.cas.worker.cache.ResultStore;
+import dev.cas.worker.cache.Stat;
+import dev.cas.worker.cache.TwoLevelResults;
+import dev.cas.worker.clang.ProcessRunner;
+import dev.cas.worker.clang.Toolchain;
+import dev.cas.worker.llvm.LlvmBackend;
+import dev.cas.worker.remote.RemoteResults;
+import dev.cas.worker.remote.RemoteSession;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ForkJoinPool;
+import java.util.stream.IntStream;
+import org.bytedeco.llvm.LLVM.LLVMContextRef;
+import org.bytedeco.llvm.LLVM.LLVMModuleRef;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The per-function back end of optimised builds: splits a unit's frontend IR into pieces ({@link FunctionSplitter}),
+ * fingerprints each piece by its canonical IR (which includes the bodies it imports), looks all of them up at once,
+ * optimises and code-generates only the misses in parallel, stores them, and merges every piece into the one object
+ * the unit must produce ({@code ld.lld -r}, then the unit's renamed statics made local again).
+ */
+public final class PerFunctionCompiler {
+    private static final Logger log = LoggerFactory.getLogger(PerFunctionCompiler.class);
+    static final String SCHEMA = "cas-piece-v5";
+
+    /** What one unit's pieces did: for stats and {@code explain}. */
+    public record Outcome(byte[] object, List<PieceResult> pieces) {
+        long misses() {
+            return pieces.stream().filter(p -> !p.hit()).count();
+        }
+    }
+
+    /** One piece: its name, its key, the callees it imports, and whether the cache had it. */
+    public record PieceResult(String name, List<String> functions, Digest key, Set<String> imports, boolean hit) {
+    }
+
+    private final Toolchain toolchain;
+    private final LocalCache cache;
+    private final LlvmBackend backend;
+    private final ForkJoinPool pool;
+    /** Recent pieces in memory, then the local cache. */
+    private final ResultStore localLevels;
+
+    public PerFunctionCompiler(Toolchain toolchain, LocalCache cache, LlvmBackend backend, ForkJoinPool pool) {
+        this.toolchain = toolchain;
+        this.cache = cache;
+        this.backend = backend;
+        this.pool = pool;
+        this.localLevels = new TwoLevelResults(cache.recentPieces(), new LocalResults(cache));
+    }
+
+    /**
+     * Suffix of the unit's statics while they live in separate pieces. It is the same in every unit: each unit's
+     * pieces are merged and the suffixed symbols made local again before any two units meet, and a constant suffix
+     * lets a header's inline function that calls a static helper be shared between units.
+     */
+    public static final String LOCAL_TAG = "local";
+
+    /**
+     * Compiles the unit whose IR is in {@code bitcode}; empty when it cannot be split (the caller compiles it whole).
+     * With {@code verify}, the unit is also compiled whole and the two objects' symbol tables compared
+     * ({@link SymbolTableCheck}); a difference is a {@link SplitFailure}.
+     */
+    public Optional<Outcome> compile(Path bitcode, LlvmBackend.Options options, Path work, RemoteSession remote,
+            boolean verify) throws IOException, LlvmBackend.BackendException {
+        Timings timings = new Timings();
+        ResultStore levels = remote.enabled() ? new TwoLevelResults(localLevels, new RemoteResults(remote))
+                : localLevels;
+        LLVMContextRef context = LLVMContextCreate();
+        Map<Integer, byte[]> objects;
+        Map<Integer, byte[]> compiled = new ConcurrentHashMap<>();
+        List<List<String>> groups;
+        List<Set<String>> imports;
+        List<Digest> keys;
+        Set<String> discardable;
+        try {
+            LLVMModuleRef module = LlvmBackend.parse(context, bitcode);
+            try {
+                timings.mark("parsed");
+                Optional<FunctionSplitter.Prepared> ready = FunctionSplitter.prepare(module, LOCAL_TAG, pool);
+                if (ready.isEmpty()) {
+                    return Optional.empty();
+                }
+                FunctionSplitter.Prepared prepared = ready.get();
+                timings.mark("prepared");
+                groups = prepared.groups();
+                discardable = prepared.discardable();
+                PieceFingerprints index = PieceFingerprints.parse(prepared.text());
+                timings.mark("indexed");
+                imports = groups.stream().map(prepared::importsOf).toList();
+                keys = keys(index, groups, groups.stream().map(prepared::aliasesOf).toList(), imports, options);
+                timings.mark("keyed");
+                objects = lookupAll(keys, levels);
+                timings.mark("looked up");
+                List<Integer> misses = new ArrayList<>();
+                for (int i = 0; i < groups.size(); i++) {
+                    if (!objects.containsKey(i)) {
+                        misses.add(i);
+                    }
+                }
+                if (misses.size() == 1) {
+                    // the usual edit: cut the one piece out of this module rather than copying it first
+                    FunctionSplitter.Piece piece = FunctionSplitter.extractInPlace(module, prepared,
+                            groups.get(misses.get(0)));
+                    timings.mark("cut");
+                    build(piece, misses.get(0), keys, options, compiled, levels);
+                } else if (!misses.isEmpty()) {
+                    Map<List<String>, Integer> indexOf = new IdentityHashMap<>();
+                    misses.forEach(i -> indexOf.put(groups.get(i), i));
+                    LLVMModuleRef usedUp = module;
+                    module = null;
+                    FunctionSplitter.extract(usedUp, prepared, misses.stream().map(groups::get).toList(), pool,
+                            piece -> build(piece, indexOf.get(piece.group()), keys, options, compiled, levels));
+                }
+                timings.mark(misses.size() + " built");
+            } finally {
+                if (module != null) {
+                    LLVMDisposeModule(module);
+                }
+            }
+        } catch (CodegenFailure failure) {
+            throw failure.cause;
+        } finally {
+            LLVMContextDispose(context);
+        }
+        objects.putAll(compiled);
+        byte[] merged;
+        try {
+            merged = merge(groups.size(), objects, work);
+        } catch (LlvmBackend.BackendException e) {
+            throw new SplitFailure(e.getMessage());
+        }
+        timings.mark("merged");
+        if (verify) {
+            SymbolTableCheck.differences(merged, backend.compile(bitcode, options), discardable).ifPresent(diff -> {
+                throw new SplitFailure("the merged object's symbols differ from the whole unit's:\n" + diff);
+            });
+            timings.mark("verified");
+        }
+        log.debug("{} pieces: {}", groups.size(), timings);
+        List<PieceResult> results = new ArrayList<>();
+        for (int i = 0; i < groups.size(); i++) {
+            List<String> functions = groups.get(i).stream().filter(f -> !f.equals(FunctionSplitter.DATA_PIECE))
+                    .toList();
+            results.add(new PieceResult(i == 0 ? FunctionSplitter.DATA_PIECE : groups.get(i).get(0), functions,
+                    keys.get(i), imports.get(i), !compiled.containsKey(i)));
+        }
+        return Optional.of(new Outcome(merged, results));
+    }
+
+    /** Optimises and code-generates one missed piece, and stores it. */
+    private void build(FunctionSplitter.Piece piece, int index, List<Digest> keys, LlvmBackend.Options options,
+            Map<Integer, byte[]> compiled, ResultStore results) {
+        long begin = System.nanoTime();
+        byte[] object = codegen(piece, options);
+        compiled.put(index, object);
+        results.put(keys.get(index), Result.ofObject(object, new byte[0], (System.nanoTime() - begin) / 1_000_000));
+    }
+
+    /** Every piece's key, in parallel; the first piece is the data piece. */
+    private List<Digest> keys(PieceFingerprints index, List<List<String>> groups, List<List<String>> aliases,
+            List<Set<String>> imports, LlvmBackend.Options options) {
+        return pool.submit(() -> IntStream.range(0, groups.size()).parallel()
+                .mapToObj(i -> key(index, groups.get(i), aliases.get(i), imports.get(i), i == 0, options))
+                .toList()).join();
+    }
+
+    private Digest key(PieceFingerprints index, List<String> group, List<String> aliases, Set<String> imports,
+            boolean data, LlvmBackend.Options options) {
+        Fingerprint key = new Fingerprint(SCHEMA)
+                .add("toolchain", toolchain.identity())
+                .add("options", options.toString());
+        index.describePiece(group, aliases, imports, data, key);
+        return key.build();
+    }
+
+    /**
+     * One pass over every key, through the levels (memory, the local cache read in parallel on the pool, the build's
+     * remote level in one round of calls): the hits by piece index.
+     */
+    private Map<Integer, byte[]> lookupAll(List<Digest> keys, ResultStore results) {
+        Map<Digest, Result> hits = pool.submit(() -> results.getAll(keys)).join();
+        Map<Integer, byte[]> found = new HashMap<>();
+        long remoteHits = 0;
+        for (int i = 0; i < keys.size(); i++) {
+            Result hit = hits.get(keys.get(i));
+            Optional<byte[]> object = hit == null ? Optional.empty() : hit.onlyObject();
+            if (object.isPresent()) {
+                found.put(i, object.get());
+                remoteHits += hit.remote() ? 1 : 0;
+            }
+        }
+        if (remoteHits > 0) {
+            cache.count(Stat.FUNCTION_REMOTE_HITS, remoteHits);
+        }
+        return found;
+    }
+
+    private byte[] codegen(FunctionSplitter.Piece piece, LlvmBackend.Options options) {
+        try {
+            return backend.compile(piece.bitcode(), options);
+        } catch (LlvmBackend.BackendException e) {
+            throw new CodegenFailure(e);
+        }
+    }
+
+    /**
+     * {@code ld.lld -r} over the pieces, then the unit's renamed statics become local symbols again. The pieces go to
+     * the linker as one archive (one file, not thousands).
+     */
+    private byte[] merge(int pieces, Map<Integer, byte[]> objects, Path work)
+            throws IOException, LlvmBackend.BackendException {
+        Path archive = work.resolve("pieces.a");
+        try (var out = new BufferedOutputStream(Files.newOutputStream(archive), 1 << 16)) {
+            out.write("!<arch>\n".getBytes(StandardCharsets.US_ASCII));
+            for (int i = 0; i < pieces; i++) {
+                byte[] object = objects.get(i);
+                String header = String.format("%-16s%-12s%-6s%-6s%-8s%-10d`\n", "p" + i + ".o/", "0", "0", "0",
+                        "644", object.length);
+                out.write(header.getBytes(StandardCharsets.US_ASCII));
+                out.write(object);
+                if (object.length % 2 == 1) {
+                    out.write('\n');
+                }
+            }
+        }
+        Path merged = work.resolve("merged.o");
+        run(List.of(toolchain.binDir().resolve("ld.lld").toString(), "-r", "-o", merged.toString(),
+                "--whole-archive", archive.toString()), work);
+        run(List.of(toolchain.binDir().resolve("llvm-objcopy").toString(), "--wildcard",
+                "--localize-symbol=*.__cas_" + LOCAL_TAG, merged.toString()), work);
+        return Files.readAllBytes(merged);
+    }
+
+    private static void run(List<String> command, Path work) throws LlvmBackend.BackendException {
+        ProcessRunner.Result result = ProcessRunner.run(command, work, Map.of());
+        if (!result.succeeded()) {
+            throw new LlvmBackend.BackendException(command.get(0) + " failed while merging pieces: "
+                    + new String(result.stderr(), StandardCharsets.UTF_8));
+        }
+    }
+
+    /**
+     * The per-function build of a unit went wrong where the whole unit would not (a merge the linker refused, or
+     * symbols that differ from the whole unit's): the caller compiles the unit whole and reports it.
+     */
+    static final class SplitFailure extends RuntimeException {
+        SplitFailure(String message) {
+            super(message);
+        }
+    }
+
+    /** Carries a back-end failure out of the parallel code generation. */
+    private static final class CodegenFailure extends RuntimeException {
+        final LlvmBackend.BackendException cause;
+
+        CodegenFailure(LlvmBackend.BackendException cause) {
+            super(cause);
+            this.cause = cause;
+        }
+    }
+
+    /** Wall time between the named steps of one unit, for the debug log. */
+    private static final class Timings {
+        private final StringBuilder steps = new StringBuilder();
+        private long last = System.nanoTime();
+
+        void mark(String step) {
+            long now = System.nanoTime();
+            steps.append(steps.isEmpty() ? "" : ", ").append(step).append(' ').append((now - last) / 1_000_000)
+                    .append(" ms");
+            last = now;
+        }
+
+        @Override
+        public String toString() {
+            return steps.toString();
+        }
+    }
+}

@@ -1,0 +1,70 @@
+package dev.cas.worker.direct;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.cas.store.Digest;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class FileHashesTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void hashesContent() throws Exception {
+        Path file = dir.resolve("a.h");
+        Files.writeString(file, "#define A 1\n");
+        assertThat(new FileHashes(Clock.systemUTC()).sha256(file)).isEqualTo(Digest.of("#define A 1\n").hash());
+    }
+
+    @Test
+    void timeMacrosAndEmbedsAreFoundAnywhereInAFile() throws Exception {
+        FileHashes hashes = new FileHashes(Clock.systemUTC());
+        String[] users = {"const char *d = __DATE__;", "x __TIME__", "__TIMESTAMP__", "a___DATE__b",
+            "char d[] = {\n#embed \"data.bin\"\n};", "#  embed <x>", "#\tembed"};
+        String[] others = {"__DAT", "_DATE__", "__TIME_", "int __x__;", "_", "", "# emb", "#include <embed.h>",
+            "int embed;"};
+        for (int i = 0; i < users.length; i++) {
+            Path file = dir.resolve("user" + i + ".h");
+            Files.writeString(file, users[i]);
+            assertThat(hashes.content(file).usesTimeOrEmbed()).as(users[i]).isTrue();
+        }
+        for (int i = 0; i < others.length; i++) {
+            Path file = dir.resolve("other" + i + ".h");
+            Files.writeString(file, others[i]);
+            assertThat(hashes.content(file).usesTimeOrEmbed()).as(others[i]).isFalse();
+        }
+    }
+
+    @Test
+    void anEditIsSeenEvenWhenSizeAndModificationTimeAreKept() throws Exception {
+        Path file = dir.resolve("a.h");
+        Files.writeString(file, "#define A 1\n");
+        FileTime old = FileTime.from(Instant.now().minus(Duration.ofHours(1)));
+        Files.setLastModifiedTime(file, old);
+        // a clock far ahead: every file counts as settled, so its hash is remembered
+        FileHashes hashes = new FileHashes(Clock.fixed(Instant.now().plus(Duration.ofDays(1)), ZoneOffset.UTC));
+        String first = hashes.sha256(file);
+
+        Files.writeString(file, "#define A 2\n"); // same size
+        Files.setLastModifiedTime(file, old);     // same mtime: only the change time and content differ
+        assertThat(hashes.sha256(file)).isNotEqualTo(first).isEqualTo(Digest.of("#define A 2\n").hash());
+    }
+
+    @Test
+    void aFreshlyWrittenFileIsNotRemembered() throws Exception {
+        Path file = dir.resolve("b.h");
+        Files.writeString(file, "int b;\n");
+        FileHashes hashes = new FileHashes(Clock.systemUTC());
+        hashes.sha256(file);
+        Files.writeString(file, "int c;\n");
+        assertThat(hashes.sha256(file)).isEqualTo(Digest.of("int c;\n").hash());
+    }
+}
