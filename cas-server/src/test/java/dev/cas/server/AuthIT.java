@@ -20,31 +20,23 @@ import dev.cas.store.Digest;
 import io.grpc.Channel;
 import io.grpc.ClientInterceptor;
 import io.grpc.ClientInterceptors;
-import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.MetadataUtils;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.springframework.boot.test.system.CapturedOutput;
 import org.springframework.boot.test.system.OutputCaptureExtension;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -53,19 +45,14 @@ import org.springframework.test.context.DynamicPropertySource;
  * reads but is refused writes (PERMISSION_DENIED / 403), no or an unknown token is UNAUTHENTICATED / 401, anonymous
  * reads pass because this server switches them on, and no secret reaches the log.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-@org.junit.jupiter.api.extension.ExtendWith(OutputCaptureExtension.class)
-class AuthIT {
+@ExtendWith(OutputCaptureExtension.class)
+class AuthIT extends RunningServer {
     static final String WRITER = "writer-secret-0123456789";
     static final String READER = "reader-secret-0123456789";
 
-    @TempDir
-    static Path storage;
-
     @DynamicPropertySource
     static void properties(DynamicPropertyRegistry registry) {
-        registry.add("cas.storage.path", () -> storage.resolve("db").toString());
-        registry.add("cas.grpc.port", () -> 0);
+        storageAndPorts(registry);
         registry.add("cas.auth.anonymous-read", () -> true);
         registry.add("cas.auth.tokens[0].name", () -> "ci");
         registry.add("cas.auth.tokens[0].secret", () -> WRITER);
@@ -74,24 +61,7 @@ class AuthIT {
         registry.add("cas.auth.tokens[1].secret", () -> READER);
     }
 
-    @Autowired
-    GrpcServer server;
-
-    @LocalServerPort
-    int httpPort;
-
-    ManagedChannel channel;
     final HttpClient http = HttpClient.newHttpClient();
-
-    @BeforeEach
-    void connect() {
-        channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
-    }
-
-    @AfterEach
-    void disconnect() {
-        channel.shutdownNow();
-    }
 
     @Test
     void grpcWritesNeedAReadWriteToken() {

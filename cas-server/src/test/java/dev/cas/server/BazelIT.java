@@ -14,10 +14,6 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -27,40 +23,29 @@ import org.springframework.test.context.DynamicPropertySource;
  * after {@code bazel clean} every compile and link of the rebuild is a remote cache hit, and the program runs.
  * Bazel would otherwise download rules_cc and rules_java: local stubs that forward to the native rules stand in.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-class BazelIT {
+class BazelIT extends RunningServer {
     static final String TOKEN = "bazel-token-0123456789";
     private static final Pattern PROCESSES = Pattern.compile("INFO: (\\d+) process(?:es)?: (.*)\\.");
 
-    @TempDir
-    static Path dir;
-
     @DynamicPropertySource
     static void properties(DynamicPropertyRegistry registry) {
-        registry.add("cas.storage.path", () -> dir.resolve("db").toString());
-        registry.add("cas.grpc.port", () -> 0);
+        storageAndPorts(registry);
         registry.add("cas.auth.tokens[0].name", () -> "bazel");
         registry.add("cas.auth.tokens[0].secret", () -> TOKEN);
         registry.add("cas.auth.tokens[0].scope", () -> "READ_WRITE");
     }
 
-    @Autowired
-    GrpcServer server;
-
-    @LocalServerPort
-    int httpPort;
-
     static Path workspace;
 
     @BeforeAll
     static void workspace() throws IOException {
-        Path stubs = dir.resolve("stubs");
+        Path stubs = storage.resolve("stubs");
         writeStub(stubs.resolve("rules_cc"), "cc", List.of("cc_binary", "cc_library", "cc_test", "cc_import",
                 "cc_toolchain", "cc_toolchain_suite", "cc_proto_library", "objc_library", "objc_import",
                 "fdo_profile", "fdo_prefetch_hints"));
         writeStub(stubs.resolve("rules_java"), "java", List.of("java_import", "java_runtime", "java_toolchain",
                 "java_binary", "java_library", "java_test", "java_plugin"));
-        workspace = dir.resolve("ws");
+        workspace = storage.resolve("ws");
         Files.createDirectories(workspace);
         Files.writeString(workspace.resolve("WORKSPACE"), "");
         Files.writeString(workspace.resolve("BUILD"), """
@@ -122,7 +107,7 @@ class BazelIT {
     }
 
     private static String bazel(List<String> arguments) throws Exception {
-        List<String> command = new ArrayList<>(List.of("bazel", "--output_user_root=" + dir.resolve("bazel-root"),
+        List<String> command = new ArrayList<>(List.of("bazel", "--output_user_root=" + storage.resolve("bazel-root"),
                 "--batch"));
         command.addAll(arguments);
         Process process = new ProcessBuilder(command).directory(workspace.toFile()).redirectErrorStream(true)

@@ -28,18 +28,14 @@ import com.github.luben.zstd.Zstd;
 import com.google.bytestream.ByteStreamGrpc;
 import com.google.bytestream.ReadRequest;
 import com.google.bytestream.ReadResponse;
-import com.google.bytestream.WriteRequest;
 import com.google.bytestream.WriteResponse;
 import com.google.protobuf.ByteString;
 import dev.cas.store.Digest;
 import io.grpc.CallOptions;
-import io.grpc.ManagedChannel;
 import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCalls;
-import io.grpc.stub.StreamObserver;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -48,61 +44,37 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Random;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
 /** The REAPI v2 cache over real gRPC on loopback, backed by real RocksDB in a temporary directory. */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
 @org.springframework.boot.test.autoconfigure.actuate.observability.AutoConfigureObservability
-class CasServerIT {
-    @TempDir
-    static Path storage;
+class CasServerIT extends RunningServer {
 
     @DynamicPropertySource
     static void properties(DynamicPropertyRegistry registry) {
-        registry.add("cas.storage.path", () -> storage.resolve("db").toString());
-        registry.add("cas.grpc.port", () -> 0);
+        storageAndPorts(registry);
         registry.add("cas.grpc.max-message-size", () -> "1MB");
         registry.add("cas.storage.max-blob-size", () -> "40MB");
     }
 
-    @Autowired
-    GrpcServer server;
-
-    @org.springframework.boot.test.web.server.LocalServerPort
-    int httpPort;
-
-    ManagedChannel channel;
     ContentAddressableStorageGrpc.ContentAddressableStorageBlockingStub cas;
     ActionCacheGrpc.ActionCacheBlockingStub actionCache;
     ByteStreamGrpc.ByteStreamBlockingStub byteStream;
 
     @BeforeEach
-    void connect() {
-        channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+    void stubs() {
         cas = ContentAddressableStorageGrpc.newBlockingStub(channel);
         actionCache = ActionCacheGrpc.newBlockingStub(channel);
         byteStream = ByteStreamGrpc.newBlockingStub(channel);
-    }
-
-    @AfterEach
-    void disconnect() throws InterruptedException {
-        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
 
     @Test

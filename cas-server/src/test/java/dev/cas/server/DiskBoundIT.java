@@ -9,9 +9,7 @@ import build.bazel.remote.execution.v2.ContentAddressableStorageGrpc;
 import com.google.protobuf.ByteString;
 import dev.cas.store.Digest;
 import dev.cas.store.RocksDbDatabase;
-import io.grpc.ManagedChannel;
 import io.grpc.Status;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -35,14 +33,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -53,9 +46,7 @@ import org.springframework.test.context.DynamicPropertySource;
  * limit by more than {@link #MARGIN}, every write is acknowledged or refused with RESOURCE_EXHAUSTED / 507, and every
  * acknowledged blob reads back intact or was evicted (the newest always read back).
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-@DirtiesContext // closed after the class, before its temporary directory goes: RocksDB may still be compacting there
-class DiskBoundIT {
+class DiskBoundIT extends RunningServer {
     static final long LIMIT = 20L << 20;
     /**
      * The documented margin (README): what a flush or compaction under way may add before its inputs go (1.5% seen on
@@ -64,38 +55,23 @@ class DiskBoundIT {
     static final double MARGIN = 0.10;
     private static final long WRITTEN_PER_WRITER = 40L << 20;
 
-    @TempDir
-    static Path storage;
-
     @DynamicPropertySource
     static void properties(DynamicPropertyRegistry registry) {
-        registry.add("cas.storage.path", () -> storage.resolve("db").toString());
+        storageAndPorts(registry);
         registry.add("cas.storage.max-size", () -> LIMIT + "B");
         registry.add("cas.storage.max-blob-size", () -> "1MB");
         registry.add("cas.storage.memory-cache-size", () -> "0");
-        registry.add("cas.grpc.port", () -> 0);
     }
 
     @Autowired
-    GrpcServer server;
-    @Autowired
     RocksDbDatabase database;
-    @LocalServerPort
-    int httpPort;
 
-    ManagedChannel channel;
     ContentAddressableStorageGrpc.ContentAddressableStorageBlockingStub cas;
     final HttpClient http = HttpClient.newHttpClient();
 
     @BeforeEach
-    void connect() {
-        channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+    void stubs() {
         cas = ContentAddressableStorageGrpc.newBlockingStub(channel);
-    }
-
-    @AfterEach
-    void disconnect() throws InterruptedException {
-        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
 
     record Acknowledged(Digest digest, byte[] blob, long sequence) {

@@ -8,9 +8,7 @@ import build.bazel.remote.execution.v2.BatchUpdateBlobsResponse;
 import build.bazel.remote.execution.v2.ContentAddressableStorageGrpc;
 import com.google.protobuf.ByteString;
 import dev.cas.store.Digest;
-import io.grpc.ManagedChannel;
 import io.grpc.Status;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.RandomAccessFile;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -19,15 +17,8 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
-import org.springframework.boot.test.web.server.LocalServerPort;
-import org.springframework.test.annotation.DirtiesContext;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -36,38 +27,21 @@ import org.springframework.test.context.DynamicPropertySource;
  * log or a core dump on a shared volume would), writes are refused with RESOURCE_EXHAUSTED on gRPC and 507 on HTTP
  * (bazel-remote's hard limit), the cache is not emptied trying, reads go on, and writes come back once there is room.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-@DirtiesContext // closed after the class, before its temporary directory goes: RocksDB may still be compacting there
-class DiskFullIT {
-    @TempDir
-    static Path storage;
+class DiskFullIT extends RunningServer {
 
     @DynamicPropertySource
     static void properties(DynamicPropertyRegistry registry) {
-        registry.add("cas.storage.path", () -> storage.resolve("db").toString());
+        storageAndPorts(registry);
         registry.add("cas.storage.max-size", () -> DiskBoundIT.LIMIT + "B");
         registry.add("cas.storage.max-blob-size", () -> "1MB");
-        registry.add("cas.grpc.port", () -> 0);
     }
 
-    @Autowired
-    GrpcServer server;
-    @LocalServerPort
-    int httpPort;
-
-    ManagedChannel channel;
     ContentAddressableStorageGrpc.ContentAddressableStorageBlockingStub cas;
     final HttpClient http = HttpClient.newHttpClient();
 
     @BeforeEach
-    void connect() {
-        channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+    void stubs() {
         cas = ContentAddressableStorageGrpc.newBlockingStub(channel);
-    }
-
-    @AfterEach
-    void disconnect() throws InterruptedException {
-        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
     }
 
     @Test

@@ -11,19 +11,12 @@ import build.bazel.remote.execution.v2.FindMissingBlobsRequest;
 import com.github.luben.zstd.Zstd;
 import com.google.protobuf.ByteString;
 import dev.cas.store.Digest;
-import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.springframework.beans.factory.annotation.Autowired;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
@@ -33,35 +26,26 @@ import org.springframework.test.context.DynamicPropertySource;
  * declared size: the JVM ran out of heap), a zstd bomb over the blob limit (once stored), a frame holding more than
  * its digest says. Each is refused with a precise status; nothing is stored; the server goes on serving.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-class HostileBatchIT {
-    @TempDir
-    static Path storage;
+class HostileBatchIT extends RunningServer {
 
     @DynamicPropertySource
     static void properties(DynamicPropertyRegistry registry) {
-        registry.add("cas.storage.path", () -> storage.resolve("db").toString());
-        registry.add("cas.grpc.port", () -> 0);
+        storageAndPorts(registry);
         registry.add("cas.grpc.max-message-size", () -> "64MB");
         registry.add("cas.storage.max-blob-size", () -> "1MB");
     }
 
-    @Autowired
-    GrpcServer server;
-
-    ManagedChannel channel;
     ContentAddressableStorageGrpc.ContentAddressableStorageBlockingStub cas;
 
-    @BeforeEach
-    void connect() {
-        channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext()
-                .maxInboundMessageSize(64 << 20).build();
-        cas = ContentAddressableStorageGrpc.newBlockingStub(channel);
+    /** Messages as large as the server takes (64 MB), so that only the blob limit can refuse them. */
+    @Override
+    NettyChannelBuilder channelBuilder() {
+        return super.channelBuilder().maxInboundMessageSize(64 << 20);
     }
 
-    @AfterEach
-    void disconnect() throws InterruptedException {
-        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    @BeforeEach
+    void stubs() {
+        cas = ContentAddressableStorageGrpc.newBlockingStub(channel);
     }
 
     @Test

@@ -19,7 +19,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
@@ -29,15 +28,11 @@ import org.springframework.test.context.DynamicPropertySource;
  * ccache (installed by bin/install-prerequisites) storing through each of its layouts and hitting remotely after its
  * local cache is wiped.
  */
-@SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT)
-class HttpCacheIT {
-    @TempDir
-    static Path storage;
+class HttpCacheIT extends RunningServer {
 
     @DynamicPropertySource
     static void properties(DynamicPropertyRegistry registry) {
-        registry.add("cas.storage.path", () -> storage.resolve("db").toString());
-        registry.add("cas.grpc.port", () -> 0);
+        storageAndPorts(registry);
         registry.add("cas.storage.max-blob-size", () -> "1MB");
     }
 

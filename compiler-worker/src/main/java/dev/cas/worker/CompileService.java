@@ -99,7 +99,8 @@ public final class CompileService {
             }
             ProcessRunner.Result link = ProcessRunner.run(clang.link(invocation, objects),
                     context.workingDirectory(), context.environment());
-            return new WorkerResponse(link.exitCode(), link.stdout(), Diagnostics.concat(compiled.stderr(), link.stderr()));
+            return new WorkerResponse(link.exitCode(), link.stdout(),
+                    Diagnostics.concat(compiled.stderr(), link.stderr()));
         } finally {
             WorkFiles.deleteRecursively(work);
         }

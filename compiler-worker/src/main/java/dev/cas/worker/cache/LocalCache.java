@@ -47,7 +47,7 @@ public final class LocalCache implements AutoCloseable {
     }
 
     /** Piece objects of recent per-function builds, by piece key, in memory. */
-    public RecentPieces recentPieces() {
+    public ResultStore recentPieces() {
         return recentPieces;
     }
 
