@@ -269,7 +269,6 @@ public final class LlvmBackend implements AutoCloseable {
         return value.getString().substring(0, length[0]);
     }
 
-
     /** The back end refused the IR or could not produce an object. */
     public static final class BackendException extends Exception {
         public BackendException(String message) {
