@@ -60,8 +60,9 @@ final class StatsCommand implements Callable<Integer> {
         out.append(String.format(Locale.ROOT, "analysis units             %d hits (%d local, %d remote), %d misses "
                 + "(hit rate %s)%n", hits, hits - remoteHits, remoteHits, misses,
                 total == 0 ? "-" : String.format(Locale.ROOT, "%.1f%%", 100.0 * hits / total)));
-        out.append(String.format(Locale.ROOT, "  hits without preprocessing %d, misses without preprocessing %d%n",
-                Stat.DIRECT_HITS.in(s), Stat.DEPEND_MISSES.in(s)));
+        out.append(String.format(Locale.ROOT, "  hits without preprocessing %d (%d by a record the server shared), "
+                + "misses without preprocessing %d%n", Stat.DIRECT_HITS.in(s), Stat.DIRECT_SHARED_HITS.in(s),
+                Stat.DEPEND_MISSES.in(s)));
         long functionHits = Stat.FUNCTION_HITS.in(s);
         long functionRemoteHits = Stat.FUNCTION_REMOTE_HITS.in(s);
         out.append(String.format(Locale.ROOT, "functions (in units that missed) %d hits (%d local, %d remote), %d "

@@ -122,6 +122,8 @@ class RemoteCacheIT {
         assertThat(built.stderr()).doesNotContain("warning");
         Map<String, Long> bStats = b.stats();
         assertThat(bStats.get("unit.remote.hits")).as("units B took from the server").isEqualTo(2);
+        assertThat(bStats.get("unit.direct.shared.hits")).as("found by A's shared records, without preprocessing")
+                .isEqualTo(2);
         assertThat(bStats.get("unit.misses")).isZero();
         assertThat(bStats.get("objects.compiled")).as("B compiled nothing").isZero();
         assertThat(Launchers.output(b.checkout().resolve("sqlite3"), workload, ":memory:")).isEqualTo(expected);
@@ -135,6 +137,65 @@ class RemoteCacheIT {
         assertThat(edited.get("function.misses")).as("pieces B compiled after the edit").isEqualTo(1);
         assertThat(edited.get("function.remote.hits")).as("pieces B took from the server").isGreaterThan(1000);
         assertThat(Launchers.output(b.checkout().resolve("sqlite3"), workload, ":memory:")).isEqualTo(expected);
+    }
+
+    @Test
+    void aSharedDirectModeRecordServesAnotherCheckoutOnlyWhenEveryFileItListsIsTheSameThere() throws Exception {
+        String main = """
+                #include <stdio.h>
+                #include "config.h"
+                #ifndef EXTRA
+                #define EXTRA 0
+                #endif
+                int main(void) { printf("%d\\n", ANSWER + EXTRA); }
+                """;
+        String[] build = {"cc", "-O2", "-Iinclude", "-o", "prog", "main.c"};
+        Machine a = machine("shared-a", "alice/project", WRITER);
+        checkout(a, main, "#define ANSWER 42\n");
+        a.ok(build);
+        a.stop();
+
+        Machine same = machine("shared-same", "ci/runner-7/project", WRITER);
+        checkout(same, main, "#define ANSWER 42\n");
+        same.ok(build);
+        Map<String, Long> sameStats = same.stats();
+        assertThat(sameStats.get("unit.direct.shared.hits")).as("A's record, at another path").isEqualTo(1);
+        assertThat(sameStats.get("objects.compiled")).isZero();
+        assertThat(Launchers.output(same.checkout().resolve("prog"), null)).isEqualTo("42\n");
+
+        // the same command and source, but a header found through -Iinclude differs here: A's record must not serve
+        Machine changed = machine("shared-changed", "bob/project", WRITER);
+        checkout(changed, main, "#define ANSWER 43\n");
+        changed.ok(build);
+        Map<String, Long> changedStats = changed.stats();
+        assertThat(changedStats.get("unit.direct.shared.hits")).isZero();
+        assertThat(changedStats.get("unit.misses")).isEqualTo(1);
+        assertThat(Launchers.output(changed.checkout().resolve("prog"), null)).isEqualTo("43\n");
+
+        // a changed -D is another command: no record of A's applies
+        Machine defined = machine("shared-defined", "carol/project", WRITER);
+        checkout(defined, main, "#define ANSWER 42\n");
+        defined.ok("cc", "-O2", "-DEXTRA=100", "-Iinclude", "-o", "prog", "main.c");
+        assertThat(defined.stats().get("unit.direct.shared.hits")).isZero();
+        assertThat(Launchers.output(defined.checkout().resolve("prog"), null)).isEqualTo("142\n");
+
+        // with -g the object records its directory: a record made at one path serves no other
+        String[] debugBuild = {"cc", "-O2", "-g", "-Iinclude", "-o", "prog", "main.c"};
+        Machine debugA = machine("shared-debug-a", "alice/project", WRITER);
+        checkout(debugA, main, "#define ANSWER 42\n");
+        debugA.ok(debugBuild);
+        debugA.stop();
+        Machine debugB = machine("shared-debug-b", "dave/project", WRITER);
+        checkout(debugB, main, "#define ANSWER 42\n");
+        debugB.ok(debugBuild);
+        assertThat(debugB.stats().get("unit.direct.shared.hits")).isZero();
+        assertThat(debugB.stats().get("unit.remote.hits")).as("nor does its unit").isZero();
+    }
+
+    private static void checkout(Machine machine, String main, String config) throws Exception {
+        Files.writeString(machine.checkout().resolve("main.c"), main);
+        Files.createDirectories(machine.checkout().resolve("include"));
+        Files.writeString(machine.checkout().resolve("include/config.h"), config);
     }
 
     @Test

@@ -11,6 +11,11 @@ public enum Stat {
     UNIT_HITS("unit.hits"),
     /** Hits found without running the preprocessor (a subset of {@link #UNIT_HITS}). */
     DIRECT_HITS("unit.direct.hits"),
+    /**
+     * Of those, hits whose direct-mode record came from the remote cache server (made by a build at another path or
+     * on another machine).
+     */
+    DIRECT_SHARED_HITS("unit.direct.shared.hits"),
     /** Hits served by the remote cache server (a subset of {@link #UNIT_HITS}), then kept here. */
     UNIT_REMOTE_HITS("unit.remote.hits"),
     UNIT_MISSES("unit.misses"),

@@ -3,6 +3,8 @@ package dev.cas.worker.direct;
 import dev.cas.store.Digest;
 import dev.cas.worker.cache.Fingerprint;
 import dev.cas.worker.cache.LocalCache;
+import dev.cas.worker.cache.Result;
+import dev.cas.worker.cache.ResultStore;
 import dev.cas.worker.clang.Toolchain;
 import dev.cas.worker.command.BuildContext;
 import dev.cas.worker.command.CompilerInvocation;
@@ -21,12 +23,14 @@ import org.slf4j.LoggerFactory;
  * (toolchain, directory, arguments, source name, preprocessor environment) leads to an {@link IncludeManifest}; when
  * every file it lists still has the recorded content, its unit key is the one preprocessing would give. Any doubt is
  * a miss, and the preprocessor decides. {@code CAS_DIRECT_MODE=0} switches it off. In depend mode the record is made
- * from the files clang says it read instead ({@link #dependRecord}).
+ * from the files clang says it read instead ({@link #dependRecord}). With a remote level, records are also shared
+ * through it under a key without the working directory ({@link #sharedKey}).
  */
 public final class DirectModeCache {
     private static final Logger log = LoggerFactory.getLogger(DirectModeCache.class);
     private static final String SCHEMA = "cas-direct-v1";
     private static final String DEPEND_SCHEMA = "cas-depend-v1";
+    private static final String SHARED_SCHEMA = "cas-direct-shared-v1";
     /** Environment variables that change what the preprocessor reads or expands. */
     private static final List<String> PREPROCESSOR_ENVIRONMENT = List.of("CPATH", "C_INCLUDE_PATH",
             "CPLUS_INCLUDE_PATH", "OBJC_INCLUDE_PATH", "SOURCE_DATE_EPOCH", "CCC_OVERRIDE_OPTIONS", "SDKROOT");
@@ -42,13 +46,31 @@ public final class DirectModeCache {
 
     /** The direct key of a C or C++ source; empty for other inputs or when direct mode is off. */
     public Optional<Digest> key(CompilerInvocation invocation, SourceFile source, BuildContext context) {
+        return commandKey(SCHEMA, context.workingDirectory().toString(), invocation, source, context);
+    }
+
+    /**
+     * The key under which a unit's record is shared through the remote level: the direct key without the working
+     * directory, so that a checkout at another path, on another machine, finds it without preprocessing (ccache
+     * shares its manifests the same way). Safe because every file the record lists is checked in this checkout, and
+     * the arguments, which are part of the key, name paths as the build gave them: a build that names its files by
+     * absolute paths gets a key of its own per checkout. The directory stays in the key when the object records it
+     * (debug info), as it stays in the unit key.
+     */
+    public Optional<Digest> sharedKey(CompilerInvocation invocation, SourceFile source, BuildContext context) {
+        String directory = invocation.debugInfo() ? context.workingDirectory().toString() : "";
+        return commandKey(SHARED_SCHEMA, directory, invocation, source, context);
+    }
+
+    private Optional<Digest> commandKey(String schema, String workingDirectory, CompilerInvocation invocation,
+            SourceFile source, BuildContext context) {
         if (!source.kind().isSource() || "0".equals(context.environment().get("CAS_DIRECT_MODE"))) {
             return Optional.empty();
         }
-        Fingerprint fingerprint = new Fingerprint(SCHEMA)
+        Fingerprint fingerprint = new Fingerprint(schema)
                 .add("toolchain", toolchain.identity())
                 .add("driver", invocation.driverModeFlag())
-                .add("working-directory", context.workingDirectory().toString())
+                .add("working-directory", workingDirectory)
                 .add("arguments", invocation.arguments())
                 .add("source", source.path());
         for (String variable : PREPROCESSOR_ENVIRONMENT) {
@@ -61,6 +83,22 @@ public final class DirectModeCache {
     public Optional<IncludeManifest> find(Digest directKey, BuildContext context) {
         return cache.actions().get(directKey).flatMap(IncludeManifest::decode)
                 .filter(manifest -> manifest.stillMatches(context.workingDirectory(), hashes));
+    }
+
+    /** The record {@code shared} holds under {@code sharedKey}, if every file it lists is unchanged here. */
+    public Optional<IncludeManifest> findShared(Digest sharedKey, ResultStore shared, BuildContext context) {
+        return shared.get(sharedKey).flatMap(Result::onlyObject).flatMap(IncludeManifest::decode)
+                .filter(manifest -> manifest.stillMatches(context.workingDirectory(), hashes));
+    }
+
+    /** Shares the record kept under {@code directKey}, if there is one, under {@code sharedKey}. */
+    public void share(Digest directKey, Digest sharedKey, ResultStore shared) {
+        try {
+            cache.actions().get(directKey)
+                    .ifPresent(record -> shared.put(sharedKey, Result.ofObject(record, new byte[0], 0)));
+        } catch (RuntimeException e) {
+            log.debug("direct-mode record not shared: {}", e.toString());
+        }
     }
 
     /** Whether a record exists under {@code directKey}, current or not: the command was built before. */

@@ -31,8 +31,9 @@ final class BuildExplanations {
         this.cache = cache;
     }
 
-    void recordHit(BuildContext context, SourceFile source, boolean withoutPreprocessing) {
-        save(context, source, "translation unit hit" + (withoutPreprocessing ? " (found without preprocessing)" : "")
+    /** A unit served from the cache; {@code how} says how it was found, in parentheses, or is empty. */
+    void recordHit(BuildContext context, SourceFile source, String how) {
+        save(context, source, "translation unit hit" + (how.isEmpty() ? "" : " (" + how + ")")
                 + ": nothing was compiled\n");
     }
 

@@ -115,6 +115,8 @@ public final class UnitCompiler {
                 return served.get();
             }
         }
+        log.debug("{}: direct mode {} in {} ms", source.path(), directKey.isPresent() ? "missed" : "off",
+                (System.nanoTime() - begin) / 1_000_000);
         Path work = Files.createTempDirectory(scratch, "unit-");
         if (directKey.isPresent() && dependMode(context)) {
             try {
@@ -164,7 +166,7 @@ public final class UnitCompiler {
                 (preprocessed - begin) / 1_000_000, (System.nanoTime() - preprocessed) / 1_000_000,
                 hit.isPresent() ? "hit" : "miss");
         if (hit.isPresent()) {
-            directKey.ifPresent(k -> direct.record(k, key, text, invocation, source, context));
+            directKey.ifPresent(k -> recordDirect(k, key, text, invocation, source, context));
             return served(hit.get(), object, context, source, Found.PREPROCESSED);
         }
         long start = System.nanoTime();
@@ -177,7 +179,7 @@ public final class UnitCompiler {
         long millis = (System.nanoTime() - start) / 1_000_000;
         WorkFiles.writeAtomically(object, built.object());
         store(key, built, millis, context);
-        directKey.ifPresent(k -> direct.record(k, key, text, invocation, source, context));
+        directKey.ifPresent(k -> recordDirect(k, key, text, invocation, source, context));
         log.debug("{}: compiled in {} ms, written and stored in {} ms", source.path(), millis,
                 (System.nanoTime() - start) / 1_000_000 - millis);
         records.built(context, source, built, millis, false);
@@ -214,29 +216,35 @@ public final class UnitCompiler {
             records.failed();
             return UnitResult.failed(frontend.exitCode(), frontend.stderr());
         }
+        long compiled = System.nanoTime();
         List<String> read = new ArrayList<>(List.of(source.path()));
         read.addAll(headersRead(headers));
         Optional<IncludeManifest> record = direct.dependRecord(UnitKey.backendName(invocation, context), read,
                 invocation, source, context);
         Optional<Result> hit = record.flatMap(r -> local.get(r.unitKey()).filter(UnitCompiler::isUnitObject));
+        long keyed = System.nanoTime();
         if (hit.isPresent()) {
             direct.record(directKey, record.get());
             return served(hit.get(), object, context, source, Found.DEPEND);
         }
-        BuiltUnit built = backend.build(invocation, source, work, context, running, Optional.of(directKey),
+        BuiltUnit unit = backend.build(invocation, source, work, context, running, Optional.of(directKey),
                 records.whenSplitLater(context, source));
-        if (!built.succeeded()) {
-            records.failed(built);
-            return UnitResult.failed(built.exitCode(), built.diagnostics());
+        if (!unit.succeeded()) {
+            records.failed(unit);
+            return UnitResult.failed(unit.exitCode(), unit.diagnostics());
         }
-        long millis = (System.nanoTime() - start) / 1_000_000;
-        WorkFiles.writeAtomically(object, built.object());
+        long built = System.nanoTime();
+        long millis = (built - start) / 1_000_000;
+        WorkFiles.writeAtomically(object, unit.object());
         if (record.isPresent()) {
-            store(record.get().unitKey(), built, millis, context);
+            store(record.get().unitKey(), unit, millis, context);
             direct.record(directKey, record.get());
         }
-        records.built(context, source, built, millis, true);
-        return new UnitResult(UnitResult.Outcome.MISS, 0, built.diagnostics());
+        log.debug("{}: clang {} ms, depend key and lookup {} ms, back end {} ms, written and stored {} ms",
+                source.path(), (compiled - start) / 1_000_000, (keyed - compiled) / 1_000_000,
+                (built - keyed) / 1_000_000, (System.nanoTime() - built) / 1_000_000);
+        records.built(context, source, unit, millis, true);
+        return new UnitResult(UnitResult.Outcome.MISS, 0, unit.diagnostics());
     }
 
     /** The distinct files in clang's list of included headers (one per line, after nesting dots if any). */
@@ -283,6 +291,12 @@ public final class UnitCompiler {
             cache.failed("direct lookup of " + directKey, e);
             return Optional.empty();
         }
+        Found found = Found.DIRECT;
+        if (manifest.isEmpty() && context.remote().enabled()) {
+            manifest = direct.sharedKey(invocation, source, context)
+                    .flatMap(key -> direct.findShared(key, new RemoteResults(context.remote()), context));
+            found = Found.DIRECT_SHARED;
+        }
         if (manifest.isEmpty()) {
             return Optional.empty();
         }
@@ -290,11 +304,27 @@ public final class UnitCompiler {
         if (hit.isEmpty()) {
             return Optional.empty();
         }
+        if (found == Found.DIRECT_SHARED) {
+            direct.record(directKey, manifest.get()); // the next build of this checkout finds it here
+        }
         Optional<String> dependencyFile = invocation.dependencies().filePath(source, invocation.output());
         if (dependencyFile.isPresent()) {
             WorkFiles.writeAtomically(context.resolve(dependencyFile.get()), manifest.get().dependencyFile());
         }
-        return Optional.of(served(hit.get(), object, context, source, Found.DIRECT));
+        return Optional.of(served(hit.get(), object, context, source, found));
+    }
+
+    /**
+     * Records what preprocessing read under the command's direct key and, with a remote level, shares the record
+     * there, so that another checkout or machine finds the unit without preprocessing.
+     */
+    private void recordDirect(Digest directKey, Digest unitKey, byte[] text, CompilerInvocation invocation,
+            SourceFile source, BuildContext context) {
+        direct.record(directKey, unitKey, text, invocation, source, context);
+        if (context.remote().enabled()) {
+            direct.sharedKey(invocation, source, context)
+                    .ifPresent(shared -> direct.share(directKey, shared, new RemoteResults(context.remote())));
+        }
     }
 
     private UnitResult served(Result hit, Path object, BuildContext context, SourceFile source, Found found)

@@ -14,9 +14,12 @@ import java.util.function.Consumer;
  * reads. The pipeline says what happened; this decides what that counts as.
  */
 final class UnitRecords {
-    /** How a hit was found: by direct mode, by depend mode after clang ran, or by the preprocessed text's key. */
+    /**
+     * How a hit was found: by direct mode (from this cache's record, or from one the remote level shared), by depend
+     * mode after clang ran, or by the preprocessed text's key.
+     */
     enum Found {
-        DIRECT, DEPEND, PREPROCESSED
+        DIRECT, DIRECT_SHARED, DEPEND, PREPROCESSED
     }
 
     private final LocalCache cache;
@@ -28,13 +31,20 @@ final class UnitRecords {
     }
 
     void hit(BuildContext context, SourceFile source, Result hit, Found found) {
-        explanations.recordHit(context, source, found != Found.PREPROCESSED);
+        explanations.recordHit(context, source, switch (found) {
+            case DIRECT, DEPEND -> "found without preprocessing";
+            case DIRECT_SHARED -> "found without preprocessing, by a record the remote cache shared";
+            case PREPROCESSED -> "";
+        });
         cache.count(Stat.UNIT_HITS, 1);
         if (hit.remote()) {
             cache.count(Stat.UNIT_REMOTE_HITS, 1);
         }
-        if (found == Found.DIRECT) {
+        if (found == Found.DIRECT || found == Found.DIRECT_SHARED) {
             cache.count(Stat.DIRECT_HITS, 1);
+        }
+        if (found == Found.DIRECT_SHARED) {
+            cache.count(Stat.DIRECT_SHARED_HITS, 1);
         }
         cache.count(Stat.TIME_SAVED_MS, hit.manifest().compileMillis());
     }

@@ -62,12 +62,16 @@ class UnitRecordsTest {
         assertThat(explanation()).contains("hit (found without preprocessing)");
         records.hit(context, SOURCE, local, Found.PREPROCESSED);
         assertThat(explanation()).contains("translation unit hit: nothing was compiled");
-        records.hit(context, SOURCE, new Result(local.manifest(), local.blobs(), true), Found.DEPEND);
+        Result remote = new Result(local.manifest(), local.blobs(), true);
+        records.hit(context, SOURCE, remote, Found.DEPEND);
+        records.hit(context, SOURCE, remote, Found.DIRECT_SHARED);
+        assertThat(explanation()).contains("by a record the remote cache shared");
 
-        assertThat(stat(Stat.UNIT_HITS)).isEqualTo(3);
-        assertThat(stat(Stat.DIRECT_HITS)).as("only direct mode's").isEqualTo(1);
-        assertThat(stat(Stat.UNIT_REMOTE_HITS)).isEqualTo(1);
-        assertThat(stat(Stat.TIME_SAVED_MS)).isEqualTo(2100);
+        assertThat(stat(Stat.UNIT_HITS)).isEqualTo(4);
+        assertThat(stat(Stat.DIRECT_HITS)).as("only direct mode's").isEqualTo(2);
+        assertThat(stat(Stat.DIRECT_SHARED_HITS)).isEqualTo(1);
+        assertThat(stat(Stat.UNIT_REMOTE_HITS)).isEqualTo(2);
+        assertThat(stat(Stat.TIME_SAVED_MS)).isEqualTo(2800);
         assertThat(stat(Stat.UNIT_MISSES)).isZero();
     }
 
