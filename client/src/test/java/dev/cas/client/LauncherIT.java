@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import dev.cas.client.Launchers.Run;
+import dev.cas.worker.daemon.WorkerDaemon;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -177,7 +178,7 @@ class LauncherIT {
             for (Path process : processes.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
                 try {
                     String command = Files.readString(process.resolve("cmdline")).replace('\0', ' ');
-                    if (command.contains("dev.cas.worker.WorkerDaemon " + dir.resolve("cache"))) {
+                    if (command.contains(WorkerDaemon.class.getName() + " " + dir.resolve("cache"))) {
                         worker = command;
                     }
                 } catch (IOException gone) {
