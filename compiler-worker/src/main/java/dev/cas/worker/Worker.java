@@ -7,6 +7,7 @@ import dev.cas.worker.command.BuildContext;
 import dev.cas.worker.common.WorkFiles;
 import dev.cas.worker.llvm.LlvmBackend;
 import dev.cas.worker.pieces.PerFunctionCompiler;
+import dev.cas.worker.remote.RemoteSession;
 import dev.cas.worker.remote.RemoteTiers;
 import dev.cas.worker.unit.UnitCompiler;
 import java.io.IOException;
@@ -77,6 +78,20 @@ public final class Worker implements AutoCloseable {
         BuildContext build = context.withRemote(remotes.session(context.environment()));
         WorkerResponse response = service.run(compiler, args, build);
         return build.remote().warning().map(response::withWarning).orElse(response);
+    }
+
+    /**
+     * Connects, in the background, to the server {@code environment} names, if any: given the environment the worker
+     * was started in (its first build's), a fresh CI runner's first lookups find the connection up instead of
+     * waiting for it behind the worker's own start.
+     */
+    public void connectAhead(Map<String, String> environment) {
+        RemoteSession session = remotes.session(environment);
+        if (session.enabled()) {
+            Thread thread = new Thread(session::connect, "cas-remote-connect");
+            thread.setDaemon(true);
+            thread.start();
+        }
     }
 
     /** The explanation of the last build of {@code sourcePath}, resolved against {@code workingDirectory}. */

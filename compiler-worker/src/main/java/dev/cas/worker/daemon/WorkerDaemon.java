@@ -67,6 +67,7 @@ public final class WorkerDaemon implements AutoCloseable {
             System.exit(3);
             return;
         }
+        worker.connectAhead(System.getenv());
         try (WorkerDaemon daemon = new WorkerDaemon(worker, cacheDirectory.resolve(SOCKET_NAME), idle)) {
             Runtime.getRuntime().addShutdownHook(new Thread(daemon::stopAndAwaitClose));
             log.info("worker {} serving {} (idle timeout {} s)", WorkerProtocol.buildId(), daemon.socket,

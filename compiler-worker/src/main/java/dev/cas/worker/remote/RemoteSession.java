@@ -37,6 +37,13 @@ public final class RemoteSession {
         return tier == null ? Map.of() : tier.fetch(keys, message -> warning.compareAndSet(null, message));
     }
 
+    /** Connects to the server ahead of the build's first lookup ({@link RemoteTier#connect}). */
+    public void connect() {
+        if (tier != null) {
+            tier.connect();
+        }
+    }
+
     public void upload(Digest key, UnitManifest manifest, Map<Digest, byte[]> blobs) {
         if (tier != null) {
             tier.upload(key, manifest, blobs);

@@ -75,6 +75,21 @@ public final class RemoteTier implements AutoCloseable {
         }
     }
 
+    /**
+     * Connects and learns the server's capabilities now, ahead of the first lookup; a failure is left for that lookup
+     * to meet (and report to its build).
+     */
+    public void connect() {
+        if (outage.ongoing()) {
+            return;
+        }
+        try {
+            remote.ensureReachable();
+        } catch (RemoteCacheException e) {
+            log.debug("remote cache {} not reached ahead of a build: {}", settings().target(), e.getMessage());
+        }
+    }
+
     /** Queues a result compiled here for upload; does nothing when the server is used read-only. */
     public void upload(Digest key, UnitManifest manifest, Map<Digest, byte[]> blobs) {
         if (uploads != null) {
