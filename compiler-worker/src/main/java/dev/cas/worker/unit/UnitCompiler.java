@@ -285,17 +285,17 @@ public final class UnitCompiler {
     private Optional<UnitResult> directHit(Digest directKey, CompilerInvocation invocation, SourceFile source,
             Path object, BuildContext context) throws IOException {
         Optional<IncludeManifest> manifest;
+        Found found = Found.DIRECT;
         try {
             manifest = direct.find(directKey, context);
+            if (manifest.isEmpty() && context.remote().enabled()) {
+                manifest = direct.sharedKey(invocation, source, context)
+                        .flatMap(key -> direct.findShared(key, new RemoteResults(context.remote()), context));
+                found = Found.DIRECT_SHARED;
+            }
         } catch (RuntimeException e) {
             cache.failed("direct lookup of " + directKey, e);
             return Optional.empty();
-        }
-        Found found = Found.DIRECT;
-        if (manifest.isEmpty() && context.remote().enabled()) {
-            manifest = direct.sharedKey(invocation, source, context)
-                    .flatMap(key -> direct.findShared(key, new RemoteResults(context.remote()), context));
-            found = Found.DIRECT_SHARED;
         }
         if (manifest.isEmpty()) {
             return Optional.empty();
