@@ -91,11 +91,10 @@ public final class DirectModeCache {
                 .filter(manifest -> manifest.stillMatches(context.workingDirectory(), hashes));
     }
 
-    /** Shares the record kept under {@code directKey}, if there is one, under {@code sharedKey}. */
-    public void share(Digest directKey, Digest sharedKey, ResultStore shared) {
+    /** Shares {@code record} (one {@link #record} just made) under {@code sharedKey}. */
+    public void share(IncludeManifest record, Digest sharedKey, ResultStore shared) {
         try {
-            cache.actions().get(directKey)
-                    .ifPresent(record -> shared.put(sharedKey, Result.ofObject(record, new byte[0], 0)));
+            shared.put(sharedKey, Result.ofObject(record.encode(), new byte[0], 0));
         } catch (RuntimeException e) {
             log.debug("direct-mode record not shared: {}", e.toString());
         }
@@ -160,17 +159,23 @@ public final class DirectModeCache {
         }
     }
 
-    /** Records what preprocessing read, so the next unchanged build of this command needs no preprocessor. */
-    public void record(Digest directKey, Digest unitKey, byte[] preprocessed, CompilerInvocation invocation,
-            SourceFile source, BuildContext context) {
+    /**
+     * Records what preprocessing read, so the next unchanged build of this command needs no preprocessor; returns
+     * the record, empty when none could be made or kept.
+     */
+    public Optional<IncludeManifest> record(Digest directKey, Digest unitKey, byte[] preprocessed,
+            CompilerInvocation invocation, SourceFile source, BuildContext context) {
         try {
             Optional<String> dependencyFile = invocation.dependencies().filePath(source, invocation.output());
             byte[] dependencies = dependencyFile.isPresent()
                     ? Files.readAllBytes(context.resolve(dependencyFile.get())) : new byte[0];
-            IncludeManifest.fromPreprocessed(unitKey, preprocessed, context.workingDirectory(), dependencies, hashes)
-                    .ifPresent(manifest -> cache.actions().put(directKey, manifest.encode()));
+            Optional<IncludeManifest> record = IncludeManifest.fromPreprocessed(unitKey, preprocessed,
+                    context.workingDirectory(), dependencies, hashes);
+            record.ifPresent(manifest -> cache.actions().put(directKey, manifest.encode()));
+            return record;
         } catch (IOException | RuntimeException e) {
             log.debug("no direct-mode record for {}: {}", source.path(), e.toString());
+            return Optional.empty();
         }
     }
 }

@@ -48,12 +48,16 @@ public final class PerFunctionCompiler {
     /** What one unit's pieces did: for stats and {@code explain}. */
     public record Outcome(byte[] object, List<PieceResult> pieces) {
         long misses() {
-            return pieces.stream().filter(p -> !p.hit()).count();
+            return PieceResult.misses(pieces);
         }
     }
 
     /** One piece: its name, its key, the callees it imports, and whether the cache had it. */
     public record PieceResult(String name, List<String> functions, Digest key, Set<String> imports, boolean hit) {
+        /** How many of {@code pieces} the cache did not have. */
+        public static long misses(List<PieceResult> pieces) {
+            return pieces.stream().filter(piece -> !piece.hit()).count();
+        }
     }
 
     private final Toolchain toolchain;

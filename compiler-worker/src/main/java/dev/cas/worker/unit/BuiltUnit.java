@@ -27,7 +27,7 @@ record BuiltUnit(byte[] object, byte[] diagnostics, int exitCode, Shape shape) {
     /** Per function: each piece found or compiled, under the back-end options the pieces' keys record. */
     record Pieces(String options, List<PerFunctionCompiler.PieceResult> pieces) implements Shape {
         long misses() {
-            return pieces.stream().filter(piece -> !piece.hit()).count();
+            return PerFunctionCompiler.PieceResult.misses(pieces);
         }
     }
 

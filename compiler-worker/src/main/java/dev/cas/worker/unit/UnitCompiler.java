@@ -320,10 +320,10 @@ public final class UnitCompiler {
      */
     private void recordDirect(Digest directKey, Digest unitKey, byte[] text, CompilerInvocation invocation,
             SourceFile source, BuildContext context) {
-        direct.record(directKey, unitKey, text, invocation, source, context);
-        if (context.remote().enabled()) {
+        Optional<IncludeManifest> record = direct.record(directKey, unitKey, text, invocation, source, context);
+        if (record.isPresent() && context.remote().enabled()) {
             direct.sharedKey(invocation, source, context)
-                    .ifPresent(shared -> direct.share(directKey, shared, new RemoteResults(context.remote())));
+                    .ifPresent(shared -> direct.share(record.get(), shared, new RemoteResults(context.remote())));
         }
     }
 
