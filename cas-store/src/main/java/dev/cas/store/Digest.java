@@ -3,6 +3,7 @@ package dev.cas.store;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.security.Provider;
 import java.util.HexFormat;
 
 /**
@@ -12,6 +13,8 @@ import java.util.HexFormat;
 public record Digest(String hash, long size) {
     /** One-shot hashing reuses a per-thread instance: looking the algorithm up costs more than hashing 4 KiB. */
     private static final ThreadLocal<MessageDigest> ONE_SHOT = ThreadLocal.withInitial(Digest::sha256);
+    /** Where {@link #sha256()} comes from: the JDK's choice until a process prefers another ({@link #prefer}). */
+    private static volatile Provider preferred;
     /** The digest of the empty blob, which every store holds implicitly. */
     public static final Digest EMPTY = of(new byte[0]);
 
@@ -46,7 +49,13 @@ public record Digest(String hash, long size) {
     }
 
     private static byte[] sha256Of(byte[] content) {
-        return ONE_SHOT.get().digest(content);
+        MessageDigest digest = ONE_SHOT.get();
+        Provider wanted = preferred;
+        if (wanted != null && digest.getProvider() != wanted) {
+            digest = sha256();
+            ONE_SHOT.set(digest);
+        }
+        return digest.digest(content);
     }
 
     public static Digest of(String content) {
@@ -67,11 +76,32 @@ public record Digest(String hash, long size) {
     }
 
     public static MessageDigest sha256() {
+        Provider wanted = preferred;
         try {
-            return MessageDigest.getInstance("SHA-256");
+            return wanted == null ? MessageDigest.getInstance("SHA-256") : MessageDigest.getInstance("SHA-256", wanted);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("the JVM has no SHA-256", e);
         }
+    }
+
+    /**
+     * Makes {@code provider} the source of every SHA-256 from now on (instances made before keep theirs), once it has
+     * computed a known digest as the JDK's does; returns whether it did. For a process that has a faster
+     * implementation than the JDK's at hand: the compiler worker, which runs without C2 and so without its SHA
+     * intrinsic.
+     */
+    public static boolean prefer(Provider provider) {
+        byte[] probe = "cas digest probe".getBytes(StandardCharsets.UTF_8);
+        try {
+            byte[] theirs = MessageDigest.getInstance("SHA-256", provider).digest(probe);
+            if (!MessageDigest.isEqual(theirs, MessageDigest.getInstance("SHA-256").digest(probe))) {
+                return false;
+            }
+        } catch (NoSuchAlgorithmException | RuntimeException e) {
+            return false;
+        }
+        preferred = provider;
+        return true;
     }
 
     /** True when {@code content} is exactly what this digest names. */

@@ -4,6 +4,7 @@ import dev.cas.worker.cache.LocalCache;
 import dev.cas.worker.cache.Stat;
 import dev.cas.worker.clang.Toolchain;
 import dev.cas.worker.command.BuildContext;
+import dev.cas.worker.common.NativeSha256;
 import dev.cas.worker.common.WorkFiles;
 import dev.cas.worker.llvm.LlvmBackend;
 import dev.cas.worker.pieces.PerFunctionCompiler;
@@ -51,6 +52,7 @@ public final class Worker implements AutoCloseable {
 
     /** Opens the cache in {@code cacheDirectory}/db; fails clearly when another process holds it. */
     public static Worker open(Path cacheDirectory, long maxSizeBytes) {
+        NativeSha256.loadInBackground(System.getenv());
         Toolchain toolchain = Toolchain.load();
         LocalCache cache = new LocalCache(cacheDirectory.resolve("db"), maxSizeBytes, Clock.systemUTC());
         try {
