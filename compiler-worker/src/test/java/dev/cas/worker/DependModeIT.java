@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.cas.worker.cache.Stat;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -100,6 +101,31 @@ class DependModeIT {
         Files.delete(depFile);
         assertThat(compileHits("-DFACTOR=1", "-MMD", "-MP")).isTrue();
         assertThat(Files.readString(depFile)).isEqualTo(written);
+    }
+
+    /**
+     * A source written since it was last hashed has clang started beside the direct-mode check: a touched source
+     * still hits (that clang stopped before the dependency file is written), an edited one uses that clang's result.
+     */
+    @Test
+    void aWrittenSourceIsServedWhenUnchangedAndCompiledWhenEdited() throws Exception {
+        addUnusedVariable();
+        compileHits("-DFACTOR=1", "-MMD", "-MP");
+        Path main = project.resolve("src/main.c");
+        Path depFile = project.resolve("main.d");
+        String written = Files.readString(depFile);
+        Files.delete(depFile);
+        Files.writeString(main, Files.readString(main)); // the same content, written again: a new identity
+        Files.setLastModifiedTime(main, FileTime.fromMillis(System.currentTimeMillis() + 5_000));
+        assertThat(compileHits("-DFACTOR=1", "-MMD", "-MP")).isTrue();
+        assertThat(Files.readString(depFile)).isEqualTo(written);
+        assertThat(linkAndRun()).isEqualTo("42");
+
+        Files.writeString(main, Files.readString(main).replace("14 * SCALE", "15 * SCALE"));
+        assertThat(compileHits("-DFACTOR=1", "-MMD", "-MP")).isFalse();
+        assertThat(Files.readString(depFile)).isEqualTo(written);
+        assertThat(linkAndRun()).isEqualTo("45");
+        assertThat(compileHits("-DFACTOR=1", "-MMD", "-MP")).isTrue();
     }
 
     @Test

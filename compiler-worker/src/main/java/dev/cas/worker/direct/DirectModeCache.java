@@ -79,6 +79,11 @@ public final class DirectModeCache {
         return Optional.of(fingerprint.build());
     }
 
+    /** Whether the unit's source file was written since this worker last hashed it: it was edited. */
+    public boolean sourceEdited(SourceFile source, BuildContext context) {
+        return hashes.editedSinceHashed(context.resolve(source.path()));
+    }
+
     /** The manifest recorded under {@code directKey}, if every file it lists is unchanged. */
     public Optional<IncludeManifest> find(Digest directKey, BuildContext context) {
         return cache.actions().get(directKey).flatMap(IncludeManifest::decode)

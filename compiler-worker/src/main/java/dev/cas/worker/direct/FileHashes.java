@@ -17,7 +17,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * SHA-256 of source and header files, and whether they use {@code __DATE__}, {@code __TIME__},
  * {@code __TIMESTAMP__} or {@code #embed} (what the hashes of the files a unit read do not capture), remembered while a file's identity (inode, size, modification and change
  * times) stays the same, as ccache's inode cache does: a direct-mode hit on sqlite3.c then reads no 9 MB file.
- * A file changed less than {@link #SETTLE_MILLIS} ago is hashed but not remembered, so an edit within the
+ * A file changed less than {@link #SETTLE_MILLIS} ago is hashed but its hash not reused, so an edit within the
  * file system's timestamp granularity is never missed.
  */
 final class FileHashes {
@@ -33,7 +33,8 @@ final class FileHashes {
     record Content(String sha256, boolean usesTimeOrEmbed) {
     }
 
-    private record Remembered(Identity identity, Content content) {
+    /** A file's content as hashed, reused only when {@code settled}; the identity alone tells that it was edited. */
+    private record Remembered(Identity identity, Content content, boolean settled) {
     }
 
     private static final byte[][] TIME_MACROS = {bytes("__TIME__"), bytes("__DATE__"), bytes("__TIMESTAMP__")};
@@ -60,7 +61,7 @@ final class FileHashes {
         Path key = file.toAbsolutePath().normalize();
         Identity before = identity(key);
         Remembered known = remembered.get(key);
-        if (known != null && known.identity().equals(before)) {
+        if (known != null && known.settled() && known.identity().equals(before)) {
             return known.content();
         }
         byte[] bytes = Files.readAllBytes(key);
@@ -68,12 +69,22 @@ final class FileHashes {
         long now = clock.millis();
         boolean settled = now - before.modified().toMillis() > SETTLE_MILLIS
                 && now - before.changed().toMillis() > SETTLE_MILLIS;
-        if (settled && before.equals(identity(key))) {
-            remembered.put(key, new Remembered(before, hash));
-        } else {
-            remembered.remove(key);
-        }
+        remembered.put(key, new Remembered(before, hash, settled && before.equals(identity(key))));
         return hash;
+    }
+
+    /**
+     * Whether {@code file} was hashed before and has been written since (its identity is not the one hashed): an
+     * edited file. False for a file never hashed here, or gone.
+     */
+    boolean editedSinceHashed(Path file) {
+        Path key = file.toAbsolutePath().normalize();
+        Remembered known = remembered.get(key);
+        try {
+            return known != null && !known.identity().equals(identity(key));
+        } catch (IOException gone) {
+            return false;
+        }
     }
 
     private static boolean usesTimeOrEmbed(byte[] content) {

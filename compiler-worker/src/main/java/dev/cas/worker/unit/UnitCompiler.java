@@ -48,6 +48,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class UnitCompiler {
     private static final Logger log = LoggerFactory.getLogger(UnitCompiler.class);
+    /** Where clang lists the headers it read, in depend mode, inside the unit's work directory. */
+    private static final String HEADER_LIST = "headers.txt";
 
     private final LocalCache cache;
     private final Path scratch;
@@ -108,34 +110,48 @@ public final class UnitCompiler {
         }
         long begin = System.nanoTime();
         Optional<Digest> directKey = direct.key(invocation, source, context);
-        if (directKey.isPresent()) {
-            Optional<UnitResult> served = directHit(directKey.get(), invocation, source, object, context);
-            if (served.isPresent()) {
-                log.debug("{}: direct hit in {} ms", source.path(), (System.nanoTime() - begin) / 1_000_000);
-                return served.get();
-            }
-        }
-        log.debug("{}: direct mode {} in {} ms", source.path(), directKey.isPresent() ? "missed" : "off",
-                (System.nanoTime() - begin) / 1_000_000);
-        Path work = Files.createTempDirectory(scratch, "unit-");
-        if (directKey.isPresent() && dependMode(context)) {
-            try {
-                return compileWithoutPreprocessing(invocation, source, object, context, directKey.get(), work);
-            } finally {
-                WorkFiles.deleteRecursively(work);
-            }
-        }
-        // Clang starts on the miss beside the preprocessor: on a miss (the usual case once direct mode has missed)
-        // its result is ready sooner; on a hit it is killed.
-        ProcessRunner.Running early = compilesWithClang(invocation, source)
-                ? startClang(invocation, source, work, context, Optional.empty()) : null;
+        boolean depend = directKey.isPresent() && dependMode(context);
+        Path work = null;
+        ProcessRunner.Running early = null;
         try {
+            if (depend && direct.sourceEdited(source, context)) {
+                // an edited source almost always misses: clang starts now, beside the direct-mode check (on a large
+                // file that check is tens of milliseconds of reading and hashing), and is stopped if it hits
+                work = Files.createTempDirectory(scratch, "unit-");
+                early = startClang(invocation, source, work, context, Optional.of(work.resolve(HEADER_LIST)));
+            }
+            if (directKey.isPresent()) {
+                Optional<UnitResult> served = directHit(directKey.get(), invocation, source, object, context,
+                        Optional.ofNullable(early));
+                if (served.isPresent()) {
+                    log.debug("{}: direct hit in {} ms", source.path(), (System.nanoTime() - begin) / 1_000_000);
+                    return served.get();
+                }
+            }
+            log.debug("{}: direct mode {} in {} ms{}", source.path(), directKey.isPresent() ? "missed" : "off",
+                    (System.nanoTime() - begin) / 1_000_000, early != null ? ", clang started before it" : "");
+            if (work == null) {
+                work = Files.createTempDirectory(scratch, "unit-");
+            }
+            if (depend) {
+                if (early == null) {
+                    early = startClang(invocation, source, work, context, Optional.of(work.resolve(HEADER_LIST)));
+                }
+                return compileWithoutPreprocessing(invocation, source, object, context, directKey.get(), work, early);
+            }
+            // Clang starts on the miss beside the preprocessor: on a miss (the usual case once direct mode has
+            // missed) its result is ready sooner; on a hit it is killed.
+            if (compilesWithClang(invocation, source)) {
+                early = startClang(invocation, source, work, context, Optional.empty());
+            }
             return compileFromText(invocation, source, object, context, begin, directKey, work, early);
         } finally {
             if (early != null) {
                 early.cancel();
             }
-            WorkFiles.deleteRecursively(work);
+            if (work != null) {
+                WorkFiles.deleteRecursively(work);
+            }
         }
     }
 
@@ -207,10 +223,8 @@ public final class UnitCompiler {
      * mode.
      */
     private UnitResult compileWithoutPreprocessing(CompilerInvocation invocation, SourceFile source, Path object,
-            BuildContext context, Digest directKey, Path work) throws IOException {
+            BuildContext context, Digest directKey, Path work, ProcessRunner.Running running) throws IOException {
         long start = System.nanoTime();
-        Path headers = work.resolve("headers.txt");
-        ProcessRunner.Running running = startClang(invocation, source, work, context, Optional.of(headers));
         ProcessRunner.Result frontend = running.await();
         if (!frontend.succeeded()) {
             records.failed();
@@ -218,7 +232,7 @@ public final class UnitCompiler {
         }
         long compiled = System.nanoTime();
         List<String> read = new ArrayList<>(List.of(source.path()));
-        read.addAll(headersRead(headers));
+        read.addAll(headersRead(work.resolve(HEADER_LIST)));
         Optional<IncludeManifest> record = direct.dependRecord(UnitKey.backendName(invocation, context), read,
                 invocation, source, context);
         Optional<Result> hit = record.flatMap(r -> local.get(r.unitKey()).filter(UnitCompiler::isUnitObject));
@@ -282,8 +296,9 @@ public final class UnitCompiler {
                 context.workingDirectory(), environment);
     }
 
+    /** A unit direct mode finds; {@code early}, a clang started beside the check, is stopped before it writes. */
     private Optional<UnitResult> directHit(Digest directKey, CompilerInvocation invocation, SourceFile source,
-            Path object, BuildContext context) throws IOException {
+            Path object, BuildContext context, Optional<ProcessRunner.Running> early) throws IOException {
         Optional<IncludeManifest> manifest;
         Found found = Found.DIRECT;
         try {
@@ -304,6 +319,7 @@ public final class UnitCompiler {
         if (hit.isEmpty()) {
             return Optional.empty();
         }
+        early.ifPresent(ProcessRunner.Running::cancel); // before the dependency file is written: clang writes it too
         if (found == Found.DIRECT_SHARED) {
             direct.record(directKey, manifest.get()); // the next build of this checkout finds it here
         }
