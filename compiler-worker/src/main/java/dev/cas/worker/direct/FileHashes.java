@@ -17,11 +17,14 @@ import java.util.concurrent.ConcurrentHashMap;
  * SHA-256 of source and header files, and whether they use {@code __DATE__}, {@code __TIME__},
  * {@code __TIMESTAMP__} or {@code #embed} (what the hashes of the files a unit read do not capture), remembered while a file's identity (inode, size, modification and change
  * times) stays the same, as ccache's inode cache does: a direct-mode hit on sqlite3.c then reads no 9 MB file.
- * A file changed less than {@link #SETTLE_MILLIS} ago is hashed but its hash not reused, so an edit within the
- * file system's timestamp granularity is never missed.
+ * A file changed more recently than its file system's timestamp granularity allows to tell apart ({@link #settleMillis})
+ * is hashed but its hash not reused, so an edit within that granularity is never missed.
  */
 final class FileHashes {
+    /** After a write, before a hash is reused: time stamps in whole seconds (or FAT's two). */
     static final long SETTLE_MILLIS = 2_000;
+    /** The same for sub-second time stamps (ext4, xfs, btrfs, tmpfs: the kernel's tick, at most 10 ms). */
+    static final long FINE_SETTLE_MILLIS = 200;
 
     private record Identity(Object fileKey, long size, FileTime modified, FileTime changed) {
     }
@@ -67,8 +70,8 @@ final class FileHashes {
         byte[] bytes = Files.readAllBytes(key);
         Content hash = new Content(HexFormat.of().formatHex(Digest.sha256().digest(bytes)), usesTimeOrEmbed(bytes));
         long now = clock.millis();
-        boolean settled = now - before.modified().toMillis() > SETTLE_MILLIS
-                && now - before.changed().toMillis() > SETTLE_MILLIS;
+        long settle = settleMillis(before.modified(), before.changed());
+        boolean settled = now - before.modified().toMillis() > settle && now - before.changed().toMillis() > settle;
         remembered.put(key, new Remembered(before, hash, settled && before.equals(identity(key))));
         return hash;
     }
@@ -85,6 +88,16 @@ final class FileHashes {
         } catch (IOException gone) {
             return false;
         }
+    }
+
+    /**
+     * How long after a file's last write (its modification and change times) its hash may be reused: longer than the
+     * granularity of its file system's time stamps, so that a later write is sure to change them (racy git's rule).
+     * Told from the stamps themselves: a file system keeping sub-second stamps shows a fraction of a second.
+     */
+    static long settleMillis(FileTime modified, FileTime changed) {
+        return modified.toInstant().getNano() != 0 || changed.toInstant().getNano() != 0
+                ? FINE_SETTLE_MILLIS : SETTLE_MILLIS;
     }
 
     private static boolean usesTimeOrEmbed(byte[] content) {

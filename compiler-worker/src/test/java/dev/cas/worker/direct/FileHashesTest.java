@@ -59,6 +59,15 @@ class FileHashesTest {
     }
 
     @Test
+    void aHashIsReusedSoonerWhereTimeStampsHaveFractionsOfASecond() throws Exception {
+        FileTime whole = FileTime.from(Instant.parse("2026-12-01T02:18:22Z"));
+        FileTime fine = FileTime.from(Instant.parse("2026-12-01T02:18:22.829761628Z"));
+        assertThat(FileHashes.settleMillis(fine, fine)).isEqualTo(FileHashes.FINE_SETTLE_MILLIS);
+        assertThat(FileHashes.settleMillis(whole, fine)).isEqualTo(FileHashes.FINE_SETTLE_MILLIS);
+        assertThat(FileHashes.settleMillis(whole, whole)).isEqualTo(FileHashes.SETTLE_MILLIS);
+    }
+
+    @Test
     void aFreshlyWrittenFileIsNotRemembered() throws Exception {
         Path file = dir.resolve("b.h");
         Files.writeString(file, "int b;\n");
