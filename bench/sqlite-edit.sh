@@ -52,17 +52,18 @@ for opt in -O2 -O0; do
     ccache_edit+=("$(timed ccache "$clang" "$opt" "${flags[@]}")")
     cas_edit+=("$(timed "$cas" cc "$opt" "${flags[@]}")")
   done
-  echo "$opt $(median "${clang_cold[@]}") $(median "${cas_cold[@]}") $(median "${clang_edit[@]}") $(median "${ccache_edit[@]}") $(median "${cas_edit[@]}") $(median "${rss_clang[@]}") $(median "${rss_cas[@]}")" >>"$work/rows"
+  rss_edits="$(worker_peak_kib)" # the same worker's peak over its cold build and all the edits
+  echo "$opt $(median "${clang_cold[@]}") $(median "${cas_cold[@]}") $(median "${clang_edit[@]}") $(median "${ccache_edit[@]}") $(median "${cas_edit[@]}") $(median "${rss_clang[@]}") $(median "${rss_cas[@]}") $rss_edits" >>"$work/rows"
   "$cas" explain sqlite3.c | head -5 >&2
 done
 
 echo
 echo "sqlite3.c -c, median of $runs runs, $(nproc) cores, wall seconds; cas per function (its default)"
-printf '%-5s | %10s | %9s | %10s | %10s | %11s | %9s | %10s | %13s | %13s\n' opt "clang cold" "cas cold" "cold ratio" "clang edit" "ccache edit" "cas edit" "edit ratio" "clang RSS MiB" "worker RSS MiB"
-printf -- '------|------------|-----------|------------|------------|-------------|-----------|------------|---------------|---------------\n'
-while read -r opt cc cold ce cce casedit rc rw; do
-  printf '%-5s | %10.2f | %9.2f | %9.2fx | %10.2f | %11.2f | %9.2f | %9.2fx | %13.0f | %13.0f\n' "$opt" "$cc" "$cold" \
+printf '%-5s | %10s | %9s | %10s | %10s | %11s | %9s | %10s | %13s | %14s | %17s\n' opt "clang cold" "cas cold" "cold ratio" "clang edit" "ccache edit" "cas edit" "edit ratio" "clang RSS MiB" "worker RSS MiB" "+ edits, RSS MiB"
+printf -- '------|------------|-----------|------------|------------|-------------|-----------|------------|---------------|----------------|------------------\n'
+while read -r opt cc cold ce cce casedit rc rw re; do
+  printf '%-5s | %10.2f | %9.2f | %9.2fx | %10.2f | %11.2f | %9.2f | %9.2fx | %13.0f | %14.0f | %17.0f\n' "$opt" "$cc" "$cold" \
     "$(echo "$cold / $cc" | bc -l)" "$ce" "$cce" "$casedit" "$(echo "$casedit / $ce" | bc -l)" \
-    "$(echo "$rc / 1024" | bc -l)" "$(echo "$rw / 1024" | bc -l)"
+    "$(echo "$rc / 1024" | bc -l)" "$(echo "$rw / 1024" | bc -l)" "$(echo "$re / 1024" | bc -l)"
 done <"$work/rows"
 echo "edit ratio = cas edit / clang edit (target at -O2: <= 0.125, goal 0.1); cold ratio target <= 1.15"

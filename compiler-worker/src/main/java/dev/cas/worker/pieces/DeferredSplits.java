@@ -44,6 +44,7 @@ public final class DeferredSplits implements AutoCloseable {
     private final PerFunctionCompiler perFunction;
     private final LocalCache cache;
     private final Path spool;
+    private final Runnable afterSplit;
     private final Thread thread;
     private final Deque<Job> queue = new ArrayDeque<>();
     private Job running;
@@ -52,10 +53,12 @@ public final class DeferredSplits implements AutoCloseable {
     private boolean closed;
     private long spooled;
 
-    public DeferredSplits(PerFunctionCompiler perFunction, LocalCache cache, Path spool) {
+    /** {@code afterSplit} runs after each job (a split allocates much: the worker may hand memory back). */
+    public DeferredSplits(PerFunctionCompiler perFunction, LocalCache cache, Path spool, Runnable afterSplit) {
         this.perFunction = perFunction;
         this.cache = cache;
         this.spool = spool;
+        this.afterSplit = afterSplit;
         this.thread = new Thread(this::run, "cas-deferred-split");
         thread.setDaemon(true);
         thread.start();
@@ -135,6 +138,7 @@ public final class DeferredSplits implements AutoCloseable {
             try {
                 split(job);
             } finally {
+                afterSplit.run();
                 discard(job);
                 synchronized (this) {
                     running = null;

@@ -17,6 +17,7 @@ import dev.cas.worker.common.Diagnostics;
 import dev.cas.worker.common.WorkFiles;
 import dev.cas.worker.direct.DirectModeCache;
 import dev.cas.worker.direct.IncludeManifest;
+import dev.cas.worker.llvm.IdleMemoryRelease;
 import dev.cas.worker.llvm.LlvmBackend;
 import dev.cas.worker.pieces.DeferredSplits;
 import dev.cas.worker.pieces.PerFunctionCompiler;
@@ -57,6 +58,7 @@ public final class UnitCompiler {
     private final UnitKey keys;
     private final DirectModeCache direct;
     private final DeferredSplits deferred;
+    private final IdleMemoryRelease memory;
     private final UnitBackend backend;
     private final UnitRecords records;
     private final LocalResults local;
@@ -68,7 +70,8 @@ public final class UnitCompiler {
         this.clang = new ClangCommands(toolchain);
         this.keys = new UnitKey(toolchain);
         this.direct = new DirectModeCache(toolchain, cache);
-        this.deferred = new DeferredSplits(perFunction, cache, scratch.resolve("deferred"));
+        this.memory = new IdleMemoryRelease();
+        this.deferred = new DeferredSplits(perFunction, cache, scratch.resolve("deferred"), memory::allocatedMuch);
         this.backend = new UnitBackend(backend, perFunction, deferred, direct);
         this.records = new UnitRecords(cache);
         this.local = new LocalResults(cache);
@@ -82,6 +85,7 @@ public final class UnitCompiler {
     /** Stops splitting in the background (the running job finishes). */
     public void close() {
         deferred.close();
+        memory.close();
     }
 
     /** What {@code cas-compile explain} says about the last build of {@code sourcePath}. */
@@ -93,10 +97,14 @@ public final class UnitCompiler {
     public UnitResult compile(CompilerInvocation invocation, SourceFile source, String objectPath,
             BuildContext context) throws IOException {
         deferred.unitStarted();
+        memory.unitStarted();
+        UnitResult result = null;
         try {
-            return compileUnit(invocation, source, objectPath, context);
+            result = compileUnit(invocation, source, objectPath, context);
+            return result;
         } finally {
             deferred.unitFinished();
+            memory.unitFinished(result == null || result.outcome() == UnitResult.Outcome.MISS);
         }
     }
 
