@@ -13,15 +13,18 @@ import java.util.Optional;
 
 /**
  * REAPI's ActionCache: results by instance and action digest. A result is served only while every blob it names is
- * in the CAS, so an evicted output reads as a miss (NOT_FOUND) rather than a hit the client cannot download.
+ * in the CAS, so an evicted output reads as a miss (NOT_FOUND) rather than a hit the client cannot download; outputs
+ * the caller asks to have inline come inline, within a limit ({@link InlineOutputs}).
  */
 final class ActionCacheService extends ActionCacheGrpc.ActionCacheImplBase {
     private final BlobStore actions;
     private final BlobStore cas;
+    private final InlineOutputs inline;
 
-    ActionCacheService(BlobStore actions, BlobStore cas) {
+    ActionCacheService(BlobStore actions, BlobStore cas, long maxBatchBytes) {
         this.actions = actions;
         this.cas = cas;
+        this.inline = new InlineOutputs(cas, maxBatchBytes);
     }
 
     @Override
@@ -34,7 +37,7 @@ final class ActionCacheService extends ActionCacheGrpc.ActionCacheImplBase {
                 throw Status.NOT_FOUND.withDescription("no result for action " + request.getActionDigest().getHash())
                         .asRuntimeException();
             }
-            return result.get();
+            return inline.fill(result.get(), request);
         });
     }
 

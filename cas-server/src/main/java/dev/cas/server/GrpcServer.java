@@ -80,7 +80,7 @@ public class GrpcServer implements SmartLifecycle {
                 .addService(rejected(new ContentAddressableStorageService(stores.cas(), maxBatchTotalSizeBytes(),
                         properties.storage().maxBlobSize().toBytes())
                         .bindService()))
-                .addService(rejected(new ActionCacheService(stores.actions(), stores.cas()).bindService()))
+                .addService(rejected(new ActionCacheService(stores.actions(), stores.cas(), maxBatchTotalSizeBytes()).bindService()))
                 .addService(rejected(new ByteStreamService(stores.cas(), properties.storage().maxBlobSize().toBytes(),
                         callPool).bindService()))
                 // interceptors run last-added first: metrics see every call, refused ones included

@@ -340,6 +340,49 @@ class CasServerIT extends RunningServer {
                 Status.Code.INVALID_ARGUMENT);
     }
 
+    @Test
+    void outputsAskedForComeInlineWithinTheLimit() {
+        // this server's messages are 1 MB (properties): it inlines at most its batch size, 1 MB less 64 KiB
+        byte[] small = "inline object code".getBytes(StandardCharsets.UTF_8);
+        byte[] diagnostics = "warning: inline".getBytes(StandardCharsets.UTF_8);
+        byte[] first = random(600_000, 11);
+        byte[] second = random(600_000, 12); // fits alone, not after the first
+        byte[] large = random(1_000_000, 13); // never fits
+        for (byte[] blob : List.of(small, diagnostics, first, second, large)) {
+            Digest digest = Digest.of(blob);
+            write("main/uploads/" + UUID.randomUUID() + "/blobs/" + digest.hash() + "/" + blob.length, blob, 500_000);
+        }
+        Digest action = Digest.of("action inline");
+        ActionResult.Builder built = ActionResult.newBuilder().setExitCode(0)
+                .setStderrDigest(proto(Digest.of(diagnostics)));
+        String[] paths = {"a.o", "first.o", "second.o", "large.o"};
+        byte[][] contents = {small, first, second, large};
+        for (int i = 0; i < paths.length; i++) {
+            built.addOutputFiles(OutputFile.newBuilder().setPath(paths[i]).setDigest(proto(Digest.of(contents[i]))));
+        }
+        ActionResult result = built.build();
+        actionCache.updateActionResult(UpdateActionResultRequest.newBuilder().setInstanceName("main")
+                .setActionDigest(proto(action)).setActionResult(result).build());
+        GetActionResultRequest get = GetActionResultRequest.newBuilder().setInstanceName("main")
+                .setActionDigest(proto(action)).build();
+
+        assertThat(actionCache.getActionResult(get)).as("nothing inline unless asked").isEqualTo(result);
+        ActionResult inlined = actionCache.getActionResult(get.toBuilder().setInlineStderr(true)
+                .addAllInlineOutputFiles(List.of(paths)).build());
+        assertThat(inlined.getStderrRaw().toByteArray()).isEqualTo(diagnostics);
+        assertThat(inlined.getOutputFiles(0).getContents().toByteArray()).isEqualTo(small);
+        assertThat(inlined.getOutputFiles(1).getContents().toByteArray()).isEqualTo(first);
+        assertThat(inlined.getOutputFiles(2).getContents().isEmpty()).as("over what is left: a digest only").isTrue();
+        assertThat(inlined.getOutputFiles(3).getContents().isEmpty()).isTrue();
+        assertThat(inlined.toBuilder().clearStderrRaw().setOutputFiles(0, result.getOutputFiles(0))
+                .setOutputFiles(1, result.getOutputFiles(1)).build()).as("nothing else changed").isEqualTo(result);
+
+        ActionResult alone = actionCache.getActionResult(get.toBuilder().addInlineOutputFiles("second.o").build());
+        assertThat(alone.getOutputFiles(2).getContents().toByteArray()).as("fits alone").isEqualTo(second);
+        assertThat(alone.getOutputFiles(0).getContents().isEmpty()).as("not asked for").isTrue();
+        assertThat(alone.getStderrRaw().isEmpty()).isTrue();
+    }
+
     /** D3: a digest is (hash, size); a held hash asked with another size is missing, and so is a result naming it. */
     @Test
     void sizesArePartOfEveryDigestComparison() {

@@ -108,6 +108,22 @@ class RemoteFaultsIT {
         buildsLocallyWithOneWarning("grpc://127.0.0.1:" + fake.getPort(), "corrupt blob");
     }
 
+    @Test
+    void aServerThatSendsACorruptObjectInline() throws Exception {
+        Digest claimed = Digest.of("the object the result names".getBytes());
+        fake = fakeServer(new ActionCacheGrpc.ActionCacheImplBase() {
+            @Override
+            public void getActionResult(GetActionResultRequest request, StreamObserver<ActionResult> observer) {
+                ActionResult result = ManifestResults.toResult(new UnitManifest(List.of(claimed), Digest.EMPTY, 1));
+                observer.onNext(result.toBuilder().setOutputFiles(0, result.getOutputFiles(0).toBuilder()
+                        .setContents(ByteString.copyFromUtf8("something else"))).build());
+                observer.onCompleted();
+            }
+        }, new ContentAddressableStorageGrpc.ContentAddressableStorageImplBase() {
+        });
+        buildsLocallyWithOneWarning("grpc://127.0.0.1:" + fake.getPort(), "corrupt blob");
+    }
+
     /**
      * Starts the worker without a server, then builds twice with the faulty one: the first build warns once and loses at
      * most about a connect timeout; the second, inside the retry window, neither warns nor waits.

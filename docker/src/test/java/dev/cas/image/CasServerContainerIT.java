@@ -67,7 +67,12 @@ class CasServerContainerIT {
             try (RemoteCache reader = client(server, CasServerImage.READER_TOKEN)) {
                 reader.ensureReachable();
                 assertThat(reader.updateEnabled()).as("a read-only token may not write action results").isFalse();
-                assertThat(reader.getActionResults(List.of(action))).containsEntry(action, result);
+                assertThat(reader.getActionResults(List.of(action), "not an output")).containsEntry(action, result);
+                ActionResult inlined = reader.getActionResults(List.of(action), "out/0.o").get(action);
+                Digest first = new Digest(result.getOutputFiles(0).getDigest().getHash(),
+                        result.getOutputFiles(0).getDigest().getSizeBytes());
+                assertThat(reader.inlineBlobs(inlined)).as("the output asked for comes inline")
+                        .containsOnlyKeys(first).containsEntry(first, blobs.get(first));
                 assertThat(reader.findMissing(blobs.keySet())).isEmpty();
                 assertThat(reader.readBlobs(blobs.keySet())).containsExactlyInAnyOrderEntriesOf(blobs);
                 assertThatThrownBy(() -> reader.writeBlobs(blobs(1, 100)))

@@ -17,6 +17,8 @@ import java.util.Optional;
  */
 public final class ManifestResults {
     static final String WORKER = "cas-compile";
+    /** The output file of a unit or piece's (only) object, which lookups ask the server to send inline. */
+    static final String FIRST_OBJECT = "object-0";
 
     private ManifestResults() {
     }

@@ -12,6 +12,7 @@ import build.bazel.remote.execution.v2.ContentAddressableStorageGrpc;
 import build.bazel.remote.execution.v2.DigestFunction;
 import build.bazel.remote.execution.v2.FindMissingBlobsRequest;
 import build.bazel.remote.execution.v2.GetActionResultRequest;
+import build.bazel.remote.execution.v2.OutputFile;
 import build.bazel.remote.execution.v2.GetCapabilitiesRequest;
 import build.bazel.remote.execution.v2.UpdateActionResultRequest;
 import com.google.bytestream.ByteStreamGrpc;
@@ -122,13 +123,18 @@ public final class RemoteCache implements AutoCloseable {
         return updateEnabled;
     }
 
-    /** The results the server holds among {@code actions}; all asked at once over the one connection. */
-    public Map<Digest, ActionResult> getActionResults(Collection<Digest> actions) {
+    /**
+     * The results the server holds among {@code actions}; all asked at once over the one connection. The server is
+     * asked to send the stderr and the file {@code inlineFile} inline, which REAPI lets it do or not: what it sends
+     * is in {@link #inlineBlobs}, checked, and needs no second round trip.
+     */
+    public Map<Digest, ActionResult> getActionResults(Collection<Digest> actions, String inlineFile) {
         ActionCacheGrpc.ActionCacheFutureStub stub = deadline(ActionCacheGrpc.newFutureStub(channel));
         Map<Digest, ListenableFuture<ActionResult>> calls = new HashMap<>();
         for (Digest action : actions) {
             calls.put(action, stub.getActionResult(GetActionResultRequest.newBuilder()
                     .setInstanceName(settings.instanceName()).setActionDigest(toProto(action))
+                    .setInlineStderr(true).addInlineOutputFiles(inlineFile)
                     .setDigestFunction(DigestFunction.Value.SHA256).build()));
         }
         Map<Digest, ActionResult> found = new HashMap<>();
@@ -143,6 +149,26 @@ public final class RemoteCache implements AutoCloseable {
             }
         }
         return found;
+    }
+
+    /** The blobs {@code result} carries inline (output files, stdout, stderr), each checked against its digest. */
+    public Map<Digest, byte[]> inlineBlobs(ActionResult result) {
+        Map<Digest, byte[]> inline = new HashMap<>();
+        for (OutputFile file : result.getOutputFilesList()) {
+            if (!file.getContents().isEmpty()) {
+                Digest digest = fromProto(file.getDigest());
+                inline.put(digest, verified(digest, file.getContents().toByteArray()));
+            }
+        }
+        if (result.hasStdoutDigest() && !result.getStdoutRaw().isEmpty()) {
+            Digest digest = fromProto(result.getStdoutDigest());
+            inline.put(digest, verified(digest, result.getStdoutRaw().toByteArray()));
+        }
+        if (result.hasStderrDigest() && !result.getStderrRaw().isEmpty()) {
+            Digest digest = fromProto(result.getStderrDigest());
+            inline.put(digest, verified(digest, result.getStderrRaw().toByteArray()));
+        }
+        return inline;
     }
 
     /** The blobs the server holds among {@code digests}, each checked against its digest. */

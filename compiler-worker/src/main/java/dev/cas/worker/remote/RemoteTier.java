@@ -9,6 +9,7 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.ObjLongConsumer;
@@ -52,14 +53,20 @@ public final class RemoteTier implements AutoCloseable {
         try {
             remote.ensureReachable();
             Map<Digest, UnitManifest> manifests = new HashMap<>();
-            for (Map.Entry<Digest, ActionResult> result : remote.getActionResults(keys).entrySet()) {
-                ManifestResults.toManifest(result.getValue())
-                        .ifPresent(manifest -> manifests.put(result.getKey(), manifest));
+            Map<Digest, byte[]> blobs = new HashMap<>();
+            for (Map.Entry<Digest, ActionResult> result
+                    : remote.getActionResults(keys, ManifestResults.FIRST_OBJECT).entrySet()) {
+                Optional<UnitManifest> manifest = ManifestResults.toManifest(result.getValue());
+                if (manifest.isPresent()) {
+                    manifests.put(result.getKey(), manifest.get());
+                    blobs.putAll(remote.inlineBlobs(result.getValue()));
+                }
             }
             Set<Digest> named = new HashSet<>();
             manifests.values().forEach(manifest -> named.addAll(manifest.blobs()));
-            named.remove(Digest.EMPTY);
-            Map<Digest, byte[]> blobs = remote.readBlobs(named); // the empty blob is implied (Result.of)
+            named.remove(Digest.EMPTY); // implied (Result.of)
+            named.removeAll(blobs.keySet());
+            blobs.putAll(remote.readBlobs(named));
             Map<Digest, Result> hits = new HashMap<>();
             manifests.forEach((key, manifest) -> Result.of(manifest, blobs, true)
                     .ifPresent(hit -> hits.put(key, hit)));
