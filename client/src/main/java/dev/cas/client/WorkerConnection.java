@@ -136,12 +136,12 @@ final class WorkerConnection {
         // clang on 2 cores), and the worker's own code runs as fast on C1 code (sqlite3.c's one-function edit: 5.6 s
         // both ways, its cold build 34.1 s against 35.6 s)
         command.addAll(classArchive());
-        // The serial collector with a young generation of at most 96 MB, the heap shrinking back after a collection,
+        // The serial collector with a young generation of at most 64 MB, the heap shrinking back after a collection,
         // and a full collection when the worker goes idle after a build (IdleMemoryRelease): between builds the live
         // data is ~10 MB, and the parallel collector's young generation had grown to 750 MB of the worker's peak
-        // (sqlite3.c -O2 and five edits: 986 MiB peak before, 514 MiB after, edits as fast). A capped young generation
-        // under the parallel collector alone (-Xmn64m) had made that edit 17 s instead of 4.7 s.
-        command.addAll(List.of("-Xmx4g", "-XX:+UseSerialGC", "-XX:MaxNewSize=96m", "-XX:MinHeapFreeRatio=10",
+        // (sqlite3.c -O2 and five edits: 986 MiB peak before; 524-531 MiB with 96 MB, 498-502 MiB with 64 MB, edits
+        // as fast). A young generation capped under the parallel collector alone (-Xmn64m) had made that edit 17 s.
+        command.addAll(List.of("-Xmx4g", "-XX:+UseSerialGC", "-XX:MaxNewSize=64m", "-XX:MinHeapFreeRatio=10",
                 "-XX:MaxHeapFreeRatio=30", "-XX:TieredStopAtLevel=1",
                 "-Dorg.slf4j.simpleLogger.showDateTime=true",
                 "-cp", System.getProperty("java.class.path"), WorkerDaemon.class.getName(),
