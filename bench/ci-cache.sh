@@ -95,6 +95,7 @@ for ((i = 0; i < runs; i++)); do
   cp "$corpus/sqlite3.c" "$b/"  # back to the source CI built
   export CAS_CACHE_DIR="$work/cache-w$i"
   "$cas" stats >/dev/null  # starts B's worker on an empty cache
+  sleep 2                  # ... and lets it finish starting (connecting, loading its native hashing), as a running one has
   warm_cas+=("$(timed cas_build)")
   "$cas" stop >/dev/null
 done
