@@ -171,6 +171,14 @@ class RemoteCacheIT {
         assertThat(changedStats.get("unit.direct.shared.hits")).isZero();
         assertThat(changedStats.get("unit.misses")).isEqualTo(1);
         assertThat(Launchers.output(changed.checkout().resolve("prog"), null)).isEqualTo("43\n");
+        changed.stop();
+
+        // bob's record joined A's under the command's key rather than replacing it: A's state still finds its own
+        Machine again = machine("shared-again", "erin/project", WRITER);
+        checkout(again, main, "#define ANSWER 42\n");
+        again.ok(build);
+        assertThat(again.stats().get("unit.direct.shared.hits")).as("A's record, beside bob's").isEqualTo(1);
+        assertThat(Launchers.output(again.checkout().resolve("prog"), null)).isEqualTo("42\n");
 
         // a changed -D is another command: no record of A's applies
         Machine defined = machine("shared-defined", "carol/project", WRITER);

@@ -4,6 +4,7 @@ import dev.cas.worker.Worker;
 import dev.cas.worker.WorkerResponse;
 import dev.cas.worker.command.BuildContext;
 import dev.cas.worker.command.CompilerInvocation;
+import dev.cas.worker.llvm.IdleMemoryRelease;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.EOFException;
@@ -68,6 +69,7 @@ public final class WorkerDaemon implements AutoCloseable {
             return;
         }
         worker.connectAhead(System.getenv());
+        IdleMemoryRelease.handBackInThisProcess();
         try (WorkerDaemon daemon = new WorkerDaemon(worker, cacheDirectory.resolve(SOCKET_NAME), idle)) {
             Runtime.getRuntime().addShutdownHook(new Thread(daemon::stopAndAwaitClose));
             log.info("worker {} serving {} (idle timeout {} s)", WorkerProtocol.buildId(), daemon.socket,

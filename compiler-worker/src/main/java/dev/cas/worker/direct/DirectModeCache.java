@@ -1,5 +1,7 @@
 package dev.cas.worker.direct;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.cas.store.Digest;
 import dev.cas.worker.cache.Fingerprint;
 import dev.cas.worker.cache.LocalCache;
@@ -24,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * every file it lists still has the recorded content, its unit key is the one preprocessing would give. Any doubt is
  * a miss, and the preprocessor decides. {@code CAS_DIRECT_MODE=0} switches it off. In depend mode the record is made
  * from the files clang says it read instead ({@link #dependRecord}). With a remote level, records are also shared
- * through it under a key without the working directory ({@link #sharedKey}).
+ * through it under a key without the working directory ({@link #sharedKey}), several to a key ({@link SharedRecords}).
  */
 public final class DirectModeCache {
     private static final Logger log = LoggerFactory.getLogger(DirectModeCache.class);
@@ -38,6 +40,8 @@ public final class DirectModeCache {
     private final Toolchain toolchain;
     private final LocalCache cache;
     private final FileHashes hashes = new FileHashes(Clock.systemUTC());
+    /** The shared records {@link #findShared} fetched lately, by key, for the {@link #share} of a miss that follows. */
+    private final Cache<Digest, SharedRecords> fetched = Caffeine.newBuilder().maximumSize(1_024).build();
 
     public DirectModeCache(Toolchain toolchain, LocalCache cache) {
         this.toolchain = toolchain;
@@ -90,19 +94,31 @@ public final class DirectModeCache {
                 .filter(manifest -> manifest.stillMatches(context.workingDirectory(), hashes));
     }
 
-    /** The record {@code shared} holds under {@code sharedKey}, if every file it lists is unchanged here. */
+    /**
+     * The newest of the records {@code shared} holds under {@code sharedKey} whose files are all unchanged here. The
+     * records fetched are kept a while: a miss that follows shares its own record beside them ({@link #share}).
+     */
     public Optional<IncludeManifest> findShared(Digest sharedKey, ResultStore shared, BuildContext context) {
-        return shared.get(sharedKey).flatMap(Result::onlyObject).flatMap(IncludeManifest::decode)
-                .filter(manifest -> manifest.stillMatches(context.workingDirectory(), hashes));
+        SharedRecords records = fetch(sharedKey, shared);
+        fetched.put(sharedKey, records);
+        return records.records().stream()
+                .filter(manifest -> manifest.stillMatches(context.workingDirectory(), hashes)).findFirst();
     }
 
-    /** Shares {@code record} (one {@link #record} just made) under {@code sharedKey}. */
+    /** Shares {@code record} (one {@link #record} just made) under {@code sharedKey}, newest of the records there. */
     public void share(IncludeManifest record, Digest sharedKey, ResultStore shared) {
         try {
-            shared.put(sharedKey, Result.ofObject(record.encode(), new byte[0], 0));
+            SharedRecords known = fetched.asMap().remove(sharedKey);
+            SharedRecords records = (known != null ? known : fetch(sharedKey, shared)).with(record);
+            shared.put(sharedKey, Result.ofObject(records.encode(), new byte[0], 0));
         } catch (RuntimeException e) {
             log.debug("direct-mode record not shared: {}", e.toString());
         }
+    }
+
+    private static SharedRecords fetch(Digest sharedKey, ResultStore shared) {
+        return shared.get(sharedKey).flatMap(Result::onlyObject).flatMap(SharedRecords::decode)
+                .orElse(SharedRecords.NONE);
     }
 
     /** Whether a record exists under {@code directKey}, current or not: the command was built before. */

@@ -9,11 +9,14 @@ import org.slf4j.LoggerFactory;
  * the young generation) and glibc's free native pages ({@link NativeMemory}). Without it the worker's peak grew with
  * every edit (sqlite3.c -O2: 611, 680 MiB... after the cold build's 554); with it, each edit starts from the same
  * floor. Only after work that allocated much (a unit built, a split), and only after no unit has compiled for
- * {@link #IDLE_MILLIS}: a collection never delays a reply, and a build's hits cause none.
+ * {@link #IDLE_MILLIS}: a collection never delays a reply, and a build's hits cause none. Only in the worker daemon's
+ * own process ({@link #handBackInThisProcess}): a JVM that embeds a worker (the tests) keeps its heap to itself.
  */
 public final class IdleMemoryRelease implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(IdleMemoryRelease.class);
     static final long IDLE_MILLIS = 100;
+    /** Whether this process is a worker of its own, whose heap it may collect (not a JVM embedding a worker). */
+    private static volatile boolean ownProcess;
 
     private final Thread thread;
     private int unitsInFlight;
@@ -30,6 +33,11 @@ public final class IdleMemoryRelease implements AutoCloseable {
 
     public synchronized void unitStarted() {
         unitsInFlight++;
+    }
+
+    /** Lets every instance hand memory back: called by the worker daemon, whose process is the worker's alone. */
+    public static void handBackInThisProcess() {
+        ownProcess = true;
     }
 
     /** A unit is done; {@code allocatedMuch} when it built something in this process. */
@@ -49,7 +57,7 @@ public final class IdleMemoryRelease implements AutoCloseable {
         notifyAll();
     }
 
-    /** How many times memory was handed back. */
+    /** How many times memory was handed back (outside the daemon's process: would have been). */
     public synchronized long releases() {
         return releases;
     }
@@ -57,8 +65,10 @@ public final class IdleMemoryRelease implements AutoCloseable {
     private void run() {
         while (awaitIdleAndWanted()) {
             long begin = System.nanoTime();
-            System.gc();
-            NativeMemory.release();
+            if (ownProcess) {
+                System.gc();
+                NativeMemory.release();
+            }
             synchronized (this) {
                 releases++;
             }
