@@ -28,10 +28,6 @@ final class InlineOutputs {
         this.limitBytes = Math.min(MAX_LIMIT_BYTES, maxBatchBytes);
     }
 
-    long limitBytes() {
-        return limitBytes;
-    }
-
     ActionResult fill(ActionResult result, GetActionResultRequest request) {
         Set<String> files = new HashSet<>(request.getInlineOutputFilesList());
         if (files.isEmpty() && !request.getInlineStdout() && !request.getInlineStderr()) {
