@@ -29,7 +29,7 @@ public enum Stat {
     FUNCTION_MISSES("function.misses"),
     /** Units the per-function path could not split (compiled whole). */
     FUNCTION_FALLBACKS("function.fallbacks"),
-    /** Units built whole because they carry debug info, which per-function caching does not handle yet. */
+    /** Units built whole because their debug info is of a kind the pieces cannot carry yet (C++ types). */
     FUNCTION_DEBUG_FALLBACKS("function.fallbacks.debug"),
     /** Units whose per-function build failed (merge refused, or {@code CAS_VERIFY} found a difference): built whole. */
     FUNCTION_SPLIT_FAILURES("function.fallbacks.failed"),

@@ -13,7 +13,6 @@ import java.nio.file.StandardCopyOption;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
-import java.util.Optional;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -167,15 +166,15 @@ public final class DeferredSplits implements AutoCloseable {
         long begin = System.nanoTime();
         try {
             Files.createDirectories(work);
-            Optional<PerFunctionCompiler.Outcome> outcome = perFunction.compile(job.bitcode(), job.options(), work,
+            PerFunctionCompiler.Outcome outcome = perFunction.compile(job.bitcode(), job.options(), work,
                     RemoteSession.NONE, false);
-            if (outcome.isPresent()) {
-                cache.count(Stat.FUNCTION_DEFERRED_SPLIT, 1);
-                cache.count(Stat.FUNCTION_DEFERRED_PIECES, outcome.get().misses());
-                job.whenSplit().accept(outcome.get().pieces());
-                log.debug("split when idle in {} ms: {} pieces, {} compiled", (System.nanoTime() - begin) / 1_000_000,
-                        outcome.get().pieces().size(), outcome.get().misses());
-            }
+            cache.count(Stat.FUNCTION_DEFERRED_SPLIT, 1);
+            cache.count(Stat.FUNCTION_DEFERRED_PIECES, outcome.misses());
+            job.whenSplit().accept(outcome.pieces());
+            log.debug("split when idle in {} ms: {} pieces, {} compiled", (System.nanoTime() - begin) / 1_000_000,
+                    outcome.pieces().size(), outcome.misses());
+        } catch (Unsplittable e) {
+            log.debug("not split when idle: {}", e.getMessage());
         } catch (IOException | RuntimeException | LlvmBackend.BackendException e) {
             // the unit's object was built whole and served; its next miss splits it (and reports a failure then)
             log.warn("splitting a unit in the background failed; it is split at its next miss: {}", e.toString());

@@ -88,17 +88,24 @@ final class FunctionSplitter {
     }
 
     /**
-     * Prepares {@code module} in place and plans its pieces. Empty when the unit holds something pieces cannot
-     * express yet (an ifunc, or a variable initialised with a {@code blockaddress}): the caller compiles it whole.
-     * The module is printed on a pool thread while this one reads the calls (both only read it).
+     * Prepares {@code module} in place and plans its pieces; {@link Unsplittable} when the unit holds something
+     * pieces cannot express yet (an ifunc, a variable initialised with a {@code blockaddress}, debug info of a kind
+     * {@link DebugInfoPieces} does not shape): the caller compiles it whole. The module is printed on a pool thread
+     * while this one reads the calls (both only read it).
      */
-    static Optional<Prepared> prepare(LLVMModuleRef module, String tag, ForkJoinPool pool) {
+    static Prepared prepare(LLVMModuleRef module, String tag, ForkJoinPool pool) throws Unsplittable {
         if (!IrModules.isNull(LLVMGetFirstGlobalIFunc(module)) || hasBlockAddressInitialiser(module)) {
-            return Optional.empty();
+            throw new Unsplittable("the unit cannot be split: an ifunc, or a variable holding a blockaddress", false);
         }
         runPasses(module, "always-inline,globaldce");
         Set<String> discardable = discardable(module);
         rename(module, tag);
+        if (DebugInfoPieces.present(module)) {
+            Optional<String> refused = DebugInfoPieces.prepare(module);
+            if (refused.isPresent()) {
+                throw new Unsplittable(refused.get(), true);
+            }
+        }
         LLVMSetModuleIdentifier(module, "", 0);
         LLVMSetSourceFileName(module, "", 0);
         var text = pool.submit(() -> IrModules.print(module));
@@ -111,7 +118,7 @@ final class FunctionSplitter {
                 aliases.computeIfAbsent(IrModules.name(target), k -> new ArrayList<>()).add(IrModules.name(alias));
             }
         }
-        return Optional.of(new Prepared(text.join(), groups, imports, aliases, discardable));
+        return new Prepared(text.join(), groups, imports, aliases, discardable);
     }
 
     /**
@@ -348,6 +355,9 @@ final class FunctionSplitter {
     private static Piece cut(LLVMModuleRef module, List<String> group, Plan plan) {
         keepOnly(module, List.of(group), plan, false);
         keepOnly(module, List.of(group), plan, true);
+        if (group.contains(DATA_PIECE)) {
+            DebugInfoPieces.restoreLists(module);
+        }
         return new Piece(group, IrModules.toBitcode(module));
     }
 
@@ -378,6 +388,7 @@ final class FunctionSplitter {
                 }
             }
             LLVMSetModuleInlineAsm2(module, "", 0);
+            DebugInfoPieces.dropLists(module);
         }
         for (LLVMValueRef function : IrModules.functions(module)) {
             if (LLVMIsDeclaration(function) != 0) {

@@ -83,12 +83,13 @@ public final class PerFunctionCompiler {
     public static final String LOCAL_TAG = "local";
 
     /**
-     * Compiles the unit whose IR is in {@code bitcode}; empty when it cannot be split (the caller compiles it whole).
+     * Compiles the unit whose IR is in {@code bitcode}; {@link Unsplittable} when it cannot be split (the caller
+     * compiles it whole).
      * With {@code verify}, the unit is also compiled whole and the two objects' symbol tables compared
      * ({@link SymbolTableCheck}); a difference is a {@link SplitFailure}.
      */
-    public Optional<Outcome> compile(Path bitcode, LlvmBackend.Options options, Path work, RemoteSession remote,
-            boolean verify) throws IOException, LlvmBackend.BackendException {
+    public Outcome compile(Path bitcode, LlvmBackend.Options options, Path work, RemoteSession remote,
+            boolean verify) throws IOException, LlvmBackend.BackendException, Unsplittable {
         Timings timings = new Timings();
         ResultStore levels = remote.enabled() ? new TwoLevelResults(localLevels, new RemoteResults(remote))
                 : localLevels;
@@ -103,11 +104,7 @@ public final class PerFunctionCompiler {
             LLVMModuleRef module = LlvmBackend.parse(context, bitcode);
             try {
                 timings.mark("parsed");
-                Optional<FunctionSplitter.Prepared> ready = FunctionSplitter.prepare(module, LOCAL_TAG, pool);
-                if (ready.isEmpty()) {
-                    return Optional.empty();
-                }
-                FunctionSplitter.Prepared prepared = ready.get();
+                FunctionSplitter.Prepared prepared = FunctionSplitter.prepare(module, LOCAL_TAG, pool);
                 timings.mark("prepared");
                 groups = prepared.groups();
                 discardable = prepared.discardable();
@@ -171,7 +168,7 @@ public final class PerFunctionCompiler {
             results.add(new PieceResult(i == 0 ? FunctionSplitter.DATA_PIECE : groups.get(i).get(0), functions,
                     keys.get(i), imports.get(i), !compiled.containsKey(i)));
         }
-        return Optional.of(new Outcome(merged, results));
+        return new Outcome(merged, results);
     }
 
     /** Optimises and code-generates one missed piece, and stores it. */

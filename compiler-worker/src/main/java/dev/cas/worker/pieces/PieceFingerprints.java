@@ -42,6 +42,8 @@ final class PieceFingerprints {
 
     private final List<String> header = new ArrayList<>();
     private final List<String> namedMetadata = new ArrayList<>();
+    /** The compile unit's lists, set aside for the data piece by {@link DebugInfoPieces}. */
+    private final List<String> dataMetadata = new ArrayList<>();
     private final List<String> moduleAsm = new ArrayList<>();
     private final Map<String, String> bodies = new HashMap<>();
     private final Map<String, String> defineLines = new HashMap<>();
@@ -85,6 +87,8 @@ final class PieceFingerprints {
                 index.attributes.put(line.substring(12, line.indexOf(' ', 12)), line);
             } else if (line.startsWith("!") && Character.isDigit(line.charAt(1))) {
                 index.metadata.put(line.substring(1, line.indexOf(' ')), line);
+            } else if (line.startsWith("!" + DebugInfoPieces.LISTS + " ")) {
+                index.dataMetadata.add(line);
             } else if (line.startsWith("!")) {
                 index.namedMetadata.add(line);
             } else if (line.startsWith("module asm ")) {
@@ -193,6 +197,7 @@ final class PieceFingerprints {
             comdats.values().forEach(canonical::line);
             globals.keySet().forEach(canonical.defined::add);
             globals.values().forEach(canonical::line);
+            dataMetadata.forEach(canonical::line);
         }
         namedMetadata.forEach(canonical::line);
         canonical.drain();

@@ -13,6 +13,7 @@ import dev.cas.worker.llvm.LlvmBackend;
 import dev.cas.worker.pieces.DeferredSplits;
 import dev.cas.worker.pieces.PerFunctionCompiler;
 import dev.cas.worker.pieces.PerFunctionPolicy;
+import dev.cas.worker.pieces.Unsplittable;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -78,18 +79,19 @@ final class UnitBackend {
         } else if (!policy.splits(Files.size(ir))) {
             whole = BuiltUnit.Whole.planned("a small unit (frontend IR under " + policy.minimumIrBytes() / 1024
                     + " KiB) recompiles whole faster than it splits; CAS_PER_FUNCTION=1 splits every unit");
-        } else if (invocation.debugInfo()) {
-            whole = BuiltUnit.Whole.fallback("debug info (-g): per-function caching does not handle it yet",
-                    Stat.FUNCTION_DEBUG_FALLBACKS);
         } else if (ir.startsWith(work) && splitsLater(policy, directKey, context)) { // the frontend's bitcode
             splitLater = true;
             whole = BuiltUnit.Whole.planned("built whole at its first build while other units were compiling "
                     + "(splitting costs more processor time than a whole compile); split into pieces when the "
                     + "worker is idle, for the next edit. CAS_PER_FUNCTION=1 splits at once");
         } else {
-            Optional<PerFunctionCompiler.Outcome> pieces;
             try {
-                pieces = split(ir, options, work, context, policy, directKey);
+                PerFunctionCompiler.Outcome pieces = split(ir, options, work, context, policy, directKey);
+                return new BuiltUnit(pieces.object(), frontendDiagnostics, 0,
+                        new BuiltUnit.Pieces(options.toString(), pieces.pieces()));
+            } catch (Unsplittable e) {
+                whole = BuiltUnit.Whole.fallback(e.getMessage(),
+                        e.debugInfo() ? Stat.FUNCTION_DEBUG_FALLBACKS : Stat.FUNCTION_FALLBACKS);
             } catch (RuntimeException | LlvmBackend.BackendException e) {
                 // if the whole unit fails the same way, the whole compile below reports it as clang would
                 log.warn("per-function build of {} failed, compiling it whole: {}", source.path(), e.toString());
@@ -98,12 +100,6 @@ final class UnitBackend {
                         + "text: " + (e.getMessage() == null ? e.toString() : e.getMessage()),
                         Stat.FUNCTION_SPLIT_FAILURES));
             }
-            if (pieces.isPresent()) {
-                return new BuiltUnit(pieces.get().object(), frontendDiagnostics, 0,
-                        new BuiltUnit.Pieces(options.toString(), pieces.get().pieces()));
-            }
-            whole = BuiltUnit.Whole.fallback("the unit cannot be split: an ifunc, or a variable holding a "
-                    + "blockaddress", Stat.FUNCTION_FALLBACKS);
         }
         BuiltUnit built = wholeUnit(ir, options, frontendDiagnostics, whole);
         if (splitLater && built.succeeded()) {
@@ -117,9 +113,9 @@ final class UnitBackend {
         return built;
     }
 
-    private Optional<PerFunctionCompiler.Outcome> split(Path ir, LlvmBackend.Options options, Path work,
+    private PerFunctionCompiler.Outcome split(Path ir, LlvmBackend.Options options, Path work,
             BuildContext context, PerFunctionPolicy policy, Optional<Digest> directKey)
-            throws IOException, LlvmBackend.BackendException {
+            throws IOException, LlvmBackend.BackendException, Unsplittable {
         if (directKey.isPresent()) {
             try {
                 deferred.supersede(directKey.get());

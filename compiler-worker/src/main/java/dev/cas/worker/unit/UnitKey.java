@@ -45,6 +45,6 @@ final class UnitKey {
         if (invocation.needsDriverBackend()) {
             return "clang-driver";
         }
-        return invocation.debugInfo() ? "llvm-c-api" : PerFunctionPolicy.from(context.environment()).backendName();
+        return PerFunctionPolicy.from(context.environment()).backendName();
     }
 }
