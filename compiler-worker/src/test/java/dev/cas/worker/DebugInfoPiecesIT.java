@@ -24,7 +24,10 @@ import org.junit.jupiter.api.io.TempDir;
  *
  * <p>One difference is normalised away, and it is a known limit of the in-process back end, whole units included:
  * the LLVM C API cannot ask for call-site information, so the objects carry no call-site parameters and gdb shows
- * {@code p=0x...} where on clang's build it shows {@code p=p@entry=0x...}.
+ * {@code p=0x...} where on clang's build it shows {@code p=p@entry=0x...}. And the sessions stay where the code is
+ * the same: a split unit inlines less than clang's whole unit (a piece cannot drop the out-of-line copy of a static
+ * function called once, so it is not inlined into its caller), so deeper backtraces and steps out of a function
+ * differ with the code, not with the debug info.
  */
 class DebugInfoPiecesIT {
     /**
@@ -129,8 +132,8 @@ class DebugInfoPiecesIT {
         Path workload = corpus.resolve("workload.sql");
 
         String cold = compareUnderGdb("cold", flags, workload);
-        assertThat(cold).contains("whereLoopOutputAdjust (pWC=", "in whereLoopAddBtree (pBuilder=", "nRow = ",
-                "type = struct WhereInfo {", "whereLoopInsert (pBuilder=");
+        assertThat(cold).contains("whereLoopOutputAdjust (pWC=", "nRow = ", "iReduce = ", "$1 = {pWInfo = ",
+                "type = struct WhereInfo {", "$2 = 2", "$3 = {prereq = ", "3.52.0|1");
         assertThat(fixture.stat(Stat.FUNCTION_MISSES)).isGreaterThan(2000);
 
         edit("k = 20;", "k = 21;");
@@ -148,34 +151,27 @@ class DebugInfoPiecesIT {
     private String compareUnderGdb(String name, List<String> flags, Path workload) throws Exception {
         String source = Files.readString(dir.resolve("sqlite3.c"));
         int editedLine = lineOf(source, "k = 2");
-        int callLine = lineOf(source, "rc = whereLoopAddAll(&sWLB);");
         WorkerFixture.write(dir.resolve(name + ".gdb"), """
                 break whereLoopOutputAdjust
                 break sqlite3.c:%d
-                break sqlite3.c:%d
                 run :memory: < %s
-                bt 4
-                step
                 bt 2
-                info frame
-                continue
                 info args
                 info locals
                 print *pWC
                 ptype pWC->pWInfo
                 print pWC->pWInfo->pParse->db->nDb
-                step
-                step
+                print *pLoop
                 step
                 continue
-                bt 3
+                bt 2
                 info locals
                 kill
-                """.formatted(callLine, editedLine, workload));
+                """.formatted(editedLine, workload));
         fixture.clangOk(dir, "cc", concat(flags, "-o", name + "-clang", "shell.o", "sqlite3.c", "-lm"));
         fixture.casOk(dir, "cc", concat(flags, "-o", name + "-cas", "shell.o", "sqlite3.c", "-lm"));
         String expected = gdb(dir, name + "-clang", name + ".gdb");
-        assertThat(expected).contains("whereLoopAddAll (", "sqlite3.c:" + editedLine);
+        assertThat(expected).contains("in whereLoopAddBtree (pBuilder=", "Breakpoint 2 at ADDR: file sqlite3.c, line ");
         assertThat(gdb(dir, name + "-cas", name + ".gdb")).as("gdb on the %s build", name).isEqualTo(expected);
         return expected;
     }

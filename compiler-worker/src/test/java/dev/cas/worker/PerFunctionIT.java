@@ -279,8 +279,14 @@ class PerFunctionIT {
 
         fixture.casOk(dir, "cc", "-O2", "-g", "-c", "lib.c");
         assertThat(fixture.worker.explain(dir, "lib.c")).hasValueSatisfying(text -> assertThat(text)
-                .contains("debug info (-g)"));
-        assertThat(fixture.stat(Stat.FUNCTION_DEBUG_FALLBACKS)).isEqualTo(1);
+                .contains("per-function build", "options changed"));
+        // a line inserted above everything: every function moved, none of their code changed
+        WorkerFixture.write(dir.resolve("lib.c"), "\n" + Files.readString(dir.resolve("lib.c")));
+        fixture.casOk(dir, "cc", "-O2", "-g", "-c", "lib.c");
+        assertThat(fixture.worker.explain(dir, "lib.c")).hasValueSatisfying(text -> assertThat(text)
+                .contains("only its position changed (lines moved; its code did not change): 4\n")
+                .doesNotContain("body changed"));
+        assertThat(fixture.stat(Stat.FUNCTION_DEBUG_FALLBACKS)).isZero();
     }
 
     /**

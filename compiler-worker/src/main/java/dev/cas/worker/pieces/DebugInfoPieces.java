@@ -43,6 +43,8 @@ final class DebugInfoPieces {
     private static final int FIRST_LIST = 4;
     private static final int LIST_COUNT = 4;
     private static final int RETAINED_TYPES = 1;
+    /** The compile unit's operand for its macros ({@code -fdebug-macro}). */
+    private static final int MACROS = 8;
     private static final int DW_TAG_CLASS_TYPE = 0x02;
     private static final int DW_TAG_STRUCTURE_TYPE = 0x13;
     private static final int DW_TAG_UNION_TYPE = 0x17;
@@ -68,7 +70,12 @@ final class DebugInfoPieces {
         }
         LLVMContextRef context = LLVMGetModuleContext(module);
         LLVMMetadataRef unit = units.get(0);
-        List<LLVMMetadataRef> lists = operands(context, unit).subList(FIRST_LIST, FIRST_LIST + LIST_COUNT);
+        List<LLVMMetadataRef> unitOperands = operands(context, unit);
+        if (unitOperands.size() > MACROS && unitOperands.get(MACROS) != null) {
+            // every piece would need the unit's macro table for a debugger to expand macros where it stops
+            return Optional.of("macro debug info (-fdebug-macro) is not split");
+        }
+        List<LLVMMetadataRef> lists = unitOperands.subList(FIRST_LIST, FIRST_LIST + LIST_COUNT);
         LLVMDIBuilderRef builder = LLVMCreateDIBuilderDisallowUnresolved(module);
         try {
             Rewrite rewrite = new Rewrite(context, builder);

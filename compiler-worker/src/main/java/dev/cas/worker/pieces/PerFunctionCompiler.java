@@ -52,8 +52,12 @@ public final class PerFunctionCompiler {
         }
     }
 
-    /** One piece: its name, its key, the callees it imports, and whether the cache had it. */
-    public record PieceResult(String name, List<String> functions, Digest key, Set<String> imports, boolean hit) {
+    /**
+     * One piece: its name, its key, its shape (the key without line numbers, see
+     * {@link PieceFingerprints#describeShape}), the callees it imports, and whether the cache had it.
+     */
+    public record PieceResult(String name, List<String> functions, Digest key, Digest shape, Set<String> imports,
+            boolean hit) {
         /** How many of {@code pieces} the cache did not have. */
         public static long misses(List<PieceResult> pieces) {
             return pieces.stream().filter(piece -> !piece.hit()).count();
@@ -99,6 +103,7 @@ public final class PerFunctionCompiler {
         List<List<String>> groups;
         List<Set<String>> imports;
         List<Digest> keys;
+        List<Digest> shapes;
         Set<String> discardable;
         try {
             LLVMModuleRef module = LlvmBackend.parse(context, bitcode);
@@ -111,7 +116,9 @@ public final class PerFunctionCompiler {
                 PieceFingerprints index = PieceFingerprints.parse(prepared.text());
                 timings.mark("indexed");
                 imports = groups.stream().map(prepared::importsOf).toList();
-                keys = keys(index, groups, groups.stream().map(prepared::aliasesOf).toList(), imports, options);
+                List<List<String>> aliases = groups.stream().map(prepared::aliasesOf).toList();
+                keys = keys(index, groups, aliases, imports, options, false);
+                shapes = index.hasDebugInfo() ? keys(index, groups, aliases, imports, options, true) : keys;
                 timings.mark("keyed");
                 objects = lookupAll(keys, levels);
                 timings.mark("looked up");
@@ -166,7 +173,7 @@ public final class PerFunctionCompiler {
             List<String> functions = groups.get(i).stream().filter(f -> !f.equals(FunctionSplitter.DATA_PIECE))
                     .toList();
             results.add(new PieceResult(i == 0 ? FunctionSplitter.DATA_PIECE : groups.get(i).get(0), functions,
-                    keys.get(i), imports.get(i), !compiled.containsKey(i)));
+                    keys.get(i), shapes.get(i), imports.get(i), !compiled.containsKey(i)));
         }
         return new Outcome(merged, results);
     }
@@ -180,20 +187,24 @@ public final class PerFunctionCompiler {
         results.put(keys.get(index), Result.ofObject(object, new byte[0], (System.nanoTime() - begin) / 1_000_000));
     }
 
-    /** Every piece's key, in parallel; the first piece is the data piece. */
+    /** Every piece's key (or {@code shape}: without line numbers), in parallel; the first piece is the data piece. */
     private List<Digest> keys(PieceFingerprints index, List<List<String>> groups, List<List<String>> aliases,
-            List<Set<String>> imports, LlvmBackend.Options options) {
+            List<Set<String>> imports, LlvmBackend.Options options, boolean shape) {
         return pool.submit(() -> IntStream.range(0, groups.size()).parallel()
-                .mapToObj(i -> key(index, groups.get(i), aliases.get(i), imports.get(i), i == 0, options))
+                .mapToObj(i -> key(index, groups.get(i), aliases.get(i), imports.get(i), i == 0, options, shape))
                 .toList()).join();
     }
 
     private Digest key(PieceFingerprints index, List<String> group, List<String> aliases, Set<String> imports,
-            boolean data, LlvmBackend.Options options) {
-        Fingerprint key = new Fingerprint(SCHEMA)
+            boolean data, LlvmBackend.Options options, boolean shape) {
+        Fingerprint key = new Fingerprint(shape ? SCHEMA + "-shape" : SCHEMA)
                 .add("toolchain", toolchain.identity())
                 .add("options", options.toString());
-        index.describePiece(group, aliases, imports, data, key);
+        if (shape) {
+            index.describeShape(group, aliases, imports, data, key);
+        } else {
+            index.describePiece(group, aliases, imports, data, key);
+        }
         return key.build();
     }
 

@@ -39,6 +39,8 @@ final class PieceFingerprints {
      * otherwise change its key without changing its code.
      */
     private static final String SOURCE_LOCATION = "!srcloc ";
+    /** A line number in debug metadata: of a location, a scope, a variable, a type, a function's first line. */
+    private static final Pattern LINE_NUMBER = Pattern.compile("\\b(line|scopeLine): \\d+");
 
     private final List<String> header = new ArrayList<>();
     private final List<String> namedMetadata = new ArrayList<>();
@@ -53,7 +55,9 @@ final class PieceFingerprints {
     private final Map<String, String> comdats = new LinkedHashMap<>();
     private final Map<String, String> attributes = new HashMap<>();
     private final Map<String, String> metadata = new HashMap<>();
-    private final Map<String, byte[]> functionDigests = new ConcurrentHashMap<>();
+    private final Map<String, FunctionDigests> functionDigests = new ConcurrentHashMap<>();
+    /** Whether the module carries debug info, whose metadata holds line numbers. */
+    private boolean debugInfo;
     private volatile byte[] moduleWideDigest;
 
     private PieceFingerprints() {
@@ -91,6 +95,7 @@ final class PieceFingerprints {
                 index.dataMetadata.add(line);
             } else if (line.startsWith("!")) {
                 index.namedMetadata.add(line);
+                index.debugInfo |= line.startsWith("!llvm.dbg.cu ");
             } else if (line.startsWith("module asm ")) {
                 index.moduleAsm.add(line);
             } else if (line.startsWith("target ")) {
@@ -106,14 +111,30 @@ final class PieceFingerprints {
      */
     void describePiece(List<String> functions, List<String> aliases, Set<String> imports, boolean data,
             Fingerprint key) {
+        describe(functions, aliases, imports, data, key, false);
+    }
+
+    /**
+     * The same description with every line number of the debug info left out: equal for a piece whose code did not
+     * change but whose lines moved (text inserted or deleted above it). Code that depends on its line
+     * ({@code __LINE__}, {@code assert}) holds the line as a constant, so its shape changes too.
+     */
+    void describeShape(List<String> functions, List<String> aliases, Set<String> imports, boolean data,
+            Fingerprint shape) {
+        describe(functions, aliases, imports, data, shape, true);
+    }
+
+    private void describe(List<String> functions, List<String> aliases, Set<String> imports, boolean data,
+            Fingerprint key, boolean withoutLines) {
         key.add("module", moduleWide());
         if (data) {
-            key.add("data", pieceText(functions, imports, true));
+            String text = pieceText(functions, imports, true);
+            key.add("data", withoutLines ? withoutLines(text) : text);
             return;
         }
         key.add("functions", Integer.toString(functions.size()));
         for (String function : functions) {
-            key.add("define", functionDigest(printedName(function)));
+            key.add("define", functionDigest(printedName(function), withoutLines));
         }
         // the piece defines the aliases of its functions: an alias added or changed changes its object
         for (String alias : aliases) {
@@ -130,13 +151,22 @@ final class PieceFingerprints {
         sortedImports.sort(null);
         for (String function : sortedImports) {
             key.add("import", function);
-            key.add("body", functionDigest(function));
+            key.add("body", functionDigest(function, withoutLines));
         }
     }
 
+    /** Whether the module carries debug info: without it a piece's shape is its key. */
+    boolean hasDebugInfo() {
+        return debugInfo;
+    }
+
+    /** One function's canonical text digested as it is, and without its line numbers. */
+    private record FunctionDigests(byte[] exact, byte[] withoutLines) {
+    }
+
     /** The digest of one function's canonical text, as if it were alone in a piece; computed once per function. */
-    private byte[] functionDigest(String printedName) {
-        return functionDigests.computeIfAbsent(printedName, name -> {
+    private byte[] functionDigest(String printedName, boolean withoutLines) {
+        FunctionDigests digests = functionDigests.computeIfAbsent(printedName, name -> {
             String body = bodies.get(name);
             if (body == null) {
                 // a key without the body would match any other function's piece: refuse, the unit is built whole
@@ -146,8 +176,14 @@ final class PieceFingerprints {
             canonical.defined.add(name);
             canonical.emit(body);
             canonical.drain();
-            return sha256(canonical.out);
+            byte[] exact = sha256(canonical.out);
+            return new FunctionDigests(exact, debugInfo ? sha256(withoutLines(canonical.out)) : exact);
         });
+        return withoutLines ? digests.withoutLines() : digests.exact();
+    }
+
+    private static String withoutLines(CharSequence text) {
+        return LINE_NUMBER.matcher(text).replaceAll("$1: _");
     }
 
     /** The target lines and the named metadata (module flags, ident) every piece carries. */

@@ -18,12 +18,13 @@ import java.util.Optional;
 /**
  * Answers "why did this miss?" for a unit's last build ({@code cas-compile explain}). Each build of a unit records what
  * happened; a per-function build compares its pieces with the unit's previous per-function build and gives each miss
- * a reason: a new function, its body changed, a callee it imports changed, or the options changed.
+ * a reason: a new function, its body changed, only its position changed (debug info: lines moved above it), a callee
+ * it imports changed, or the options changed.
  */
 final class BuildExplanations {
     private static final String LAST = "cas-explain-last-v1";
-    private static final String PIECES = "cas-explain-pieces-v1";
-    private static final String PIECES_HEADER = "cas-pieces 1";
+    private static final String PIECES = "cas-explain-pieces-v2";
+    private static final String PIECES_HEADER = "cas-pieces 2";
 
     private final LocalCache cache;
 
@@ -52,6 +53,7 @@ final class BuildExplanations {
         }
         Map<String, Digest> currentKeys = new HashMap<>();
         pieces.forEach(piece -> currentKeys.put(piece.name(), piece.key()));
+        Map<String, Digest> currentShapes = shapes(pieces);
         Map<String, List<String>> reasons = new LinkedHashMap<>();
         long misses = 0;
         for (PerFunctionCompiler.PieceResult piece : pieces) {
@@ -74,7 +76,7 @@ final class BuildExplanations {
         });
         save(context, source, text.toString());
         try {
-            cache.actions().put(piecesKey, new Previous(options, currentKeys).encode());
+            cache.actions().put(piecesKey, new Previous(options, currentKeys, currentShapes).encode());
         } catch (RuntimeException ignored) {
             // as above
         }
@@ -89,7 +91,8 @@ final class BuildExplanations {
         Map<String, Digest> keys = new HashMap<>();
         pieces.forEach(piece -> keys.put(piece.name(), piece.key()));
         try {
-            cache.actions().put(key(PIECES, context.resolve(source.path())), new Previous(options, keys).encode());
+            cache.actions().put(key(PIECES, context.resolve(source.path())),
+                    new Previous(options, keys, shapes(pieces)).encode());
         } catch (RuntimeException ignored) {
             // an explanation is never worth failing a build
         }
@@ -105,6 +108,9 @@ final class BuildExplanations {
         }
         if (!previous.get().keys().containsKey(piece.name())) {
             return "new function";
+        }
+        if (piece.shape().equals(previous.get().shapes().get(piece.name()))) {
+            return "only its position changed (lines moved; its code did not change)";
         }
         List<String> changedCallees = new ArrayList<>();
         for (String callee : piece.imports()) {
@@ -142,10 +148,18 @@ final class BuildExplanations {
     }
 
     /** The pieces of the previous per-function build: options and each piece's key by name. */
-    private record Previous(String options, Map<String, Digest> keys) {
+    private static Map<String, Digest> shapes(List<PerFunctionCompiler.PieceResult> pieces) {
+        Map<String, Digest> shapes = new HashMap<>();
+        pieces.forEach(piece -> shapes.put(piece.name(), piece.shape()));
+        return shapes;
+    }
+
+    /** A unit's last per-function build: its options, and each piece's key and shape by name. */
+    private record Previous(String options, Map<String, Digest> keys, Map<String, Digest> shapes) {
         byte[] encode() {
             StringBuilder body = new StringBuilder("options ").append(options).append('\n');
-            keys.forEach((name, key) -> body.append(key).append(' ').append(name).append('\n'));
+            keys.forEach((name, key) -> body.append(key).append(' ').append(shapes.get(name)).append(' ')
+                    .append(name).append('\n'));
             return SealedText.seal(PIECES_HEADER, body.toString());
         }
 
@@ -153,11 +167,13 @@ final class BuildExplanations {
             return SealedText.open(stored, PIECES_HEADER).map(body -> {
                 String[] lines = body.split("\n");
                 Map<String, Digest> keys = new HashMap<>();
+                Map<String, Digest> shapes = new HashMap<>();
                 for (int i = 1; i < lines.length; i++) {
-                    int space = lines[i].indexOf(' ');
-                    keys.put(lines[i].substring(space + 1), Digest.parse(lines[i].substring(0, space)));
+                    String[] fields = lines[i].split(" ", 3);
+                    keys.put(fields[2], Digest.parse(fields[0]));
+                    shapes.put(fields[2], Digest.parse(fields[1]));
                 }
-                return new Previous(lines[0].substring("options ".length()), keys);
+                return new Previous(lines[0].substring("options ".length()), keys, shapes);
             });
         }
     }

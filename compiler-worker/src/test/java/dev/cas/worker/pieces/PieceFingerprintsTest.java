@@ -96,4 +96,45 @@ class PieceFingerprintsTest {
         assertThatThrownBy(() -> key(index, "missing$function", List.of(), Set.of()))
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("missing$function");
     }
+
+    /** A function with debug info at line 10, as clang prints it (trimmed). */
+    private static final String WITH_LINES = """
+            define i32 @f(i32 %0) !dbg !4 {
+              %2 = add i32 %0, LINE_CONSTANT, !dbg !8
+              ret i32 %2, !dbg !9
+            }
+
+            !llvm.dbg.cu = !{!0}
+            !0 = distinct !DICompileUnit(language: DW_LANG_C11, file: !1, isOptimized: true, emissionKind: FullDebug)
+            !1 = !DIFile(filename: "f.c", directory: "/src")
+            !4 = distinct !DISubprogram(name: "f", scope: !1, file: !1, line: 10, type: !5, scopeLine: 10, unit: !0)
+            !5 = !DISubroutineType(types: !6)
+            !6 = !{}
+            !8 = !DILocation(line: 11, column: 14, scope: !4)
+            !9 = !DILocation(line: 12, column: 3, scope: !4)
+            """;
+
+    private static Digest shape(PieceFingerprints index, String function) {
+        Fingerprint shape = new Fingerprint("test");
+        index.describeShape(List.of(function), List.of(), Set.of(), false, shape);
+        return shape.build();
+    }
+
+    @Test
+    void linesMovedChangeTheKeyButNotTheShapeAndCodeThatHoldsItsLineChangesBoth() {
+        String original = WITH_LINES.replace("LINE_CONSTANT", "7");
+        String moved = original.replace("line: 10", "line: 13").replace("line: 11", "line: 14")
+                .replace("line: 12", "line: 15");
+        PieceFingerprints before = PieceFingerprints.parse(original);
+        PieceFingerprints after = PieceFingerprints.parse(moved);
+        assertThat(before.hasDebugInfo()).isTrue();
+        assertThat(key(after, "f", List.of(), Set.of())).isNotEqualTo(key(before, "f", List.of(), Set.of()));
+        assertThat(shape(after, "f")).isEqualTo(shape(before, "f"));
+        // __LINE__ is a constant in the code: moving such a function changes what it computes
+        PieceFingerprints lineInCode = PieceFingerprints.parse(moved.replace("add i32 %0, 7", "add i32 %0, 10"));
+        assertThat(shape(lineInCode, "f")).isNotEqualTo(shape(before, "f"));
+        // a column is not a line: a change there is a change of shape
+        assertThat(shape(PieceFingerprints.parse(moved.replace("column: 14", "column: 15")), "f"))
+                .isNotEqualTo(shape(before, "f"));
+    }
 }

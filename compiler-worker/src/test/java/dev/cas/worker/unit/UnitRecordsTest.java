@@ -88,7 +88,7 @@ class UnitRecordsTest {
         // helper's body changed: helper and main (which imports it) are compiled again, nothing else
         BuiltUnit edit = new BuiltUnit(bytes("merged again"), new byte[0], 0, new BuiltUnit.Pieces("-O2", List.of(
                 piece("main", "k3", Set.of("helper")), piece("helper", "k4", Set.of()),
-                new PieceResult("other", List.of("other"), key("k5"), Set.of(), true))));
+                new PieceResult("other", List.of("other"), key("k5"), key("k5"), Set.of(), true))));
         records.built(context, SOURCE, edit, 300, false);
         assertThat(stat(Stat.FUNCTION_MISSES)).isEqualTo(4);
         assertThat(stat(Stat.FUNCTION_HITS)).isEqualTo(1);
@@ -117,7 +117,7 @@ class UnitRecordsTest {
     }
 
     private static PieceResult piece(String name, String key, Set<String> imports) {
-        return new PieceResult(name, List.of(name), key(key), imports, false);
+        return new PieceResult(name, List.of(name), key(key), key(key), imports, false);
     }
 
     private static Digest key(String text) {
