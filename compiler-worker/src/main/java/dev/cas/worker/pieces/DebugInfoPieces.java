@@ -279,6 +279,8 @@ final class DebugInfoPieces {
                 if (scopeKind != LLVMDIFileMetadataKind && scopeKind != LLVMDICompileUnitMetadataKind) {
                     return null;
                 }
+                LLVMMetadataRef file = scopeKind == LLVMDIFileMetadataKind ? replacementFor(scope) : null;
+                scope = file != null ? file : scope; // the declaration names no checksum either
             }
             definitions.add(type);
             return LLVMDIBuilderCreateForwardDecl(builder, tag, new BytePointer(name), name.length, scope, null, 0, 0,
