@@ -39,8 +39,8 @@ final class PieceFingerprints {
      * otherwise change its key without changing its code.
      */
     private static final String SOURCE_LOCATION = "!srcloc ";
-    /** A line number in debug metadata: of a location, a scope, a variable, a type, a function's first line. */
-    private static final Pattern LINE_NUMBER = Pattern.compile("\\b(line|scopeLine): \\d+");
+    /** What follows {@code l} and {@code scopeL} before a line number in debug metadata. */
+    private static final String LINE_TAIL = "ine: ";
 
     private final List<String> header = new ArrayList<>();
     private final List<String> namedMetadata = new ArrayList<>();
@@ -176,14 +176,42 @@ final class PieceFingerprints {
             canonical.defined.add(name);
             canonical.emit(body);
             canonical.drain();
-            byte[] exact = sha256(canonical.out);
-            return new FunctionDigests(exact, debugInfo ? sha256(withoutLines(canonical.out)) : exact);
+            String text = canonical.out.toString();
+            byte[] exact = sha256(text);
+            return new FunctionDigests(exact, debugInfo ? sha256(withoutLines(text)) : exact);
         });
         return withoutLines ? digests.withoutLines() : digests.exact();
     }
 
-    private static String withoutLines(CharSequence text) {
-        return LINE_NUMBER.matcher(text).replaceAll("$1: _");
+    /**
+     * {@code text} with the number after each {@code line: } and {@code scopeLine: } replaced by {@code _}. Written
+     * out rather than a regular expression: a unit's canonical texts are hundreds of MB with debug info (sqlite3.c:
+     * 7 s with the expression). Only {@code explain} reads shapes, so text that merely looks like a line number (in a
+     * string constant) being blanked too costs nothing; a key made of shapes would have to tell them apart.
+     */
+    static String withoutLines(String text) {
+        StringBuilder out = null;
+        int copied = 0;
+        for (int at = text.indexOf(LINE_TAIL); at >= 0; at = text.indexOf(LINE_TAIL, at + LINE_TAIL.length())) {
+            boolean line = at >= 1 && text.charAt(at - 1) == 'l' && (at < 2 || !isNameChar(text.charAt(at - 2)));
+            boolean scopeLine = at >= 6 && text.startsWith("scopeL", at - 6)
+                    && (at < 7 || !isNameChar(text.charAt(at - 7)));
+            int digits = at + LINE_TAIL.length();
+            int end = digits;
+            while (end < text.length() && Character.isDigit(text.charAt(end))) {
+                end++;
+            }
+            if ((line || scopeLine) && end > digits) {
+                out = out == null ? new StringBuilder(text.length()) : out;
+                out.append(text, copied, digits).append('_');
+                copied = end;
+            }
+        }
+        return out == null ? text : out.append(text, copied, text.length()).toString();
+    }
+
+    private static boolean isNameChar(char c) {
+        return Character.isLetterOrDigit(c) || c == '_';
     }
 
     /** The target lines and the named metadata (module flags, ident) every piece carries. */

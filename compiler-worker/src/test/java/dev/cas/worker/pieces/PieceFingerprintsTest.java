@@ -137,4 +137,12 @@ class PieceFingerprintsTest {
         assertThat(shape(PieceFingerprints.parse(moved.replace("column: 14", "column: 15")), "f"))
                 .isNotEqualTo(shape(before, "f"));
     }
+
+    @Test
+    void lineNumbersAndOnlyThemAreBlanked() {
+        assertThat(PieceFingerprints.withoutLines(
+                "!DILocation(line: 12, column: 3, scope: !4) scopeLine: 30, baseline: 5, line: x"))
+                .isEqualTo("!DILocation(line: _, column: 3, scope: !4) scopeLine: _, baseline: 5, line: x");
+        assertThat(PieceFingerprints.withoutLines("no numbers here")).isEqualTo("no numbers here");
+    }
 }
