@@ -121,6 +121,17 @@ class DebugInfoPiecesIT {
     }
 
     @Test
+    void cxxUnitsWithDebugInfoAreBuiltWholeAndSaySo() throws Exception {
+        CxxProgramIT.writeSources(dir);
+        fixture.casOk(dir, "c++", "-O2", "-g", "-std=c++17", "-o", "cxx-cas", "a.cpp", "main.cpp");
+        assertThat(WorkerFixture.run(dir.resolve("cxx-cas"), null)).isEqualTo(CxxProgramIT.EXPECTED);
+        assertThat(fixture.stat(Stat.FUNCTION_DEBUG_FALLBACKS)).isEqualTo(2);
+        assertThat(fixture.stat(Stat.FUNCTION_MISSES)).isZero();
+        assertThat(fixture.worker.explain(dir, "a.cpp")).hasValueSatisfying(text -> assertThat(text)
+                .contains("compiled as a whole unit (C++ debug info (-g) is not split yet"));
+    }
+
+    @Test
     void sqliteShellDebugsAsClangsBuildColdAfterAnEditAndAfterALineShift() throws Exception {
         fixture.environment.put("CAS_VERIFY", "0"); // PerFunctionIT compares symbol tables; here it would double the time
         Path corpus = TestCorpora.sqlite();
