@@ -66,9 +66,9 @@ final class StatsCommand implements Callable<Integer> {
         long functionHits = Stat.FUNCTION_HITS.in(s);
         long functionRemoteHits = Stat.FUNCTION_REMOTE_HITS.in(s);
         out.append(String.format(Locale.ROOT, "functions (in units that missed) %d hits (%d local, %d remote), %d "
-                + "compiled; %d units not split, %d with -g%n", functionHits, functionHits - functionRemoteHits,
-                functionRemoteHits, Stat.FUNCTION_MISSES.in(s), Stat.FUNCTION_FALLBACKS.in(s),
-                Stat.FUNCTION_DEBUG_FALLBACKS.in(s)));
+                + "compiled; %d units not split, %d for their debug info (C++, -fdebug-macro)%n", functionHits,
+                functionHits - functionRemoteHits, functionRemoteHits, Stat.FUNCTION_MISSES.in(s),
+                Stat.FUNCTION_FALLBACKS.in(s), Stat.FUNCTION_DEBUG_FALLBACKS.in(s)));
         out.append(String.format(Locale.ROOT, "  split failed, built whole %d%s%n",
                 Stat.FUNCTION_SPLIT_FAILURES.in(s),
                 Stat.FUNCTION_SPLIT_FAILURES.in(s) > 0
