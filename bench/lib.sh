@@ -15,6 +15,20 @@ bench_install() {
 
 now() { date +%s.%N; }
 
+# wall seconds of a command run quietly; its stderr is shown (and the script stops) when it fails. Needs $work.
+timed() { local t0 t1; t0=$(now); "$@" >/dev/null 2>"$work/last.err" || { cat "$work/last.err" >&2; exit 1; }; t1=$(now); echo "$t1 - $t0" | bc -l; }
+
+# the standard one-function edit of ./sqlite3.c: `k = N` in whereLoopOutputAdjust becomes `k = $1`
+sqlite_edit() { python3 - "$1" <<'PY'
+import sys
+s = open('sqlite3.c').read()
+i = s.index('static void whereLoopOutputAdjust(')
+j = s.index('k = ', i)
+end = s.index(';', j)
+open('sqlite3.c', 'w').write(s[:j] + 'k = ' + sys.argv[1] + s[end:])
+PY
+}
+
 # median of the arguments
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 

@@ -27,16 +27,6 @@ cp "$corpus"/sqlite3.c "$corpus"/sqlite3.h .
 cp sqlite3.c original.c
 flags=(-O2 -g -DSQLITE_THREADSAFE=0 -DSQLITE_OMIT_LOAD_EXTENSION -c sqlite3.c)
 
-timed() { local t0 t1; t0=$(now); "$@" >/dev/null 2>"$work/last.err" || { cat "$work/last.err" >&2; exit 1; }; t1=$(now); echo "$t1 - $t0" | bc -l; }
-edit() { python3 - "$1" <<'PY'
-import sys
-s = open('sqlite3.c').read()
-i = s.index('static void whereLoopOutputAdjust(')
-j = s.index('k = ', i)
-end = s.index(';', j)
-open('sqlite3.c', 'w').write(s[:j] + 'k = ' + sys.argv[1] + s[end:])
-PY
-}
 debug_bytes() { size -A "$1" | awk '/^\.debug/ {s += $2} END {print s}'; }
 compiled() { "$cas" explain sqlite3.c | head -1 | grep -o '[0-9]* compiled' | grep -o '[0-9]*'; }
 pieces() { "$cas" explain sqlite3.c | head -1 | grep -o '[0-9]* pieces' | grep -o '[0-9]*'; }
@@ -49,7 +39,7 @@ for ((i = 0; i < runs; i++)); do
   cas_cold+=("$(timed "$cas" cc "${flags[@]}" -o cas.o)")
   clang_cold+=("$(timed "$clang" "${flags[@]}" -o clang.o)")
   ccache "$clang" "${flags[@]}" -o ccache.o >/dev/null 2>&1
-  edit $((21 + i))
+  sqlite_edit $((21 + i))
   clang_edit+=("$(timed "$clang" "${flags[@]}" -o clang.o)")
   ccache_edit+=("$(timed ccache "$clang" "${flags[@]}" -o ccache.o)")
   cas_edit+=("$(timed "$cas" cc "${flags[@]}" -o cas.o)")

@@ -23,22 +23,12 @@ cd "$work"
 cp "$corpus"/sqlite3.c "$corpus"/sqlite3.h .
 flags=(-DSQLITE_THREADSAFE=0 -DSQLITE_OMIT_LOAD_EXTENSION -c sqlite3.c -o sqlite3.o)
 
-timed() { local t0 t1; t0=$(now); "$@" >/dev/null 2>"$work/last.err" || { cat "$work/last.err" >&2; exit 1; }; t1=$(now); echo "$t1 - $t0" | bc -l; }
-edit() { python3 - "$1" <<'PY'
-import sys
-s = open('sqlite3.c').read()
-i = s.index('static void whereLoopOutputAdjust(')
-j = s.index('k = ', i)
-end = s.index(';', j)
-open('sqlite3.c', 'w').write(s[:j] + 'k = ' + sys.argv[1] + s[end:])
-PY
-}
 worker_peak_kib() { awk '/VmHWM/ {print $2}' "/proc/$(pgrep -f "WorkerDaemon $CAS_CACHE_DIR" | head -1)/status"; }
 
 for opt in -O2 -O0; do
   clang_edit=(); ccache_edit=(); cas_edit=(); cas_cold=(); clang_cold=(); rss_cas=(); rss_clang=()
   for ((i = 0; i < runs; i++)); do
-    edit 20
+    sqlite_edit 20
     "$cas" stop >/dev/null; rm -rf "$CAS_CACHE_DIR"
     cas_cold+=("$(timed "$cas" cc "$opt" "${flags[@]}")")
     rss_cas+=("$(worker_peak_kib)")
@@ -47,7 +37,7 @@ for opt in -O2 -O0; do
   done
   ccache "$clang" "$opt" "${flags[@]}" >/dev/null 2>&1
   for ((i = 0; i < runs; i++)); do
-    edit $((21 + i))
+    sqlite_edit $((21 + i))
     clang_edit+=("$(timed "$clang" "$opt" "${flags[@]}")")
     ccache_edit+=("$(timed ccache "$clang" "$opt" "${flags[@]}")")
     cas_edit+=("$(timed "$cas" cc "$opt" "${flags[@]}")")
