@@ -69,6 +69,9 @@ final class StatsCommand implements Callable<Integer> {
                 + "compiled; %d units not split, %d for their debug info (C++, -fdebug-macro)%n", functionHits,
                 functionHits - functionRemoteHits, functionRemoteHits, Stat.FUNCTION_MISSES.in(s),
                 Stat.FUNCTION_FALLBACKS.in(s), Stat.FUNCTION_DEBUG_FALLBACKS.in(s)));
+        out.append(String.format(Locale.ROOT, "  hits whose lines moved    %d (line info moved), %d compiled instead "
+                + "(could not be moved in place)%n", Stat.FUNCTION_LINES_MOVED.in(s),
+                Stat.FUNCTION_LINES_UNMOVABLE.in(s)));
         out.append(String.format(Locale.ROOT, "  split failed, built whole %d%s%n",
                 Stat.FUNCTION_SPLIT_FAILURES.in(s),
                 Stat.FUNCTION_SPLIT_FAILURES.in(s) > 0

@@ -89,6 +89,83 @@ class DebugInfoPiecesIT {
             bt
             """;
 
+    /**
+     * A program for line shifts: types, an enum, a static table, an inlined callee, and one function whose code holds
+     * its line ({@code __LINE__}), which must be compiled again when it moves. {@code sum_points} is external and
+     * uses {@code n} to the end so that its code is clang's (a static one called once would be specialised) and no
+     * answer needs an entry value (see the class comment).
+     */
+    static final String SHIFTED_PROGRAM = """
+            #include <stdio.h>
+            #include <stdlib.h>
+
+            typedef unsigned char u8;
+            struct point { int x; int y; u8 tag; };
+            enum colour { RED, GREEN, BLUE };
+            static int table[16];
+
+            static inline int twice(int v) {
+                return v * 2;
+            }
+
+            __attribute__((noinline)) int sum_points(const struct point *p, int n) {
+                int total = 0;
+                for (int i = 0; i < n; i++) {
+                    if (p[i].tag)
+                        total += twice(p[i].x) + p[i].y;
+                    else
+                        total -= p[i].y;
+                }
+                return total + n;
+            }
+
+            __attribute__((noinline)) int colour_value(enum colour c) {
+                switch (c) {
+                case RED: return 3;
+                case GREEN: return 5;
+                default: return 7;
+                }
+            }
+
+            __attribute__((noinline)) static int where(void) {
+                return __LINE__;
+            }
+
+            static void fill(int seed) {
+                for (int i = 0; i < 16; i++)
+                    table[i] = (seed * 31 + i) % 97;
+            }
+
+            int main(int argc, char **argv) {
+                struct point points[8];
+                int seed = argc > 1 ? atoi(argv[1]) : 4;
+                fill(seed);
+                for (int i = 0; i < 8; i++) {
+                    points[i].x = table[i];
+                    points[i].y = table[i + 8];
+                    points[i].tag = (u8) (i & 1);
+                }
+                printf("%d %d %d\\n", sum_points(points, 8), colour_value((enum colour) (seed % 3)), where());
+                return 0;
+            }
+            """;
+    static final String SHIFTED_GDB = """
+            break sum_points
+            break s.c:%d
+            run
+            bt
+            info args
+            info locals
+            print p[1]
+            ptype p
+            continue
+            bt
+            info locals
+            step
+            bt
+            continue
+            """;
+
     @TempDir
     Path dir;
     WorkerFixture fixture;
@@ -132,6 +209,56 @@ class DebugInfoPiecesIT {
     }
 
     @Test
+    void aLineShiftMovesTheCachedPiecesLinesInsteadOfCompilingThem() throws Exception {
+        WorkerFixture.write(dir.resolve("s.c"), SHIFTED_PROGRAM);
+        fixture.casOk(dir, "cc", "-O2", "-g", "-c", "s.c", "-o", "before.o");
+        long cold = fixture.stat(Stat.FUNCTION_MISSES);
+        assertThat(cold).as("pieces of the cold build").isGreaterThanOrEqualTo(5);
+
+        WorkerFixture.write(dir.resolve("s.c"), "/* three lines\n * inserted above\n * everything */\n"
+                + SHIFTED_PROGRAM);
+        fixture.casOk(dir, "cc", "-O2", "-g", "-c", "s.c", "-o", "moved.o");
+        assertThat(fixture.stat(Stat.FUNCTION_MISSES) - cold).as("pieces compiled after the shift: where()")
+                .isEqualTo(1);
+        assertThat(fixture.stat(Stat.FUNCTION_LINES_MOVED)).isEqualTo(cold - 1);
+        assertThat(fixture.stat(Stat.FUNCTION_LINES_UNMOVABLE)).isZero();
+
+        // the moved objects carry exactly the line information compiling them again gives
+        try (WorkerFixture fresh = new WorkerFixture(dir.resolve("fresh-cache"))) {
+            fresh.environment.put("CAS_PER_FUNCTION", "1");
+            fresh.casOk(dir, "cc", "-O2", "-g", "-c", "s.c", "-o", "compiled.o");
+        }
+        String moved = dwarf(dir.resolve("moved.o"));
+        assertThat(moved).contains("DW_AT_decl_line\t(16)", "DW_AT_call_line\t(47)");
+        assertThat(moved).isEqualTo(dwarf(dir.resolve("compiled.o")));
+        assertThat(verifyDwarf(dir.resolve("moved.o"))).contains("No errors.");
+
+        // and a debugger sees the moved lines as on clang's build
+        fixture.casOk(dir, "cc", "-O2", "-g", "-o", "s-cas", "s.c");
+        fixture.clangOk(dir, "cc", "-O2", "-g", "-o", "s-clang", "s.c");
+        assertThat(WorkerFixture.run(dir.resolve("s-cas"), null)).isEqualTo("260 5 36\n");
+        WorkerFixture.write(dir.resolve("s.gdb"), SHIFTED_GDB.formatted(lineIn("s.c", "total -= p[i].y;")));
+        String expected = gdb(dir, "s-clang", "s.gdb");
+        assertThat(expected).contains("sum_points (p=", "total = ");
+        assertThat(gdb(dir, "s-cas", "s.gdb")).isEqualTo(expected);
+    }
+
+    /** The line table rows and the debug entries of an object, without offsets and addresses. */
+    private String dwarf(Path object) {
+        Path dwarfdump = fixture.toolchain.binDir().resolve("llvm-dwarfdump");
+        dwarfdump.toFile().setExecutable(true);
+        ProcessRunner.Result result = ProcessRunner.run(List.of(dwarfdump.toString(), "--debug-line",
+                "--debug-info", object.toString()), dir, Map.of());
+        return new String(result.stdout(), StandardCharsets.UTF_8).replaceAll("0x[0-9a-f]+", "ADDR")
+                .replaceAll(".*file format.*\n", "");
+    }
+
+    private int lineIn(String file, String text) throws IOException {
+        String source = Files.readString(dir.resolve(file));
+        return (int) source.substring(0, source.indexOf(text)).chars().filter(c -> c == '\n').count() + 1;
+    }
+
+    @Test
     void sqliteShellDebugsAsClangsBuildColdAfterAnEditAndAfterALineShift() throws Exception {
         fixture.environment.put("CAS_VERIFY", "0"); // PerFunctionIT compares symbol tables; here it would double the time
         Path corpus = TestCorpora.sqlite();
@@ -154,7 +281,13 @@ class DebugInfoPiecesIT {
                 .isEqualTo(1);
 
         Files.writeString(dir.resolve("sqlite3.c"), "\n" + Files.readString(dir.resolve("sqlite3.c")));
+        before = fixture.stat(Stat.FUNCTION_MISSES);
         compareUnderGdb("shifted", flags, workload);
+        // only functions whose code holds __LINE__ (SQLITE_CORRUPT_BKPT and the like), or inlines one that does
+        assertThat(fixture.stat(Stat.FUNCTION_MISSES) - before).as("pieces compiled after a line shift")
+                .isBetween(1L, 250L);
+        assertThat(fixture.stat(Stat.FUNCTION_LINES_MOVED)).isGreaterThan(2000);
+        assertThat(fixture.stat(Stat.FUNCTION_LINES_UNMOVABLE)).isZero();
         assertThat(fixture.stat(Stat.FUNCTION_DEBUG_FALLBACKS)).isZero();
     }
 

@@ -25,6 +25,10 @@ public enum Stat {
     FUNCTION_HITS("function.hits"),
     /** Pieces served by the remote cache server (a subset of {@link #FUNCTION_HITS}). */
     FUNCTION_REMOTE_HITS("function.remote.hits"),
+    /** Hits whose lines had moved (text inserted or deleted above them): their objects' line info was moved. */
+    FUNCTION_LINES_MOVED("function.lines.moved"),
+    /** Hits whose lines had moved but whose objects could not be moved in place: compiled instead. */
+    FUNCTION_LINES_UNMOVABLE("function.lines.unmovable"),
     /** Per-function pieces compiled, within units that missed. */
     FUNCTION_MISSES("function.misses"),
     /** Units the per-function path could not split (compiled whole). */

@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class PerFunctionCompiler {
     private static final Logger log = LoggerFactory.getLogger(PerFunctionCompiler.class);
-    static final String SCHEMA = "cas-piece-v5";
+    static final String SCHEMA = "cas-piece-v6";
 
     /** What one unit's pieces did: for stats and {@code explain}. */
     public record Outcome(byte[] object, List<PieceResult> pieces) {
@@ -102,7 +102,7 @@ public final class PerFunctionCompiler {
         Map<Integer, byte[]> compiled = new ConcurrentHashMap<>();
         List<List<String>> groups;
         List<Set<String>> imports;
-        List<Digest> keys;
+        List<PieceKey> keys;
         List<Digest> shapes;
         Set<String> discardable;
         try {
@@ -118,9 +118,10 @@ public final class PerFunctionCompiler {
                 imports = groups.stream().map(prepared::importsOf).toList();
                 List<List<String>> aliases = groups.stream().map(prepared::aliasesOf).toList();
                 keys = keys(index, groups, aliases, imports, options, false);
-                shapes = index.hasDebugInfo() ? keys(index, groups, aliases, imports, options, true) : keys;
+                shapes = index.hasDebugInfo() ? keys(index, groups, aliases, imports, options, true).stream()
+                        .map(PieceKey::digest).toList() : keys.stream().map(PieceKey::digest).toList();
                 timings.mark("keyed");
-                objects = lookupAll(keys, levels);
+                objects = lookupAll(keys, index.mainFile(), levels);
                 timings.mark("looked up");
                 List<Integer> misses = new ArrayList<>();
                 for (int i = 0; i < groups.size(); i++) {
@@ -173,59 +174,86 @@ public final class PerFunctionCompiler {
             List<String> functions = groups.get(i).stream().filter(f -> !f.equals(FunctionSplitter.DATA_PIECE))
                     .toList();
             results.add(new PieceResult(i == 0 ? FunctionSplitter.DATA_PIECE : groups.get(i).get(0), functions,
-                    keys.get(i), shapes.get(i), imports.get(i), !compiled.containsKey(i)));
+                    keys.get(i).digest(), shapes.get(i), imports.get(i), !compiled.containsKey(i)));
         }
         return new Outcome(merged, results);
     }
 
     /** Optimises and code-generates one missed piece, and stores it. */
-    private void build(FunctionSplitter.Piece piece, int index, List<Digest> keys, LlvmBackend.Options options,
+    private void build(FunctionSplitter.Piece piece, int index, List<PieceKey> keys, LlvmBackend.Options options,
             Map<Integer, byte[]> compiled, ResultStore results) {
         long begin = System.nanoTime();
         byte[] object = codegen(piece, options);
         compiled.put(index, object);
-        results.put(keys.get(index), Result.ofObject(object, new byte[0], (System.nanoTime() - begin) / 1_000_000));
+        PieceKey key = keys.get(index);
+        results.put(key.digest(), Result.ofObject(new PieceObject(object, key.base()).toBlob(), new byte[0],
+                (System.nanoTime() - begin) / 1_000_000));
+    }
+
+    /** A piece's key, and the main-file line its relative lines count from ({@link PieceFingerprints}). */
+    private record PieceKey(Digest digest, int base) {
     }
 
     /** Every piece's key (or {@code shape}: without line numbers), in parallel; the first piece is the data piece. */
-    private List<Digest> keys(PieceFingerprints index, List<List<String>> groups, List<List<String>> aliases,
+    private List<PieceKey> keys(PieceFingerprints index, List<List<String>> groups, List<List<String>> aliases,
             List<Set<String>> imports, LlvmBackend.Options options, boolean shape) {
         return pool.submit(() -> IntStream.range(0, groups.size()).parallel()
                 .mapToObj(i -> key(index, groups.get(i), aliases.get(i), imports.get(i), i == 0, options, shape))
                 .toList()).join();
     }
 
-    private Digest key(PieceFingerprints index, List<String> group, List<String> aliases, Set<String> imports,
+    private PieceKey key(PieceFingerprints index, List<String> group, List<String> aliases, Set<String> imports,
             boolean data, LlvmBackend.Options options, boolean shape) {
         Fingerprint key = new Fingerprint(shape ? SCHEMA + "-shape" : SCHEMA)
                 .add("toolchain", toolchain.identity())
                 .add("options", options.toString());
         if (shape) {
             index.describeShape(group, aliases, imports, data, key);
-        } else {
-            index.describePiece(group, aliases, imports, data, key);
+            return new PieceKey(key.build(), MainFileLines.NO_BASE);
         }
-        return key.build();
+        int base = index.describePiece(group, aliases, imports, data, key);
+        return new PieceKey(key.build(), base);
     }
 
     /**
      * One pass over every key, through the levels (memory, the local cache read in parallel on the pool, the build's
-     * remote level in one round of calls): the hits by piece index.
+     * remote level in one round of calls): the hits by piece index, each moved to this build's lines. A hit whose
+     * lines cannot be moved in place is left out: compiled as a miss.
      */
-    private Map<Integer, byte[]> lookupAll(List<Digest> keys, ResultStore results) {
-        Map<Digest, Result> hits = pool.submit(() -> results.getAll(keys)).join();
-        Map<Integer, byte[]> found = new HashMap<>();
-        long remoteHits = 0;
+    private Map<Integer, byte[]> lookupAll(List<PieceKey> keys, Optional<MainFileLines.SourceFile> mainFile,
+            ResultStore results) {
+        Map<Digest, Result> hits = pool.submit(() -> results.getAll(keys.stream().map(PieceKey::digest).toList()))
+                .join();
+        Map<Integer, byte[]> found = new ConcurrentHashMap<>();
+        long[] remoteHits = new long[1];
+        List<Integer> moved = new ArrayList<>();
         for (int i = 0; i < keys.size(); i++) {
-            Result hit = hits.get(keys.get(i));
-            Optional<byte[]> object = hit == null ? Optional.empty() : hit.onlyObject();
-            if (object.isPresent()) {
-                found.put(i, object.get());
-                remoteHits += hit.remote() ? 1 : 0;
+            Result hit = hits.get(keys.get(i).digest());
+            Optional<byte[]> blob = hit == null ? Optional.empty() : hit.onlyObject();
+            if (blob.isEmpty()) {
+                continue;
+            }
+            remoteHits[0] += hit.remote() ? 1 : 0;
+            PieceObject stored = PieceObject.fromBlob(blob.get());
+            if (stored.base() == keys.get(i).base()) {
+                found.put(i, stored.object());
+            } else {
+                moved.add(i);
             }
         }
-        if (remoteHits > 0) {
-            cache.count(Stat.FUNCTION_REMOTE_HITS, remoteHits);
+        List<String> refusals = pool.submit(() -> moved.parallelStream().map(i -> {
+            StringBuilder refusal = new StringBuilder();
+            PieceObject stored = PieceObject.fromBlob(hits.get(keys.get(i).digest()).onlyObject().orElseThrow());
+            stored.at(keys.get(i).base(), mainFile, refusal).ifPresent(object -> found.put(i, object));
+            return refusal.toString();
+        }).filter(refusal -> !refusal.isEmpty()).toList()).join();
+        if (remoteHits[0] > 0) {
+            cache.count(Stat.FUNCTION_REMOTE_HITS, remoteHits[0]);
+        }
+        if (!moved.isEmpty()) {
+            cache.count(Stat.FUNCTION_LINES_MOVED, moved.size() - refusals.size());
+            cache.count(Stat.FUNCTION_LINES_UNMOVABLE, refusals.size());
+            refusals.stream().distinct().limit(5).forEach(refusal -> log.debug("lines not moved: {}", refusal));
         }
         return found;
     }

@@ -10,6 +10,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Matcher;
@@ -23,6 +24,11 @@ import java.util.regex.Pattern;
  * once, however many pieces import it), plus the module-wide header; the data piece by its whole canonical text. An
  * edit elsewhere in the unit therefore leaves a piece's description alone, so after an edit only the pieces that
  * really changed are built. The description errs towards including too much: that costs a miss, never a wrong object.
+ *
+ * <p>Lines of the unit's main source file are written relative to the first one a text names
+ * ({@link MainFileLines}), and a piece's functions by their distance from the piece's first: text inserted above a
+ * piece leaves its description alone, and the piece's base line (returned with it) says how far its cached object's
+ * lines must move ({@link DwarfLineShift}).
  */
 final class PieceFingerprints {
     private static final Pattern GLOBAL_REF = Pattern.compile("@(\"(?:[^\"\\\\]|\\\\.)*\"|[-a-zA-Z$._0-9]+)");
@@ -56,6 +62,7 @@ final class PieceFingerprints {
     private final Map<String, String> attributes = new HashMap<>();
     private final Map<String, String> metadata = new HashMap<>();
     private final Map<String, FunctionDigests> functionDigests = new ConcurrentHashMap<>();
+    private MainFileLines mainFileLines = MainFileLines.none();
     /** Whether the module carries debug info, whose metadata holds line numbers. */
     private boolean debugInfo;
     private volatile byte[] moduleWideDigest;
@@ -102,16 +109,33 @@ final class PieceFingerprints {
                 index.header.add(line);
             }
         }
+        index.findMainFileLines();
         return index;
+    }
+
+    /** The main-file lines of a module with one compile unit: {@code !llvm.dbg.cu = !{!N}}. */
+    private void findMainFileLines() {
+        for (String line : namedMetadata) {
+            if (line.startsWith("!llvm.dbg.cu = !{!") && line.endsWith("}") && line.indexOf(',') < 0) {
+                mainFileLines = MainFileLines.of(metadata, line.substring(18, line.length() - 1));
+            }
+        }
+    }
+
+    /** The unit's main source file, when its lines are written relative. */
+    Optional<MainFileLines.SourceFile> mainFile() {
+        return mainFileLines.mainFile();
     }
 
     /**
      * Adds to {@code key} what decides the object of the piece that defines {@code functions} and their
-     * {@code aliases} and keeps the bodies of {@code imports}; {@code data} for the data piece (the first).
+     * {@code aliases} and keeps the bodies of {@code imports}; {@code data} for the data piece (the first). Returns
+     * the piece's base: the main-file line its description's relative lines count from, or
+     * {@link MainFileLines#NO_BASE}.
      */
-    void describePiece(List<String> functions, List<String> aliases, Set<String> imports, boolean data,
+    int describePiece(List<String> functions, List<String> aliases, Set<String> imports, boolean data,
             Fingerprint key) {
-        describe(functions, aliases, imports, data, key, false);
+        return describe(functions, aliases, imports, data, key, false);
     }
 
     /**
@@ -124,17 +148,19 @@ final class PieceFingerprints {
         describe(functions, aliases, imports, data, shape, true);
     }
 
-    private void describe(List<String> functions, List<String> aliases, Set<String> imports, boolean data,
+    private int describe(List<String> functions, List<String> aliases, Set<String> imports, boolean data,
             Fingerprint key, boolean withoutLines) {
         key.add("module", moduleWide());
         if (data) {
-            String text = pieceText(functions, imports, true);
+            int[] base = {MainFileLines.NO_BASE};
+            String text = pieceText(functions, imports, true, base);
             key.add("data", withoutLines ? withoutLines(text) : text);
-            return;
+            return base[0];
         }
+        int[] base = {MainFileLines.NO_BASE};
         key.add("functions", Integer.toString(functions.size()));
         for (String function : functions) {
-            key.add("define", functionDigest(printedName(function), withoutLines));
+            describeFunction("define", printedName(function), withoutLines, base, key);
         }
         // the piece defines the aliases of its functions: an alias added or changed changes its object
         for (String alias : aliases) {
@@ -151,7 +177,27 @@ final class PieceFingerprints {
         sortedImports.sort(null);
         for (String function : sortedImports) {
             key.add("import", function);
-            key.add("body", functionDigest(function, withoutLines));
+            describeFunction("body", function, withoutLines, base, key);
+        }
+        return base[0];
+    }
+
+    /**
+     * A function's digest and where it starts relative to the piece's base (the first function's base, set here):
+     * so lines moving alike in every function of a piece leave its description alone, and lines moving apart change
+     * it.
+     */
+    private void describeFunction(String field, String printedName, boolean withoutLines, int[] base,
+            Fingerprint key) {
+        FunctionDigests digests = functionDigests(printedName);
+        if (withoutLines) {
+            key.add(field, digests.withoutLines());
+            return;
+        }
+        key.add(field, digests.relative());
+        if (digests.base() != MainFileLines.NO_BASE) {
+            base[0] = base[0] == MainFileLines.NO_BASE ? digests.base() : base[0];
+            key.add("at", Integer.toString(digests.base() - base[0]));
         }
     }
 
@@ -160,13 +206,16 @@ final class PieceFingerprints {
         return debugInfo;
     }
 
-    /** One function's canonical text digested as it is, and without its line numbers. */
-    private record FunctionDigests(byte[] exact, byte[] withoutLines) {
+    /**
+     * One function's canonical text digested with its main-file lines relative to its {@code base} (the first of
+     * them), and digested without any line numbers.
+     */
+    private record FunctionDigests(byte[] relative, int base, byte[] withoutLines) {
     }
 
-    /** The digest of one function's canonical text, as if it were alone in a piece; computed once per function. */
-    private byte[] functionDigest(String printedName, boolean withoutLines) {
-        FunctionDigests digests = functionDigests.computeIfAbsent(printedName, name -> {
+    /** The digests of one function's canonical text, as if it were alone in a piece; computed once per function. */
+    private FunctionDigests functionDigests(String printedName) {
+        return functionDigests.computeIfAbsent(printedName, name -> {
             String body = bodies.get(name);
             if (body == null) {
                 // a key without the body would match any other function's piece: refuse, the unit is built whole
@@ -177,10 +226,9 @@ final class PieceFingerprints {
             canonical.emit(body);
             canonical.drain();
             String text = canonical.out.toString();
-            byte[] exact = sha256(text);
-            return new FunctionDigests(exact, debugInfo ? sha256(withoutLines(text)) : exact);
+            byte[] relative = sha256(text);
+            return new FunctionDigests(relative, canonical.base[0], debugInfo ? sha256(withoutLines(text)) : relative);
         });
-        return withoutLines ? digests.withoutLines() : digests.exact();
     }
 
     /**
@@ -197,6 +245,8 @@ final class PieceFingerprints {
             boolean scopeLine = at >= 6 && text.startsWith("scopeL", at - 6)
                     && (at < 7 || !isNameChar(text.charAt(at - 7)));
             int digits = at + LINE_TAIL.length();
+            digits += digits < text.length() && text.charAt(digits) == '~' ? 1 : 0;
+            digits += digits < text.length() && text.charAt(digits) == '-' ? 1 : 0;
             int end = digits;
             while (end < text.length() && Character.isDigit(text.charAt(end))) {
                 end++;
@@ -232,7 +282,13 @@ final class PieceFingerprints {
 
     /** The canonical text of the piece that keeps the bodies of {@code functions} and {@code imports}. */
     String pieceText(List<String> functions, Set<String> imports, boolean data) {
+        return pieceText(functions, imports, data, new int[] {MainFileLines.NO_BASE});
+    }
+
+    /** The same, its main-file lines relative to {@code base} (set to the first of them when unset). */
+    private String pieceText(List<String> functions, Set<String> imports, boolean data, int[] base) {
         Canonical canonical = new Canonical();
+        canonical.base[0] = base[0];
         header.forEach(canonical::line);
         for (String function : functions) {
             canonical.defined.add(printedName(function));
@@ -265,6 +321,7 @@ final class PieceFingerprints {
         }
         namedMetadata.forEach(canonical::line);
         canonical.drain();
+        base[0] = canonical.base[0];
         return canonical.out.toString();
     }
 
@@ -281,9 +338,11 @@ final class PieceFingerprints {
         final Map<String, Integer> attributeNumbers = new HashMap<>();
         final Map<String, Integer> metadataNumbers = new HashMap<>();
         final ArrayDeque<String> pending = new ArrayDeque<>();
+        /** The main-file line this text's relative lines count from. */
+        final int[] base = {MainFileLines.NO_BASE};
 
         void line(String text) {
-            emit(text);
+            emit(mainFileLines.holdsMainLines(text) ? MainFileLines.relative(text, base) : text);
             out.append('\n');
         }
 
