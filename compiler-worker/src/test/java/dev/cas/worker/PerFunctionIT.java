@@ -280,12 +280,22 @@ class PerFunctionIT {
         fixture.casOk(dir, "cc", "-O2", "-g", "-c", "lib.c");
         assertThat(fixture.worker.explain(dir, "lib.c")).hasValueSatisfying(text -> assertThat(text)
                 .contains("per-function build", "options changed"));
-        // a line inserted above everything: every function moved, none of their code changed
+        // a line inserted above everything: every function moved, none of their code changed, nothing is compiled
+        long compiled = fixture.stat(Stat.FUNCTION_MISSES);
         WorkerFixture.write(dir.resolve("lib.c"), "\n" + Files.readString(dir.resolve("lib.c")));
         fixture.casOk(dir, "cc", "-O2", "-g", "-c", "lib.c");
+        assertThat(fixture.stat(Stat.FUNCTION_MISSES)).isEqualTo(compiled);
+        assertThat(fixture.stat(Stat.FUNCTION_LINES_MOVED)).as("the four functions").isEqualTo(4);
         assertThat(fixture.worker.explain(dir, "lib.c")).hasValueSatisfying(text -> assertThat(text)
-                .contains("only its position changed (lines moved; its code did not change): 4\n")
-                .doesNotContain("body changed"));
+                .contains("5 pieces, 5 hits, 0 compiled"));
+        // a line inserted between helper and api, which inlines it: api moved away from the code it inlines
+        // (compiled again); helper did not move, the functions below moved together (moved, not compiled)
+        WorkerFixture.write(dir.resolve("lib.c"), Files.readString(dir.resolve("lib.c"))
+                .replace("int api(int x)", "\nint api(int x)"));
+        fixture.casOk(dir, "cc", "-O2", "-g", "-c", "lib.c");
+        assertThat(fixture.worker.explain(dir, "lib.c")).hasValueSatisfying(text -> assertThat(text)
+                .contains("only its position changed (lines moved; its code did not change): 1\n    api\n")
+                .doesNotContain("body changed", "other", "added"));
         assertThat(fixture.stat(Stat.FUNCTION_DEBUG_FALLBACKS)).isZero();
     }
 

@@ -342,10 +342,9 @@ final class DwarfLineShift {
                 } else if (op == DW_LNS_ADVANCE_LINE) {
                     oldLine += in.sleb();
                     advancePending = true;
+                } else if (op == 1) { // copy: a row
+                    copyRow();
                 } else {
-                    if (op == 1) { // copy: a row
-                        moveTo(target());
-                    }
                     for (int i = 0; i < header.operandCounts[op]; i++) {
                         long operand = op == 9 ? in.u16() : in.uleb();
                         if (op == 4) {
@@ -353,9 +352,6 @@ final class DwarfLineShift {
                         }
                     }
                     copy(bytes, opAt, in.at);
-                    if (op == 1) {
-                        advancePending = false;
-                    }
                 }
             }
             if (out.size() != end - start) {
@@ -389,6 +385,25 @@ final class DwarfLineShift {
                 out.write(op);
             }
             newLine = target;
+            advancePending = false;
+        }
+
+        /**
+         * A row without an address advance: {@code DW_LNS_copy} when the line register already holds its line, else
+         * a special opcode advancing only the line (it appends the same row and resets the same flags as a copy),
+         * else an advance and a copy.
+         */
+        private void copyRow() {
+            long target = target();
+            long needed = target - newLine;
+            if (needed != 0 && !advancePending && needed >= header.lineBase
+                    && needed < header.lineBase + header.lineRange && specialCode(0, needed) <= 255) {
+                out.write(specialCode(0, needed));
+                newLine = target;
+            } else {
+                moveTo(target);
+                out.write(1);
+            }
             advancePending = false;
         }
 
