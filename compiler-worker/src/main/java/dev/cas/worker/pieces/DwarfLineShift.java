@@ -270,6 +270,12 @@ final class DwarfLineShift {
             if (directory == null || directory.isEmpty()) {
                 return index == 0 ? "\0" + name : name; // DWARF 4's compilation directory: resolved by the caller
             }
+            if (index > 0 && !directory.startsWith("/")) {
+                // relative to the compilation directory: DWARF 5's first entry, DWARF 4's unnamed one
+                String compilation = directories.get(0);
+                return compilation == null || compilation.isEmpty() ? "\0" + directory + "/" + name
+                        : compilation + "/" + directory + "/" + name;
+            }
             return directory + "/" + name;
         }
     }
