@@ -3,6 +3,7 @@ package dev.cas.worker.pieces;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -58,9 +59,15 @@ final class MainFileLines {
         if (main == null) {
             return none();
         }
+        Set<String> mainFiles = new HashSet<>();
+        metadata.forEach((id, definition) -> {
+            if (definition.contains("!DIFile(") && main.equals(sourceFile(definition))) {
+                mainFiles.add(id);
+            }
+        });
         MainFileLines lines = new MainFileLines(main);
         for (String definition : metadata.values()) {
-            if (definition.contains("line: ") && lines.isMain(fileOf(metadata, definition), metadata)) {
+            if (definition.contains("line: ") && mainFiles.contains(fileOf(metadata, definition))) {
                 lines.definitions.add(definition);
             }
         }
@@ -74,11 +81,6 @@ final class MainFileLines {
     /** Whether {@code definition} (a line of the index, by identity) holds lines of the main file. */
     boolean holdsMainLines(String definition) {
         return definitions.contains(definition);
-    }
-
-    private boolean isMain(String fileId, Map<String, String> metadata) {
-        String file = fileId == null ? null : metadata.get(fileId);
-        return file != null && file.contains("!DIFile(") && mainFile.equals(sourceFile(file));
     }
 
     /** The number of the file a definition's lines are in: its own {@code file:}, or a location's scope's. */
@@ -146,21 +148,30 @@ final class MainFileLines {
 
     /** The value of a field ({@code name: value}) of a metadata definition, outside strings; null when absent. */
     static String field(String definition, String name) {
-        int length = definition.length();
-        for (int i = 0; i < length; i++) {
-            char c = definition.charAt(i);
-            if (c == '"') {
-                i = stringEnd(definition, i);
-            } else if ((c == '(' || c == ' ') && definition.startsWith(name + ": ", i + 1)) {
-                int from = i + 1 + name.length() + 2;
-                int end = from;
-                while (end < length && definition.charAt(end) != ',' && definition.charAt(end) != ')') {
-                    end = definition.charAt(end) == '"' ? stringEnd(definition, end) + 1 : end + 1;
-                }
-                return definition.substring(from, Math.min(end, length));
+        String needle = name + ": ";
+        for (int at = definition.indexOf(needle); at > 0; at = definition.indexOf(needle, at + 1)) {
+            char before = definition.charAt(at - 1);
+            if ((before != '(' && before != ' ') || insideString(definition, at)) {
+                continue;
             }
+            int from = at + needle.length();
+            int end = from;
+            int length = definition.length();
+            while (end < length && definition.charAt(end) != ',' && definition.charAt(end) != ')') {
+                end = definition.charAt(end) == '"' ? stringEnd(definition, end) + 1 : end + 1;
+            }
+            return definition.substring(from, Math.min(end, length));
         }
         return null;
+    }
+
+    /** Whether {@code at} is inside a string literal: the IR printer escapes quotes, so quotes before it pair up. */
+    private static boolean insideString(String text, int at) {
+        boolean inside = false;
+        for (int i = text.indexOf('"'); i >= 0 && i < at; i = text.indexOf('"', i + 1)) {
+            inside = !inside;
+        }
+        return inside;
     }
 
     private static String reference(String value) {
