@@ -258,6 +258,55 @@ class DebugInfoPiecesIT {
         return (int) source.substring(0, source.indexOf(text)).chars().filter(c -> c == '\n').count() + 1;
     }
 
+    /**
+     * A C++ corpus program: fmt's library unit (format.cc: templates, namespaces, classes with member functions) at
+     * -O2 -g through cas (built whole: C++ debug info is not split yet), linked with a small program; gdb stops in
+     * its functions by qualified name and prints arguments of class types and their types as on clang's build.
+     */
+    @Test
+    void fmtDebugsAsClangsBuild() throws Exception {
+        fixture.environment.put("CAS_VERIFY", "0");
+        Path fmt = TestCorpora.realProject("fmt-12.2.0");
+        String include = "-I" + fmt.resolve("include");
+        WorkerFixture.write(dir.resolve("main.cc"), """
+                #include <fmt/format.h>
+                #include <string>
+                int main() {
+                    std::string s = fmt::format("{}-{:>5}|{:.3f}", 42, "ab", 3.14159);
+                    fmt::print("{}\\n", s);
+                    return s.size() == 0;
+                }
+                """);
+        WorkerFixture.write(dir.resolve("fmt.gdb"), """
+                break fmt::v12::vformat
+                break fmt::v12::detail::vformat_to
+                run
+                bt 2
+                info args
+                print fmt
+                ptype fmt
+                continue
+                bt 2
+                info args
+                ptype buf
+                print fmt.size_
+                continue
+                """);
+        List<String> flags = List.of("-O2", "-g", "-std=c++17", include);
+        fixture.clangOk(dir, "c++", concat(flags, "-c", "main.cc", "-o", "main.o"));
+        fixture.clangOk(dir, "c++", concat(flags, "-c", fmt.resolve("src/format.cc").toString(), "-o", "fmt-clang.o"));
+        fixture.casOk(dir, "c++", concat(flags, "-c", fmt.resolve("src/format.cc").toString(), "-o", "fmt-cas.o"));
+        assertThat(fixture.stat(Stat.FUNCTION_DEBUG_FALLBACKS)).isEqualTo(1);
+        assertThat(verifyDwarf(dir.resolve("fmt-cas.o"))).contains("No errors.");
+        fixture.clangOk(dir, "c++", "-o", "fmt-clang", "main.o", "fmt-clang.o");
+        fixture.clangOk(dir, "c++", "-o", "fmt-cas", "main.o", "fmt-cas.o");
+        assertThat(WorkerFixture.run(dir.resolve("fmt-cas"), null)).isEqualTo("42-   ab|3.142\n");
+        String expected = gdb(dir, "fmt-clang", "fmt.gdb");
+        assertThat(expected).contains("vformat[abi:cxx11]", "(fmt=..., args=...)", "vformat_to (buf=",
+                "type = class fmt::v12::basic_string_view<char>");
+        assertThat(gdb(dir, "fmt-cas", "fmt.gdb")).isEqualTo(expected);
+    }
+
     @Test
     void sqliteShellDebugsAsClangsBuildColdAfterAnEditAndAfterALineShift() throws Exception {
         fixture.environment.put("CAS_VERIFY", "0"); // PerFunctionIT compares symbol tables; here it would double the time
