@@ -66,7 +66,7 @@ final class StatsCommand implements Callable<Integer> {
         long functionHits = Stat.FUNCTION_HITS.in(s);
         long functionRemoteHits = Stat.FUNCTION_REMOTE_HITS.in(s);
         out.append(String.format(Locale.ROOT, "functions (in units that missed) %d hits (%d local, %d remote), %d "
-                + "compiled; %d units not split, %d for their debug info (C++, -fdebug-macro)%n", functionHits,
+                + "compiled; %d units not split, %d for their debug info (-fdebug-macro)%n", functionHits,
                 functionHits - functionRemoteHits, functionRemoteHits, Stat.FUNCTION_MISSES.in(s),
                 Stat.FUNCTION_FALLBACKS.in(s), Stat.FUNCTION_DEBUG_FALLBACKS.in(s)));
         out.append(String.format(Locale.ROOT, "  hits whose lines moved    %d (line info moved), %d compiled instead "

@@ -198,14 +198,16 @@ class DebugInfoPiecesIT {
     }
 
     @Test
-    void cxxUnitsWithDebugInfoAreBuiltWholeAndSaySo() throws Exception {
+    void cxxUnitsWithDebugInfoAreSplitAndAreValidDwarf() throws Exception {
         CxxProgramIT.writeSources(dir);
-        fixture.casOk(dir, "c++", "-O2", "-g", "-std=c++17", "-o", "cxx-cas", "a.cpp", "main.cpp");
+        fixture.casOk(dir, "c++", "-O2", "-g", "-std=c++17", "-c", "a.cpp");
+        fixture.casOk(dir, "c++", "-O2", "-g", "-std=c++17", "-o", "cxx-cas", "a.o", "main.cpp");
         assertThat(WorkerFixture.run(dir.resolve("cxx-cas"), null)).isEqualTo(CxxProgramIT.EXPECTED);
-        assertThat(fixture.stat(Stat.FUNCTION_DEBUG_FALLBACKS)).isEqualTo(2);
-        assertThat(fixture.stat(Stat.FUNCTION_MISSES)).isZero();
-        assertThat(fixture.worker.explain(dir, "a.cpp")).hasValueSatisfying(text -> assertThat(text)
-                .contains("compiled as a whole unit (C++ debug info (-g) is not split yet"));
+        assertThat(fixture.stat(Stat.FUNCTION_DEBUG_FALLBACKS)).isZero();
+        assertThat(fixture.stat(Stat.FUNCTION_MISSES)).isGreaterThan(100);
+        // the object, not the program: a linked C++ program's debug info names discarded copies of inline
+        // functions at address 0, which llvm-dwarfdump reports as overlapping (clang's own build does the same)
+        assertThat(verifyDwarf(dir.resolve("a.o"))).contains("No errors.");
     }
 
     @Test
@@ -259,9 +261,10 @@ class DebugInfoPiecesIT {
     }
 
     /**
-     * A C++ corpus program: fmt's library unit (format.cc: templates, namespaces, classes with member functions) at
-     * -O2 -g through cas (built whole: C++ debug info is not split yet), linked with a small program; gdb stops in
-     * its functions by qualified name and prints arguments of class types and their types as on clang's build.
+     * A C++ corpus program: fmt's library unit (format.cc: templates, namespaces, classes with member functions)
+     * split at -O2 -g, linked with a small program built by clang; gdb stops in its overloaded functions by qualified
+     * name, shows backtraces into the program's template instantiations, and prints arguments and class types (with
+     * their methods) as on clang's build.
      */
     @Test
     void fmtDebugsAsClangsBuild() throws Exception {
@@ -277,33 +280,38 @@ class DebugInfoPiecesIT {
                     return s.size() == 0;
                 }
                 """);
+        // fmt and args stay out of the session: on clang's build gdb recovers them from entry values at the
+        // breakpoint (see the class comment); and so do types main.o defines too, since gdb then takes the
+        // definition from another compile unit than the one it stopped in, with other template members
         WorkerFixture.write(dir.resolve("fmt.gdb"), """
-                break fmt::v12::vformat
-                break fmt::v12::detail::vformat_to
+                break fmt::v12::vprint
+                break fmt::v12::vprint_buffered
                 run
                 bt 2
-                info args
-                print fmt
                 ptype fmt
+                whatis args
                 continue
                 bt 2
-                info args
-                ptype buf
-                print fmt.size_
+                print f
+                whatis fmt
+                ptype f
                 continue
                 """);
         List<String> flags = List.of("-O2", "-g", "-std=c++17", include);
         fixture.clangOk(dir, "c++", concat(flags, "-c", "main.cc", "-o", "main.o"));
         fixture.clangOk(dir, "c++", concat(flags, "-c", fmt.resolve("src/format.cc").toString(), "-o", "fmt-clang.o"));
         fixture.casOk(dir, "c++", concat(flags, "-c", fmt.resolve("src/format.cc").toString(), "-o", "fmt-cas.o"));
-        assertThat(fixture.stat(Stat.FUNCTION_DEBUG_FALLBACKS)).isEqualTo(1);
+        assertThat(fixture.stat(Stat.FUNCTION_MISSES)).as("pieces of format.cc").isGreaterThan(100);
+        assertThat(fixture.stat(Stat.FUNCTION_DEBUG_FALLBACKS)).isZero();
         assertThat(verifyDwarf(dir.resolve("fmt-cas.o"))).contains("No errors.");
         fixture.clangOk(dir, "c++", "-o", "fmt-clang", "main.o", "fmt-clang.o");
         fixture.clangOk(dir, "c++", "-o", "fmt-cas", "main.o", "fmt-cas.o");
         assertThat(WorkerFixture.run(dir.resolve("fmt-cas"), null)).isEqualTo("42-   ab|3.142\n");
         String expected = gdb(dir, "fmt-clang", "fmt.gdb");
-        assertThat(expected).contains("vformat[abi:cxx11]", "(fmt=..., args=...)", "vformat_to (buf=",
-                "type = class fmt::v12::basic_string_view<char>");
+        assertThat(expected).contains("Breakpoint 1 at ADDR: fmt::v12::vprint. (2 locations)",
+                "fmt::v12::vprint (f=ADDR <_IO_2_1_stdout_>, fmt=..., args=...) at ", "format-inl.h:1764",
+                "in fmt::v12::print<std::__cxx11::basic_string<char", "type = class fmt::v12::basic_string_view<char>",
+                "    size_t size(void) const;", "type = struct _IO_FILE {");
         assertThat(gdb(dir, "fmt-cas", "fmt.gdb")).isEqualTo(expected);
     }
 

@@ -33,7 +33,7 @@ public enum Stat {
     FUNCTION_MISSES("function.misses"),
     /** Units the per-function path could not split (compiled whole). */
     FUNCTION_FALLBACKS("function.fallbacks"),
-    /** Units built whole because their debug info is of a kind the pieces cannot carry yet (C++ types). */
+    /** Units built whole because their debug info is of a kind the pieces cannot carry ({@code -fdebug-macro}). */
     FUNCTION_DEBUG_FALLBACKS("function.fallbacks.debug"),
     /** Units whose per-function build failed (merge refused, or {@code CAS_VERIFY} found a difference): built whole. */
     FUNCTION_SPLIT_FAILURES("function.fallbacks.failed"),

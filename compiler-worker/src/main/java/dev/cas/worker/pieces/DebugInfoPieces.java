@@ -29,11 +29,14 @@ import org.slf4j.LoggerFactory;
  * of the unit's struct definitions, and every key changes with any edit (DWARF 5 records an MD5 of each source file).
  *
  * <p>On the prepared module: source-file checksums are dropped (DWARF 5 makes them optional; debuggers do not need
- * them); every named struct, union or class defined at file scope is referred to through a declaration of the same
- * name, which debuggers resolve by name to its one definition; the compile unit's lists (enums, retained types,
- * global variables, imported entities) move aside, to a named node only the data piece restores, with every struct
- * definition added to its retained types. A function piece then carries its functions, their locals and the
- * declarations they name; the data piece carries the unit's variables and type definitions.
+ * them); every named struct, union or class defined at file or namespace scope is referred to through a declaration
+ * of the same name, which debuggers resolve by name to its one definition; the compile unit's lists (enums, retained
+ * types, global variables, imported entities) move aside, to a named node only the data piece restores, with every
+ * such definition added to its retained types. A function piece then carries its functions, their locals and the
+ * declarations they name; the data piece carries the unit's variables and type definitions. In C++ a class's members
+ * (declared methods, member typedefs, nested types) sit under the class's declaration in a function piece, as in
+ * clang's own output for a class defined elsewhere, and under its definition in the data piece
+ * ({@link #restoreLists}).
  */
 final class DebugInfoPieces {
     private static final Logger log = LoggerFactory.getLogger(DebugInfoPieces.class);
@@ -48,8 +51,12 @@ final class DebugInfoPieces {
     private static final int DW_TAG_CLASS_TYPE = 0x02;
     private static final int DW_TAG_STRUCTURE_TYPE = 0x13;
     private static final int DW_TAG_UNION_TYPE = 0x17;
+    private static final int DW_TAG_TYPEDEF = 0x16;
+    /** A subprogram's operand for its compile unit: set on definitions only. */
+    private static final int UNIT_OPERAND = 5;
     private static final int SCOPE_OPERAND = 1;
-    private static final int IDENTIFIER_OPERAND = 7;
+    /** A composite type's operand for its members. */
+    private static final int ELEMENTS_OPERAND = 4;
 
     private DebugInfoPieces() {
     }
@@ -79,9 +86,6 @@ final class DebugInfoPieces {
         LLVMDIBuilderRef builder = LLVMCreateDIBuilderDisallowUnresolved(module);
         try {
             Rewrite rewrite = new Rewrite(context, builder);
-            if (rewrite.hasOdrTypes(lists.get(RETAINED_TYPES))) {
-                return Optional.of("C++ debug info (types with ODR identifiers) is not split yet");
-            }
             long begin = System.nanoTime();
             rewrite.walk(unit);
             int location = LLVMGetMDKindID("dbg", 3);
@@ -94,13 +98,12 @@ final class DebugInfoPieces {
             }
             log.debug("debug info: {} metadata nodes and the scopes of {} functions walked in {} ms",
                     rewrite.visited.size(), IrModules.functions(module).size(), (System.nanoTime() - begin) / 1_000_000);
-            if (rewrite.sawOdrType) {
-                return Optional.of("C++ debug info (types with ODR identifiers) is not split yet");
-            }
             List<LLVMMetadataRef> stash = new ArrayList<>(lists);
             List<LLVMMetadataRef> retained = new ArrayList<>(operandsOrEmpty(context, lists.get(RETAINED_TYPES)));
             retained.addAll(rewrite.definitions);
+            retained.addAll(rewrite.rescoped);
             stash.set(RETAINED_TYPES, tuple(context, retained));
+            stash.add(tuple(context, rewrite.declaredAs));
             LLVMValueRef unitValue = LLVMMetadataAsValue(context, unit);
             for (int i = 0; i < LIST_COUNT; i++) {
                 LLVMReplaceMDNodeOperandWith(unitValue, FIRST_LIST + i, null);
@@ -127,7 +130,55 @@ final class DebugInfoPieces {
         for (int i = 0; i < LIST_COUNT; i++) {
             LLVMReplaceMDNodeOperandWith(unit, FIRST_LIST + i, lists.get(i));
         }
+        Map<Long, LLVMMetadataRef> definitionOf = new HashMap<>();
+        List<LLVMMetadataRef> pairs = lists.size() > LIST_COUNT ? operandsOrEmpty(context, lists.get(LIST_COUNT))
+                : List.of();
+        for (int i = 0; i + 1 < pairs.size(); i += 2) {
+            definitionOf.put(pairs.get(i).address(), pairs.get(i + 1));
+        }
+        reattachMembers(context, lists.get(RETAINED_TYPES), definitionOf);
         dropLists(module);
+    }
+
+    /**
+     * Gives the members of each type definition back their scope, in the data piece: the rewrite made the scope of a
+     * member function's declaration, a member typedef or a nested type the type's declaration (what a function piece
+     * needs: a member function's definition names its declaration, which through its scope would otherwise reach
+     * the whole class), and the DWARF writer places a member under its scope, so the definition would lose them.
+     * The members a function piece names were added to the retained types, so the data piece's definitions list
+     * every method and nested type the unit uses, as clang's whole unit does.
+     */
+    private static void reattachMembers(LLVMContextRef context, LLVMMetadataRef retainedTypes,
+            Map<Long, LLVMMetadataRef> definitionOf) {
+        for (LLVMMetadataRef retained : operandsOrEmpty(context, retainedTypes)) {
+            if (retained == null) {
+                continue;
+            }
+            rescope(context, retained, definitionOf);
+            if (LLVMGetMetadataKind(retained) == LLVMDICompositeTypeMetadataKind) {
+                List<LLVMMetadataRef> typeOperands = operands(context, retained);
+                LLVMMetadataRef elements = typeOperands.size() > ELEMENTS_OPERAND ? typeOperands.get(ELEMENTS_OPERAND)
+                        : null;
+                for (LLVMMetadataRef element : operandsOrEmpty(context, elements)) {
+                    if (element != null && LLVMGetMetadataKind(element) == LLVMDISubprogramMetadataKind) {
+                        rescope(context, element, definitionOf);
+                    }
+                }
+            }
+        }
+    }
+
+    private static void rescope(LLVMContextRef context, LLVMMetadataRef node,
+            Map<Long, LLVMMetadataRef> definitionOf) {
+        if (!isNode(node)) {
+            return;
+        }
+        List<LLVMMetadataRef> nodeOperands = operands(context, node);
+        LLVMMetadataRef scope = nodeOperands.size() > SCOPE_OPERAND ? nodeOperands.get(SCOPE_OPERAND) : null;
+        LLVMMetadataRef definition = scope == null ? null : definitionOf.get(scope.address());
+        if (definition != null) {
+            LLVMReplaceMDNodeOperandWith(LLVMMetadataAsValue(context, node), SCOPE_OPERAND, definition);
+        }
     }
 
     /**
@@ -141,7 +192,7 @@ final class DebugInfoPieces {
             return;
         }
         LLVMValueRef stash = LLVMMetadataAsValue(LLVMGetModuleContext(module), stashes.get(0));
-        for (int i = 0; i < LIST_COUNT; i++) {
+        for (int i = 0; i <= LIST_COUNT; i++) {
             LLVMReplaceMDNodeOperandWith(stash, i, null);
         }
     }
@@ -153,20 +204,14 @@ final class DebugInfoPieces {
         final Set<Long> visited = new HashSet<>();
         final Map<Long, LLVMMetadataRef> replacements = new HashMap<>();
         final List<LLVMMetadataRef> definitions = new ArrayList<>();
-        boolean sawOdrType;
+        /** Members (declared methods, typedefs, nested types) whose scope became their type's declaration. */
+        final List<LLVMMetadataRef> rescoped = new ArrayList<>();
+        /** Each declaration made, followed by the definition it stands for. */
+        final List<LLVMMetadataRef> declaredAs = new ArrayList<>();
 
         Rewrite(LLVMContextRef context, LLVMDIBuilderRef builder) {
             this.context = context;
             this.builder = builder;
-        }
-
-        boolean hasOdrTypes(LLVMMetadataRef retainedTypes) {
-            for (LLVMMetadataRef type : operandsOrEmpty(context, retainedTypes)) {
-                if (LLVMGetMetadataKind(type) == LLVMDICompositeTypeMetadataKind && hasIdentifier(type)) {
-                    return true;
-                }
-            }
-            return false;
         }
 
         /**
@@ -216,6 +261,9 @@ final class DebugInfoPieces {
                     LLVMMetadataRef replacement = replacementFor(operand);
                     if (replacement != null && replacement.address() != operand.address()) {
                         LLVMReplaceMDNodeOperandWith(value, i, replacement);
+                        if (i == SCOPE_OPERAND && isMember(context, node)) {
+                            rescoped.add(node);
+                        }
                     }
                     pending.push(operand);
                 }
@@ -263,10 +311,6 @@ final class DebugInfoPieces {
             if ((LLVMDITypeGetFlags(type) & LLVMDIFlagFwdDecl) != 0) {
                 return null;
             }
-            if (hasIdentifier(type)) {
-                sawOdrType = true;
-                return null;
-            }
             SizeTPointer length = new SizeTPointer(1);
             BytePointer namePointer = LLVMDITypeGetName(type, length);
             if (length.get() == 0) {
@@ -276,21 +320,34 @@ final class DebugInfoPieces {
             LLVMMetadataRef scope = operands(context, type).get(SCOPE_OPERAND);
             if (scope != null) {
                 int scopeKind = LLVMGetMetadataKind(scope);
-                if (scopeKind != LLVMDIFileMetadataKind && scopeKind != LLVMDICompileUnitMetadataKind) {
+                if (scopeKind != LLVMDIFileMetadataKind && scopeKind != LLVMDICompileUnitMetadataKind
+                        && scopeKind != LLVMDINamespaceMetadataKind) {
                     return null;
                 }
                 LLVMMetadataRef file = scopeKind == LLVMDIFileMetadataKind ? replacementFor(scope) : null;
                 scope = file != null ? file : scope; // the declaration names no checksum either
             }
             definitions.add(type);
-            return LLVMDIBuilderCreateForwardDecl(builder, tag, new BytePointer(name), name.length, scope, null, 0, 0,
-                    0, 0, new BytePointer(""), 0);
+            LLVMMetadataRef declaration = LLVMDIBuilderCreateForwardDecl(builder, tag, new BytePointer(name),
+                    name.length, scope, null, 0, 0, 0, 0, new BytePointer(""), 0);
+            declaredAs.add(declaration);
+            declaredAs.add(type);
+            return declaration;
         }
+    }
 
-        private boolean hasIdentifier(LLVMMetadataRef type) {
-            List<LLVMMetadataRef> operands = operands(context, type);
-            return operands.size() > IDENTIFIER_OPERAND && operands.get(IDENTIFIER_OPERAND) != null;
+    /**
+     * Whether {@code node}, whose scope is a type, is a member the data piece must list with the type's definition:
+     * a method's declaration (a subprogram without a compile unit), a typedef, or a nested type.
+     */
+    private static boolean isMember(LLVMContextRef context, LLVMMetadataRef node) {
+        int kind = LLVMGetMetadataKind(node);
+        if (kind == LLVMDISubprogramMetadataKind) {
+            List<LLVMMetadataRef> nodeOperands = operands(context, node);
+            return nodeOperands.size() <= UNIT_OPERAND || nodeOperands.get(UNIT_OPERAND) == null;
         }
+        return kind == LLVMDICompositeTypeMetadataKind
+                || (kind == LLVMDIDerivedTypeMetadataKind && LLVMGetDINodeTag(node) == DW_TAG_TYPEDEF);
     }
 
     /** Whether {@code md} is a node with operands (not a string or a wrapped value). */

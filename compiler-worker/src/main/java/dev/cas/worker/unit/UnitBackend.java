@@ -79,11 +79,6 @@ final class UnitBackend {
         } else if (!policy.splits(Files.size(ir))) {
             whole = BuiltUnit.Whole.planned("a small unit (frontend IR under " + policy.minimumIrBytes() / 1024
                     + " KiB) recompiles whole faster than it splits; CAS_PER_FUNCTION=1 splits every unit");
-        } else if (invocation.debugInfo() && (source.kind() == SourceFile.Kind.CXX
-                || source.kind() == SourceFile.Kind.PREPROCESSED_CXX)) {
-            // known before any work: DebugInfoPieces refuses types with ODR identifiers (so no split when idle)
-            whole = BuiltUnit.Whole.fallback("C++ debug info (-g) is not split yet: its types carry ODR identifiers "
-                    + "and member functions", Stat.FUNCTION_DEBUG_FALLBACKS);
         } else if (ir.startsWith(work) && splitsLater(policy, directKey, context)) { // the frontend's bitcode
             splitLater = true;
             whole = BuiltUnit.Whole.planned("built whole at its first build while other units were compiling "
