@@ -225,30 +225,30 @@ public final class PerFunctionCompiler {
         Map<Digest, Result> hits = pool.submit(() -> results.getAll(keys.stream().map(PieceKey::digest).toList()))
                 .join();
         Map<Integer, byte[]> found = new ConcurrentHashMap<>();
-        long[] remoteHits = new long[1];
-        List<Integer> moved = new ArrayList<>();
+        long remoteHits = 0;
+        Map<Integer, PieceObject> moved = new HashMap<>();
         for (int i = 0; i < keys.size(); i++) {
             Result hit = hits.get(keys.get(i).digest());
             Optional<byte[]> blob = hit == null ? Optional.empty() : hit.onlyObject();
             if (blob.isEmpty()) {
                 continue;
             }
-            remoteHits[0] += hit.remote() ? 1 : 0;
+            remoteHits += hit.remote() ? 1 : 0;
             PieceObject stored = PieceObject.fromBlob(blob.get());
             if (stored.base() == keys.get(i).base()) {
                 found.put(i, stored.object());
             } else {
-                moved.add(i);
+                moved.put(i, stored);
             }
         }
-        List<String> refusals = pool.submit(() -> moved.parallelStream().map(i -> {
+        List<String> refusals = pool.submit(() -> moved.entrySet().parallelStream().map(entry -> {
             StringBuilder refusal = new StringBuilder();
-            PieceObject stored = PieceObject.fromBlob(hits.get(keys.get(i).digest()).onlyObject().orElseThrow());
-            stored.at(keys.get(i).base(), mainFile, refusal).ifPresent(object -> found.put(i, object));
+            entry.getValue().at(keys.get(entry.getKey()).base(), mainFile, refusal)
+                    .ifPresent(object -> found.put(entry.getKey(), object));
             return refusal.toString();
         }).filter(refusal -> !refusal.isEmpty()).toList()).join();
-        if (remoteHits[0] > 0) {
-            cache.count(Stat.FUNCTION_REMOTE_HITS, remoteHits[0]);
+        if (remoteHits > 0) {
+            cache.count(Stat.FUNCTION_REMOTE_HITS, remoteHits);
         }
         if (!moved.isEmpty()) {
             cache.count(Stat.FUNCTION_LINES_MOVED, moved.size() - refusals.size());
