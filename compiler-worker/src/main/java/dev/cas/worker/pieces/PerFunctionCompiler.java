@@ -54,7 +54,7 @@ public final class PerFunctionCompiler {
 
     /**
      * One piece: its name, its key, its shape (the key without line numbers, see
-     * {@link PieceFingerprints#describeShape}), the callees it imports, and whether the cache had it.
+     * {@link PieceFingerprints#describePiece}), the callees it imports, and whether the cache had it.
      */
     public record PieceResult(String name, List<String> functions, Digest key, Digest shape, Set<String> imports,
             boolean hit) {
@@ -103,7 +103,6 @@ public final class PerFunctionCompiler {
         List<List<String>> groups;
         List<Set<String>> imports;
         List<PieceKey> keys;
-        List<Digest> shapes;
         Set<String> discardable;
         try {
             LLVMModuleRef module = LlvmBackend.parse(context, bitcode);
@@ -117,9 +116,7 @@ public final class PerFunctionCompiler {
                 timings.mark("indexed");
                 imports = groups.stream().map(prepared::importsOf).toList();
                 List<List<String>> aliases = groups.stream().map(prepared::aliasesOf).toList();
-                keys = keys(index, groups, aliases, imports, options, false);
-                shapes = index.hasDebugInfo() ? keys(index, groups, aliases, imports, options, true).stream()
-                        .map(PieceKey::digest).toList() : keys.stream().map(PieceKey::digest).toList();
+                keys = keys(index, groups, aliases, imports, options);
                 timings.mark("keyed");
                 objects = lookupAll(keys, index.mainFile(), levels);
                 timings.mark("looked up");
@@ -174,7 +171,7 @@ public final class PerFunctionCompiler {
             List<String> functions = groups.get(i).stream().filter(f -> !f.equals(FunctionSplitter.DATA_PIECE))
                     .toList();
             results.add(new PieceResult(i == 0 ? FunctionSplitter.DATA_PIECE : groups.get(i).get(0), functions,
-                    keys.get(i).digest(), shapes.get(i), imports.get(i), !compiled.containsKey(i)));
+                    keys.get(i).digest(), keys.get(i).shape(), imports.get(i), !compiled.containsKey(i)));
         }
         return new Outcome(merged, results);
     }
@@ -190,29 +187,36 @@ public final class PerFunctionCompiler {
                 (System.nanoTime() - begin) / 1_000_000));
     }
 
-    /** A piece's key, and the main-file line its relative lines count from ({@link PieceFingerprints}). */
-    private record PieceKey(Digest digest, int base) {
+    /**
+     * A piece's key, the main-file line its relative lines count from ({@link PieceFingerprints}), and its shape
+     * (the key without line numbers; the key itself when the unit has no debug info).
+     */
+    private record PieceKey(Digest digest, int base, Digest shape) {
     }
 
-    /** Every piece's key (or {@code shape}: without line numbers), in parallel; the first piece is the data piece. */
+    /** Every piece's key and shape, in parallel; the first piece is the data piece. */
     private List<PieceKey> keys(PieceFingerprints index, List<List<String>> groups, List<List<String>> aliases,
-            List<Set<String>> imports, LlvmBackend.Options options, boolean shape) {
+            List<Set<String>> imports, LlvmBackend.Options options) {
         return pool.submit(() -> IntStream.range(0, groups.size()).parallel()
-                .mapToObj(i -> key(index, groups.get(i), aliases.get(i), imports.get(i), i == 0, options, shape))
+                .mapToObj(i -> key(index, groups.get(i), aliases.get(i), imports.get(i), i == 0, options))
                 .toList()).join();
     }
 
     private PieceKey key(PieceFingerprints index, List<String> group, List<String> aliases, Set<String> imports,
-            boolean data, LlvmBackend.Options options, boolean shape) {
-        Fingerprint key = new Fingerprint(shape ? SCHEMA + "-shape" : SCHEMA)
-                .add("toolchain", toolchain.identity())
-                .add("options", options.toString());
-        if (shape) {
-            index.describeShape(group, aliases, imports, data, key);
-            return new PieceKey(key.build(), MainFileLines.NO_BASE);
+            boolean data, LlvmBackend.Options options) {
+        Fingerprint key = fingerprint(SCHEMA, options);
+        if (!index.hasDebugInfo()) {
+            int base = index.describePiece(group, aliases, imports, data, key);
+            Digest digest = key.build();
+            return new PieceKey(digest, base, digest);
         }
-        int base = index.describePiece(group, aliases, imports, data, key);
-        return new PieceKey(key.build(), base);
+        Fingerprint shape = fingerprint(SCHEMA + "-shape", options);
+        int base = index.describePiece(group, aliases, imports, data, key, shape);
+        return new PieceKey(key.build(), base, shape.build());
+    }
+
+    private Fingerprint fingerprint(String schema, LlvmBackend.Options options) {
+        return new Fingerprint(schema).add("toolchain", toolchain.identity()).add("options", options.toString());
     }
 
     /**

@@ -135,32 +135,37 @@ final class PieceFingerprints {
      */
     int describePiece(List<String> functions, List<String> aliases, Set<String> imports, boolean data,
             Fingerprint key) {
-        return describe(functions, aliases, imports, data, key, false);
+        return describe(functions, aliases, imports, data, key, null);
     }
 
     /**
-     * The same description with every line number of the debug info left out: equal for a piece whose code did not
-     * change but whose lines moved (text inserted or deleted above it). Code that depends on its line
-     * ({@code __LINE__}, {@code assert}) holds the line as a constant, so its shape changes too.
+     * The same, and in the same pass the piece's shape into {@code shape}: its description with every line number
+     * of the debug info left out, equal for a piece whose code did not change but whose lines moved (text inserted
+     * or deleted above it). Code that depends on its line ({@code __LINE__}, {@code assert}) holds the line as a
+     * constant, so its shape changes too.
      */
-    void describeShape(List<String> functions, List<String> aliases, Set<String> imports, boolean data,
-            Fingerprint shape) {
-        describe(functions, aliases, imports, data, shape, true);
+    int describePiece(List<String> functions, List<String> aliases, Set<String> imports, boolean data,
+            Fingerprint key, Fingerprint shape) {
+        return describe(functions, aliases, imports, data, key, shape);
     }
 
     private int describe(List<String> functions, List<String> aliases, Set<String> imports, boolean data,
-            Fingerprint key, boolean withoutLines) {
-        key.add("module", moduleWide());
+            Fingerprint key, Fingerprint shape) {
+        List<Fingerprint> both = shape == null ? List.of(key) : List.of(key, shape);
+        both.forEach(fingerprint -> fingerprint.add("module", moduleWide()));
         if (data) {
             int[] base = {MainFileLines.NO_BASE};
             String text = pieceText(functions, imports, true, base);
-            key.add("data", withoutLines ? withoutLines(text) : text);
+            key.add("data", text);
+            if (shape != null) {
+                shape.add("data", withoutLines(text));
+            }
             return base[0];
         }
         int[] base = {MainFileLines.NO_BASE};
-        key.add("functions", Integer.toString(functions.size()));
+        both.forEach(fingerprint -> fingerprint.add("functions", Integer.toString(functions.size())));
         for (String function : functions) {
-            describeFunction("define", printedName(function), withoutLines, base, key);
+            describeFunction("define", printedName(function), base, key, shape);
         }
         // the piece defines the aliases of its functions: an alias added or changed changes its object
         for (String alias : aliases) {
@@ -168,7 +173,7 @@ final class PieceFingerprints {
             if (line == null) {
                 throw new IllegalStateException("no alias printed for " + alias);
             }
-            key.add("alias", line);
+            both.forEach(fingerprint -> fingerprint.add("alias", line));
         }
         List<String> sortedImports = new ArrayList<>();
         for (String function : imports) {
@@ -176,8 +181,8 @@ final class PieceFingerprints {
         }
         sortedImports.sort(null);
         for (String function : sortedImports) {
-            key.add("import", function);
-            describeFunction("body", function, withoutLines, base, key);
+            both.forEach(fingerprint -> fingerprint.add("import", function));
+            describeFunction("body", function, base, key, shape);
         }
         return base[0];
     }
@@ -185,14 +190,13 @@ final class PieceFingerprints {
     /**
      * A function's digest and where it starts relative to the piece's base (the first function's base, set here):
      * so lines moving alike in every function of a piece leave its description alone, and lines moving apart change
-     * it.
+     * it. Its shape (when asked for) has neither.
      */
-    private void describeFunction(String field, String printedName, boolean withoutLines, int[] base,
-            Fingerprint key) {
+    private void describeFunction(String field, String printedName, int[] base, Fingerprint key,
+            Fingerprint shape) {
         FunctionDigests digests = functionDigests(printedName);
-        if (withoutLines) {
-            key.add(field, digests.withoutLines());
-            return;
+        if (shape != null) {
+            shape.add(field, digests.withoutLines());
         }
         key.add(field, digests.relative());
         if (digests.base() != MainFileLines.NO_BASE) {

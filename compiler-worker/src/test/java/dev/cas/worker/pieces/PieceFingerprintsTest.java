@@ -136,7 +136,7 @@ class PieceFingerprintsTest {
 
     private static Digest shape(PieceFingerprints index, String function) {
         Fingerprint shape = new Fingerprint("test");
-        index.describeShape(List.of(function), List.of(), Set.of(), false, shape);
+        index.describePiece(List.of(function), List.of(), Set.of(), false, new Fingerprint("key"), shape);
         return shape.build();
     }
 
