@@ -1,5 +1,6 @@
 package dev.cas.worker;
 
+import dev.cas.store.RocksDbLibrary;
 import dev.cas.worker.cache.LocalCache;
 import dev.cas.worker.cache.Stat;
 import dev.cas.worker.clang.Toolchain;
@@ -54,6 +55,8 @@ public final class Worker implements AutoCloseable {
     public static Worker open(Path cacheDirectory, long maxSizeBytes) {
         NativeSha256.loadInBackground(System.getenv());
         Toolchain toolchain = Toolchain.load();
+        LlvmBackend.loadInBackground();
+        RocksDbLibrary.load(cacheDirectory.resolve("native"));
         LocalCache cache = new LocalCache(cacheDirectory.resolve("db"), maxSizeBytes, Clock.systemUTC());
         try {
             Path scratch = Files.createTempDirectory("cas-worker-");

@@ -28,19 +28,17 @@ public final class Toolchain {
     }
 
     /**
-     * Extracts the bundled executables (first time ~5 s, then ~0.15 s) and repairs the preset's packaging: its
-     * executables need {@code libLLVM.so.20.1} and {@code libclang-cpp.so.20.1}, the jar ships only the unversioned
-     * names, and clang finds lld only as {@code ld.lld}.
+     * Extracts the bundled executables (first time ~5 s) and repairs the preset's packaging: its executables need
+     * {@code libLLVM.so.20.1} and {@code libclang-cpp.so.20.1}, the jar ships only the unversioned names, and clang
+     * finds lld only as {@code ld.lld}. Loads no library: LLVM's version is the preset's (its version is LLVM's and
+     * JavaCPP's, {@code 20.1.7-1.5.12}), and a worker serving -O0 units or hits never needs LLVM in-process.
      */
     public static Toolchain load() {
-        Path clangPath = Path.of(Loader.load(clang.class));
-        Path binDir = clangPath.getParent();
-        int[] major = new int[1];
-        int[] minor = new int[1];
-        int[] patch = new int[1];
-        LLVM.LLVMGetVersion(major, minor, patch);
-        String llvmVersion = major[0] + "." + minor[0] + "." + patch[0];
-        String soVersion = major[0] + "." + minor[0];
+        String preset = buildProperty("llvm.preset");
+        int dash = preset.indexOf('-');
+        String llvmVersion = dash > 0 ? preset.substring(0, dash) : loadedLlvmVersion();
+        String soVersion = llvmVersion.substring(0, llvmVersion.lastIndexOf('.'));
+        Path binDir = binDirectory();
         link(binDir.resolve("libLLVM.so." + soVersion), "libLLVM.so");
         link(binDir.resolve("libclang-cpp.so." + soVersion), "libclang-cpp.so");
         link(binDir.resolve("ld.lld"), "lld");
@@ -48,9 +46,42 @@ public final class Toolchain {
         for (String tool : new String[] {"lld", "llvm-objcopy"}) {
             binDir.resolve(tool).toFile().setExecutable(true);
         }
-        String identity = "llvm=" + llvmVersion + ";preset=" + buildProperty("llvm.preset")
+        String identity = "llvm=" + llvmVersion + ";preset=" + preset
                 + ";triple=" + TARGET_TRIPLE + ";cas=" + buildProperty("version");
         return new Toolchain(binDir, identity);
+    }
+
+    /**
+     * Where the bundled programs are. When an earlier start extracted them, JavaCPP checks each against the jar and
+     * extracts it again if it differs (~40 ms); the first time, the preset's loader extracts everything clang needs
+     * (~5 s; it also loads clang's libraries into this process, ~0.3 s on every start, which is why it is not the
+     * usual path).
+     */
+    private static Path binDirectory() {
+        try {
+            String dir = "/org/bytedeco/llvm/" + Loader.getPlatform() + "/";
+            Path clangPath = Loader.cacheResource(clang.class, dir + "clang").toPath();
+            boolean complete = true;
+            for (String file : new String[] {"libLLVM.so", "libclang-cpp.so", "lld", "llvm-objcopy"}) {
+                complete &= Files.isRegularFile(clangPath.resolveSibling(file))
+                        && Loader.cacheResource(clang.class, dir + file) != null;
+            }
+            if (complete) {
+                return clangPath.getParent();
+            }
+        } catch (IOException | RuntimeException e) {
+            // extracted as the preset does it, below
+        }
+        return Path.of(Loader.load(clang.class)).getParent();
+    }
+
+    /** LLVM's version as the loaded library reports it; loads the library (~0.1 s). */
+    private static String loadedLlvmVersion() {
+        int[] major = new int[1];
+        int[] minor = new int[1];
+        int[] patch = new int[1];
+        LLVM.LLVMGetVersion(major, minor, patch);
+        return major[0] + "." + minor[0] + "." + patch[0];
     }
 
     /** LLVM version, preset version, target triple and this project's version; CPU and features come from flags. */
@@ -68,7 +99,7 @@ public final class Toolchain {
 
     public static String buildProperty(String name) {
         Properties properties = new Properties();
-        try (InputStream in = Toolchain.class.getResourceAsStream("build.properties")) {
+        try (InputStream in = Toolchain.class.getResourceAsStream("/dev/cas/worker/build.properties")) {
             if (in != null) {
                 properties.load(in);
             }

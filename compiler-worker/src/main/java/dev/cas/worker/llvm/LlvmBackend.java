@@ -32,12 +32,30 @@ public final class LlvmBackend implements AutoCloseable {
      */
     private final TargetMachines machines = new TargetMachines();
 
-    static {
-        LLVMInitializeX86TargetInfo();
-        LLVMInitializeX86Target();
-        LLVMInitializeX86TargetMC();
-        LLVMInitializeX86AsmPrinter();
-        LLVMInitializeX86AsmParser();
+    /**
+     * Loads LLVM's library and registers the X86 target (~0.1-0.2 s) on a background thread: a worker answers before
+     * it is done, since -O0 units (clang code-generates them) and hits never need LLVM in-process, and its first
+     * optimised unit finds it ready or waits for the rest.
+     */
+    public static void loadInBackground() {
+        Thread loader = new Thread(X86Target::ensureRegistered, "cas-llvm-load");
+        loader.setDaemon(true);
+        loader.start();
+    }
+
+    /** The X86 target registered with LLVM, once per process, by whichever thread needs it first. */
+    private static final class X86Target {
+        static {
+            LLVMInitializeX86TargetInfo();
+            LLVMInitializeX86Target();
+            LLVMInitializeX86TargetMC();
+            LLVMInitializeX86AsmPrinter();
+            LLVMInitializeX86AsmParser();
+        }
+
+        static void ensureRegistered() {
+            // the class's initialisation did the work
+        }
     }
 
     /** Disposes the idle target machines; call once no compile runs any more. */
@@ -144,6 +162,7 @@ public final class LlvmBackend implements AutoCloseable {
     }
 
     private byte[] optimiseAndEmit(LLVMModuleRef module, Options options) throws BackendException {
+        X86Target.ensureRegistered();
         String moduleTriple = LLVMGetTarget(module).getString();
         String triple = moduleTriple.isEmpty() ? Toolchain.TARGET_TRIPLE : moduleTriple;
         LLVMTargetRef target = new LLVMTargetRef();
