@@ -11,20 +11,27 @@ import org.slf4j.LoggerFactory;
  * Switches the worker's SHA-256 to a native one (AWS-LC through the Amazon Corretto Crypto Provider, which uses the
  * CPU's SHA extensions) in the background. Why: the worker runs on C1 only, where the JDK's SHA-256 hashes ~125 MB/s
  * against ~1.5 GB/s native, and every key, stored object, verified read and direct-mode file check hashes (sqlite3.c:
- * 75 ms against 6 ms). Loading takes ~0.3 s (the library is unpacked and checked), so it runs beside whatever the
- * worker does first; until it is ready, and wherever it cannot load, the JDK's SHA-256 serves.
- * {@code CAS_NATIVE_SHA256=0} keeps the JDK's.
+ * 75 ms against 6 ms). Loading costs ~0.45 s of processor time (the library is unpacked and checked), which a cold
+ * -O0 build of small units would pay beside clang for nothing, so it starts only when the worker meets work that
+ * hashes much ({@link #loadInBackground()}: an optimised unit, a large file); until it is ready, and wherever it
+ * cannot load, the JDK's SHA-256 serves. {@code CAS_NATIVE_SHA256=0} keeps the JDK's.
  */
 public final class NativeSha256 {
     private static final Logger log = LoggerFactory.getLogger(NativeSha256.class);
     private static final AtomicBoolean STARTED = new AtomicBoolean();
+    private static volatile boolean allowed;
 
     private NativeSha256() {
     }
 
-    /** Starts loading it once per process, unless {@code environment} says not to. */
-    public static void loadInBackground(Map<String, String> environment) {
-        if ("0".equals(environment.get("CAS_NATIVE_SHA256")) || !STARTED.compareAndSet(false, true)) {
+    /** Lets {@link #loadInBackground()} load it in this process, unless {@code environment} says not to. */
+    public static void allow(Map<String, String> environment) {
+        allowed = !"0".equals(environment.get("CAS_NATIVE_SHA256"));
+    }
+
+    /** Starts loading it once per process, if {@link #allow allowed}; returns at once. */
+    public static void loadInBackground() {
+        if (!allowed || !STARTED.compareAndSet(false, true)) {
             return;
         }
         Thread loader = new Thread(NativeSha256::load, "cas-native-sha256");

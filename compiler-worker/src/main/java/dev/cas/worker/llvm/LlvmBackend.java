@@ -6,6 +6,7 @@ import dev.cas.worker.clang.Toolchain;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.llvm.LLVM.LLVMComdatRef;
 import org.bytedeco.llvm.LLVM.LLVMContextRef;
@@ -24,6 +25,7 @@ import org.bytedeco.llvm.LLVM.LLVMValueRef;
  */
 public final class LlvmBackend implements AutoCloseable {
     private static final int DEFAULT_PRIORITY = 65535;
+    private static final AtomicBoolean LOADING = new AtomicBoolean();
 
     /**
      * Target machines for reuse: one builds its subtarget (instruction and register tables, lowering) on first use,
@@ -33,14 +35,16 @@ public final class LlvmBackend implements AutoCloseable {
     private final TargetMachines machines = new TargetMachines();
 
     /**
-     * Loads LLVM's library and registers the X86 target (~0.1-0.2 s) on a background thread: a worker answers before
-     * it is done, since -O0 units (clang code-generates them) and hits never need LLVM in-process, and its first
-     * optimised unit finds it ready or waits for the rest.
+     * Loads LLVM's library and registers the X86 target (~0.1-0.2 s) on a background thread, once per process: called
+     * when an optimised unit starts, so it overlaps that unit's clang frontend; -O0 units (clang code-generates them)
+     * and hits never load LLVM in-process at all.
      */
     public static void loadInBackground() {
-        Thread loader = new Thread(X86Target::ensureRegistered, "cas-llvm-load");
-        loader.setDaemon(true);
-        loader.start();
+        if (LOADING.compareAndSet(false, true)) {
+            Thread loader = new Thread(X86Target::ensureRegistered, "cas-llvm-load");
+            loader.setDaemon(true);
+            loader.start();
+        }
     }
 
     /** The X86 target registered with LLVM, once per process, by whichever thread needs it first. */
