@@ -2,6 +2,7 @@ package dev.cas.client;
 
 import dev.cas.worker.clang.DirectClang;
 import dev.cas.worker.command.CompilerInvocation;
+import dev.cas.worker.command.UsageException;
 import dev.cas.worker.clang.Toolchain;
 import dev.cas.worker.daemon.WorkerProtocol.Command;
 import dev.cas.worker.WorkerResponse;
@@ -14,7 +15,8 @@ import java.util.Map;
 /**
  * {@code cas-compile <compiler> <args>}: hands the command to the worker, prints what it printed and exits with its
  * status. When the worker cannot be reached the build still succeeds: the bundled clang compiles directly, and the
- * user is told once that the cache was bypassed.
+ * user is told once that the cache was bypassed. A command the cache cannot help with, coming while no worker runs,
+ * is run by clang at once while a worker starts in the background (the compiler probes that begin most builds).
  */
 final class CompileCommand {
     private final Map<String, String> environment;
@@ -40,9 +42,15 @@ final class CompileCommand {
             return compileDirectly(request);
         }
         String cwd = Path.of("").toAbsolutePath().toString();
+        WorkerConnection connection = new WorkerConnection(settings);
         WorkerResponse response;
         try {
-            response = new WorkerConnection(settings).send(Command.COMPILE, cwd, environment, request);
+            if (cacheCannotHelp(request) && !connection.answersOrStartsInBackground()) {
+                // a compiler probe (--version, -E, a program read from stdin) at the start of a build: clang answers
+                // it now, and the worker starts meanwhile instead of on the build's critical path
+                return compileDirectly(request);
+            }
+            response = connection.send(Command.COMPILE, cwd, environment, request);
         } catch (IOException | RuntimeException e) {
             err.println("cas-compile: warning: cache unavailable (" + e.getMessage() + "); compiling without it");
             return compileDirectly(request);
@@ -52,6 +60,16 @@ final class CompileCommand {
         out.flush();
         err.flush();
         return response.exitCode();
+    }
+
+    /** Whether the worker would only run clang on this command (it counts it as uncached). */
+    private static boolean cacheCannotHelp(List<String> request) {
+        try {
+            return CompilerInvocation.parse(request.get(0), request.subList(1, request.size())).mode()
+                    == CompilerInvocation.Mode.PASSTHROUGH;
+        } catch (UsageException e) {
+            return false; // the worker says what is wrong with it
+        }
     }
 
     private int compileDirectly(List<String> request) {

@@ -19,8 +19,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -97,32 +99,81 @@ final class WorkerConnection {
         }
     }
 
+    /**
+     * Whether a worker answers now; when none does, one is started without waiting for it (a command the cache
+     * cannot help with runs meanwhile, and the build's next compile finds the worker up, or waits for it).
+     */
+    boolean answersOrStartsInBackground() throws IOException {
+        if (answers()) {
+            return true;
+        }
+        Files.createDirectories(settings.cacheDirectory());
+        try (FileChannel lockChannel = FileChannel.open(lockFile(), StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE); FileLock ignored = lockChannel.lock()) {
+            if (!answers() && starting().isEmpty()) {
+                spawn();
+            }
+        }
+        return false;
+    }
+
     private void startWorker() throws IOException {
         Files.createDirectories(settings.cacheDirectory());
-        Path lockFile = settings.cacheDirectory().resolve("worker.start.lock");
-        try (FileChannel lockChannel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                FileLock ignored = lockChannel.lock()) {
+        try (FileChannel lockChannel = FileChannel.open(lockFile(), StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE); FileLock ignored = lockChannel.lock()) {
             if (answers()) {
                 return; // another launcher started it while we waited for the lock
             }
-            Process process = new ProcessBuilder(workerCommand())
-                    .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-                    .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile().toFile()))
-                    .redirectErrorStream(true)
-                    .start();
+            ProcessHandle process = starting().orElse(null);
+            if (process == null) {
+                process = spawn();
+            }
             long deadline = System.currentTimeMillis() + START_TIMEOUT_MILLIS;
             while (System.currentTimeMillis() < deadline) {
                 if (answers()) {
                     return;
                 }
                 if (!process.isAlive()) {
-                    throw new IOException("the cas worker exited with status " + process.exitValue() + " (see "
-                            + logFile() + ")");
+                    throw new IOException("the cas worker exited before it answered (see " + logFile() + ")");
                 }
                 sleep(20);
             }
             throw new IOException("the cas worker did not start within " + START_TIMEOUT_MILLIS / 1000 + " s");
         }
+    }
+
+    /** Starts a worker process, and notes its pid for launchers that come while it starts; hold the lock. */
+    private ProcessHandle spawn() throws IOException {
+        Process process = new ProcessBuilder(workerCommand())
+                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile().toFile()))
+                .redirectErrorStream(true)
+                .start();
+        Files.writeString(startingFile(), Long.toString(process.pid()));
+        return process.toHandle();
+    }
+
+    /**
+     * The worker a launcher started and that does not answer yet: the pid noted by {@link #spawn()}, if that process
+     * is alive and a worker (not a process that took the number of one that exited).
+     */
+    private Optional<ProcessHandle> starting() {
+        try {
+            long pid = Long.parseLong(Files.readString(startingFile()).trim());
+            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).filter(process -> process.info().arguments()
+                    .map(arguments -> Arrays.asList(arguments).contains(WorkerDaemon.class.getName()))
+                    .orElse(false));
+        } catch (IOException | NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+
+    private Path lockFile() {
+        return settings.cacheDirectory().resolve("worker.start.lock");
+    }
+
+    private Path startingFile() {
+        return settings.cacheDirectory().resolve("worker.starting");
     }
 
     private List<String> workerCommand() {
@@ -160,7 +211,7 @@ final class WorkerConnection {
         return Files.isRegularFile(archive) ? List.of("-XX:SharedArchiveFile=" + archive) : List.of();
     }
 
-    private boolean answers() {
+    boolean answers() {
         try (SocketChannel ignored = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
             return true;
         } catch (IOException e) {

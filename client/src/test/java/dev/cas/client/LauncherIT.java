@@ -84,6 +84,55 @@ class LauncherIT {
         assertThat(stats.stdout()).contains("\"unit.hits\": " + UNITS, "\"unit.misses\": " + (UNITS + 1));
     }
 
+    /**
+     * The compiler probes that begin a build (here four at once, as {@code make -j4} would run them) are answered by
+     * clang at once while no worker runs; one worker starts behind them, and the build's compiles go through it.
+     */
+    @Test
+    void compilerProbesRunAtOnceWhileOneWorkerStartsBehindThem() throws Exception {
+        List<Process> probes = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            probes.add(start(cacheEnv(), "cc", "--version"));
+        }
+        for (Process probe : probes) {
+            Run run = Launchers.await(probe);
+            assertThat(run.exit()).as(run.stderr()).isZero();
+            assertThat(run.stdout()).contains("clang version");
+        }
+        Files.writeString(dir.resolve("unit.c"), "int unit(void) { return 7; }\n");
+        Run compiled = casCompile(cacheEnv(), "cc", "-O0", "-c", "unit.c", "-o", "unit.o");
+        assertThat(compiled.exit()).as(compiled.stderr()).isZero();
+        assertThat(dir.resolve("unit.o")).isNotEmptyFile();
+        assertThat(casCompile(cacheEnv(), "stats", "--json").stdout()).contains("\"unit.misses\": 1");
+        String cache = dir.resolve("cache").toString();
+        assertThat(ProcessHandle.allProcesses().filter(process -> process.info().arguments()
+                .map(arguments -> List.of(arguments).contains(cache)).orElse(false)).count())
+                .as("workers serving %s", cache).isEqualTo(1);
+    }
+
+    /**
+     * A probe does not wait for the worker: it is answered, without a warning, even while the worker cannot open its
+     * cache (it retries for a minute, as when another worker still holds the database), where a compile would wait.
+     */
+    @Test
+    void aProbeNeverWaitsForTheWorker() throws Exception {
+        Files.createDirectories(dir.resolve("cache"));
+        Files.writeString(dir.resolve("cache/db"), "not a database directory");
+        try {
+            long begin = System.nanoTime();
+            Run probe = casCompile(cacheEnv(), "cc", "--version");
+            assertThat(probe.exit()).as(probe.stderr()).isZero();
+            assertThat(probe.stdout()).contains("clang version");
+            assertThat(probe.stderr()).isEmpty();
+            assertThat((System.nanoTime() - begin) / 1_000_000_000).as("seconds").isLessThan(20);
+        } finally {
+            String cache = dir.resolve("cache").toString();
+            ProcessHandle.allProcesses().filter(process -> process.info().arguments()
+                    .map(arguments -> List.of(arguments).contains(cache)).orElse(false))
+                    .forEach(ProcessHandle::destroy);
+        }
+    }
+
     @Test
     void theNativeClientServesCompilesWithoutStartingAJvm() throws Exception {
         Path script = Path.of("..", "bin", "cas-compile").toAbsolutePath().normalize();
