@@ -263,8 +263,8 @@ class DebugInfoPiecesIT {
     /**
      * A C++ corpus program: fmt's library unit (format.cc: templates, namespaces, classes with member functions)
      * split at -O2 -g, linked with a small program built by clang; gdb stops in its overloaded functions by qualified
-     * name, shows backtraces into the program's template instantiations, and prints arguments and class types (with
-     * their methods) as on clang's build.
+     * name and at a file and line, shows backtraces into the program's template instantiations, prints arguments,
+     * locals and class types (with their methods), and steps into a callee as on clang's build.
      */
     @Test
     void fmtDebugsAsClangsBuild() throws Exception {
@@ -313,6 +313,24 @@ class DebugInfoPiecesIT {
                 "in fmt::v12::print<std::__cxx11::basic_string<char", "type = class fmt::v12::basic_string_view<char>",
                 "    size_t size(void) const;", "type = struct _IO_FILE {");
         assertThat(gdb(dir, "fmt-cas", "fmt.gdb")).isEqualTo(expected);
+
+        // by file and line: a stop, the locals, a step to the next line and one into a callee, its arguments
+        WorkerFixture.write(dir.resolve("lines.gdb"), """
+                break format-inl.h:1764
+                run
+                bt 1
+                info locals
+                step
+                bt 1
+                step
+                bt 1
+                info args
+                continue
+                """);
+        String byLine = gdb(dir, "fmt-clang", "lines.gdb");
+        assertThat(byLine).contains("Breakpoint 1, fmt::v12::vprint (f=ADDR <_IO_2_1_stdout_>", "buffer = ",
+                "format-inl.h:1766", "file_print_buffer (this=ADDR, f=ADDR <_IO_2_1_stdout_>) at ", "f = ADDR");
+        assertThat(gdb(dir, "fmt-cas", "lines.gdb")).isEqualTo(byLine);
     }
 
     @Test
