@@ -11,10 +11,11 @@ import org.slf4j.LoggerFactory;
  * Switches the worker's SHA-256 to a native one (AWS-LC through the Amazon Corretto Crypto Provider, which uses the
  * CPU's SHA extensions) in the background. Why: the worker runs on C1 only, where the JDK's SHA-256 hashes ~125 MB/s
  * against ~1.5 GB/s native, and every key, stored object, verified read and direct-mode file check hashes (sqlite3.c:
- * 75 ms against 6 ms). Loading costs ~0.45 s of processor time (the library is unpacked and checked), which a cold
- * -O0 build of small units would pay beside clang for nothing, so it starts only when the worker meets work that
- * hashes much ({@link #loadInBackground()}: an optimised unit, a large file); until it is ready, and wherever it
- * cannot load, the JDK's SHA-256 serves. {@code CAS_NATIVE_SHA256=0} keeps the JDK's.
+ * 75 ms against 6 ms). Loading costs ~0.45 s of processor time (the library is unpacked and checked); it starts
+ * with the worker, in the background: loaded on demand instead (an optimised unit, a large file), a cold -O0 build
+ * saved that time but a build of hits from a shared cache doubled (bench/ci-cache.sh: 0.42 s → 0.81 s), hashing
+ * its objects with the JDK's while the library loaded beside it. Until it is ready, and wherever it cannot load,
+ * the JDK's SHA-256 serves. {@code CAS_NATIVE_SHA256=0} keeps the JDK's.
  */
 public final class NativeSha256 {
     private static final Logger log = LoggerFactory.getLogger(NativeSha256.class);

@@ -1,7 +1,6 @@
 package dev.cas.worker.direct;
 
 import dev.cas.store.Digest;
-import dev.cas.worker.common.NativeSha256;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -26,8 +25,6 @@ final class FileHashes {
     static final long SETTLE_MILLIS = 2_000;
     /** The same for sub-second time stamps (ext4, xfs, btrfs, tmpfs: the kernel's tick, at most 10 ms). */
     static final long FINE_SETTLE_MILLIS = 200;
-    /** A file this large makes native hashing worth loading ({@link NativeSha256}): sqlite3.c is 9 MB. */
-    static final int LARGE_FILE = 1 << 20;
 
     private record Identity(Object fileKey, long size, FileTime modified, FileTime changed) {
     }
@@ -71,9 +68,6 @@ final class FileHashes {
             return known.content();
         }
         byte[] bytes = Files.readAllBytes(key);
-        if (bytes.length >= LARGE_FILE) {
-            NativeSha256.loadInBackground();
-        }
         Content hash = new Content(HexFormat.of().formatHex(Digest.sha256().digest(bytes)), usesTimeOrEmbed(bytes));
         long now = clock.millis();
         long settle = settleMillis(before.modified(), before.changed());

@@ -36,7 +36,7 @@ public final class LlvmBackend implements AutoCloseable {
 
     /**
      * Loads LLVM's library and registers the X86 target (~0.1-0.2 s) on a background thread, once per process: called
-     * when an optimised unit starts, so it overlaps that unit's clang frontend; -O0 units (clang code-generates them)
+     * when an optimised unit misses, so it overlaps that unit's clang frontend; -O0 units (clang code-generates them)
      * and hits never load LLVM in-process at all.
      */
     public static void loadInBackground() {

@@ -52,6 +52,9 @@ final class UnitBackend {
     BuiltUnit build(CompilerInvocation invocation, SourceFile source, Path work, BuildContext context,
             ProcessRunner.Running clang, Optional<Digest> directKey,
             Consumer<BuiltUnit.Pieces> whenSplitLater) throws IOException {
+        if (!invocation.needsDriverBackend()) {
+            LlvmBackend.loadInBackground(); // while clang's frontend still runs; hits and -O0 units never load it
+        }
         ProcessRunner.Result result = null;
         if (clang != null) {
             long begin = System.nanoTime();

@@ -14,7 +14,6 @@ import dev.cas.worker.command.CompilerInvocation;
 import dev.cas.worker.command.SourceFile;
 import dev.cas.worker.command.SourceFile.Kind;
 import dev.cas.worker.common.Diagnostics;
-import dev.cas.worker.common.NativeSha256;
 import dev.cas.worker.common.WorkFiles;
 import dev.cas.worker.direct.DirectModeCache;
 import dev.cas.worker.direct.IncludeManifest;
@@ -116,11 +115,6 @@ public final class UnitCompiler {
         Path object = context.resolve(objectPath);
         if (source.kind() == Kind.ASSEMBLY) {
             return compileUncached(invocation, source, object, context);
-        }
-        if (!invocation.needsDriverBackend()) {
-            // an optimised unit: LLVM in-process and much hashing ahead; both load while its frontend runs
-            LlvmBackend.loadInBackground();
-            NativeSha256.loadInBackground();
         }
         long begin = System.nanoTime();
         Optional<Digest> directKey = direct.key(invocation, source, context);
