@@ -12,7 +12,6 @@ import java.io.IOException;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -107,9 +106,7 @@ final class WorkerConnection {
         if (answers()) {
             return true;
         }
-        Files.createDirectories(settings.cacheDirectory());
-        try (FileChannel lockChannel = FileChannel.open(lockFile(), StandardOpenOption.CREATE,
-                StandardOpenOption.WRITE); FileLock ignored = lockChannel.lock()) {
+        try (FileChannel ignored = startLock()) {
             if (!answers() && starting().isEmpty()) {
                 spawn();
             }
@@ -118,9 +115,7 @@ final class WorkerConnection {
     }
 
     private void startWorker() throws IOException {
-        Files.createDirectories(settings.cacheDirectory());
-        try (FileChannel lockChannel = FileChannel.open(lockFile(), StandardOpenOption.CREATE,
-                StandardOpenOption.WRITE); FileLock ignored = lockChannel.lock()) {
+        try (FileChannel ignored = startLock()) {
             if (answers()) {
                 return; // another launcher started it while we waited for the lock
             }
@@ -168,8 +163,18 @@ final class WorkerConnection {
         }
     }
 
-    private Path lockFile() {
-        return settings.cacheDirectory().resolve("worker.start.lock");
+    /** The lock that serialises starting a worker (see the class comment), held until the channel is closed. */
+    private FileChannel startLock() throws IOException {
+        Files.createDirectories(settings.cacheDirectory());
+        FileChannel channel = FileChannel.open(settings.cacheDirectory().resolve("worker.start.lock"),
+                StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        try {
+            channel.lock();
+            return channel;
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
     }
 
     private Path startingFile() {

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import dev.cas.client.Launchers.Run;
 import dev.cas.worker.daemon.WorkerDaemon;
 import org.junit.jupiter.api.AfterEach;
@@ -104,10 +105,7 @@ class LauncherIT {
         assertThat(compiled.exit()).as(compiled.stderr()).isZero();
         assertThat(dir.resolve("unit.o")).isNotEmptyFile();
         assertThat(casCompile(cacheEnv(), "stats", "--json").stdout()).contains("\"unit.misses\": 1");
-        String cache = dir.resolve("cache").toString();
-        assertThat(ProcessHandle.allProcesses().filter(process -> process.info().arguments()
-                .map(arguments -> List.of(arguments).contains(cache)).orElse(false)).count())
-                .as("workers serving %s", cache).isEqualTo(1);
+        assertThat(workersOfTheCache().count()).as("workers of the cache").isEqualTo(1);
     }
 
     /**
@@ -126,11 +124,15 @@ class LauncherIT {
             assertThat(probe.stderr()).isEmpty();
             assertThat((System.nanoTime() - begin) / 1_000_000_000).as("seconds").isLessThan(20);
         } finally {
-            String cache = dir.resolve("cache").toString();
-            ProcessHandle.allProcesses().filter(process -> process.info().arguments()
-                    .map(arguments -> List.of(arguments).contains(cache)).orElse(false))
-                    .forEach(ProcessHandle::destroy);
+            workersOfTheCache().forEach(ProcessHandle::destroy);
         }
+    }
+
+    /** The processes started with this test's cache directory among their arguments: its workers. */
+    private Stream<ProcessHandle> workersOfTheCache() {
+        String cache = dir.resolve("cache").toString();
+        return ProcessHandle.allProcesses().filter(process -> process.info().arguments()
+                .map(arguments -> List.of(arguments).contains(cache)).orElse(false));
     }
 
     @Test

@@ -53,8 +53,7 @@ public final class Worker implements AutoCloseable {
 
     /** Opens the cache in {@code cacheDirectory}/db; fails clearly when another process holds it. */
     public static Worker open(Path cacheDirectory, long maxSizeBytes) {
-        NativeSha256.allow(System.getenv());
-        NativeSha256.loadInBackground();
+        NativeSha256.loadInBackground(System.getenv());
         Toolchain toolchain = Toolchain.load();
         RocksDbLibrary.load(cacheDirectory.resolve("native"));
         LocalCache cache = new LocalCache(cacheDirectory.resolve("db"), maxSizeBytes, Clock.systemUTC());

@@ -11,28 +11,21 @@ import org.slf4j.LoggerFactory;
  * Switches the worker's SHA-256 to a native one (AWS-LC through the Amazon Corretto Crypto Provider, which uses the
  * CPU's SHA extensions) in the background. Why: the worker runs on C1 only, where the JDK's SHA-256 hashes ~125 MB/s
  * against ~1.5 GB/s native, and every key, stored object, verified read and direct-mode file check hashes (sqlite3.c:
- * 75 ms against 6 ms). Loading costs ~0.45 s of processor time (the library is unpacked and checked); it starts
- * with the worker, in the background: loaded on demand instead (an optimised unit, a large file), a cold -O0 build
- * saved that time but a build of hits from a shared cache doubled (bench/ci-cache.sh: 0.42 s → 0.81 s), hashing
- * its objects with the JDK's while the library loaded beside it. Until it is ready, and wherever it cannot load,
- * the JDK's SHA-256 serves. {@code CAS_NATIVE_SHA256=0} keeps the JDK's.
+ * 75 ms against 6 ms). Loading takes ~0.3 s (the library is unpacked and checked), so it runs beside whatever the
+ * worker does first (loaded only when a unit first needed it, a build of hits from a shared cache took twice as
+ * long); until it is ready, and wherever it cannot load, the JDK's SHA-256 serves.
+ * {@code CAS_NATIVE_SHA256=0} keeps the JDK's.
  */
 public final class NativeSha256 {
     private static final Logger log = LoggerFactory.getLogger(NativeSha256.class);
     private static final AtomicBoolean STARTED = new AtomicBoolean();
-    private static volatile boolean allowed;
 
     private NativeSha256() {
     }
 
-    /** Lets {@link #loadInBackground()} load it in this process, unless {@code environment} says not to. */
-    public static void allow(Map<String, String> environment) {
-        allowed = !"0".equals(environment.get("CAS_NATIVE_SHA256"));
-    }
-
-    /** Starts loading it once per process, if {@link #allow allowed}; returns at once. */
-    public static void loadInBackground() {
-        if (!allowed || !STARTED.compareAndSet(false, true)) {
+    /** Starts loading it once per process, unless {@code environment} says not to. */
+    public static void loadInBackground(Map<String, String> environment) {
+        if ("0".equals(environment.get("CAS_NATIVE_SHA256")) || !STARTED.compareAndSet(false, true)) {
             return;
         }
         Thread loader = new Thread(NativeSha256::load, "cas-native-sha256");
