@@ -23,11 +23,14 @@ public final class LocalCache implements AutoCloseable {
     private static final int ZSTD_LEVEL = 3;
     /** Enough for the pieces of several large units (sqlite3.c's 2,500 pieces take ~8 MiB). */
     private static final long RECENT_PIECES_BYTES = 64L << 20;
+    /** Remote hits waiting for their local copy; beyond that a build stores them itself. */
+    private static final long BACKGROUND_STORE_BYTES = 256L << 20;
 
     private final RocksDbDatabase database;
     private final BlobStore blobs;
     private final BlobStore actions;
     private final RecentPieces recentPieces = new RecentPieces(RECENT_PIECES_BYTES);
+    private final BackgroundStores background = new BackgroundStores(BACKGROUND_STORE_BYTES);
 
     public LocalCache(Path directory, long maxSizeBytes, Clock clock) {
         this.database = RocksDbDatabase.open(directory, maxSizeBytes, clock);
@@ -57,6 +60,21 @@ public final class LocalCache implements AutoCloseable {
         actions.put(key, manifest.encode());
     }
 
+    /**
+     * Stores a result another level served, in the background (see {@link BackgroundStores}); a failure is
+     * {@link #failed counted}, as any other store's.
+     */
+    public void keep(Digest key, UnitManifest manifest, Map<Digest, byte[]> blobs) {
+        long bytes = blobs.values().stream().mapToLong(blob -> blob.length).sum();
+        background.submit(bytes, () -> {
+            try {
+                store(key, manifest, blobs);
+            } catch (RuntimeException e) {
+                failed("store of " + key, e);
+            }
+        });
+    }
+
     public void count(Stat counter, long delta) {
         database.addToCounter(counter.key(), delta);
     }
@@ -72,6 +90,7 @@ public final class LocalCache implements AutoCloseable {
     }
 
     public void clear() {
+        background.drain();
         recentPieces.clear();
         database.clear();
     }
@@ -92,6 +111,7 @@ public final class LocalCache implements AutoCloseable {
 
     @Override
     public void close() {
+        background.close();
         database.close();
     }
 }

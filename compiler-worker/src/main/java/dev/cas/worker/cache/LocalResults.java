@@ -56,4 +56,10 @@ public final class LocalResults implements ResultStore {
             cache.failed("store of " + key, e);
         }
     }
+
+    /** In the background: the build that found {@code result} elsewhere does not wait for the local write. */
+    @Override
+    public void keep(Digest key, Result result) {
+        cache.keep(key, result.manifest(), result.blobs());
+    }
 }

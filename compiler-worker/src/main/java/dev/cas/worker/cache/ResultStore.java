@@ -20,4 +20,12 @@ public interface ResultStore {
     }
 
     void put(Digest key, Result result);
+
+    /**
+     * Holds a result that another level found, so that this level serves it next time; unlike {@link #put}, it may
+     * be stored after this returns.
+     */
+    default void keep(Digest key, Result result) {
+        put(key, result);
+    }
 }

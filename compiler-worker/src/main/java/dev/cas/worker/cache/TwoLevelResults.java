@@ -7,7 +7,8 @@ import java.util.Map;
 
 /**
  * Two levels as one (bb-storage's read-caching blob access): a lookup asks the near level, then the far one for what
- * it missed, in one call, and keeps the far level's hits in the near one; a put goes to both, near first.
+ * it missed, in one call, and keeps the far level's hits in the near one (without waiting for that:
+ * {@link ResultStore#keep}); a put goes to both, near first.
  */
 public final class TwoLevelResults implements ResultStore {
     private final ResultStore near;
@@ -24,7 +25,7 @@ public final class TwoLevelResults implements ResultStore {
         List<Digest> missing = keys.stream().filter(key -> !found.containsKey(key)).distinct().toList();
         if (!missing.isEmpty()) {
             far.getAll(missing).forEach((key, result) -> {
-                near.put(key, result.kept());
+                near.keep(key, result.kept());
                 found.put(key, result);
             });
         }
@@ -35,5 +36,11 @@ public final class TwoLevelResults implements ResultStore {
     public void put(Digest key, Result result) {
         near.put(key, result);
         far.put(key, result);
+    }
+
+    @Override
+    public void keep(Digest key, Result result) {
+        near.keep(key, result);
+        far.keep(key, result);
     }
 }

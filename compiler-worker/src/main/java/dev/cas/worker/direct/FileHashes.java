@@ -100,7 +100,7 @@ final class FileHashes {
                 ? FINE_SETTLE_MILLIS : SETTLE_MILLIS;
     }
 
-    private static boolean usesTimeOrEmbed(byte[] content) {
+    static boolean usesTimeOrEmbed(byte[] content) {
         for (int i = 0; i + 1 < content.length; i++) {
             if (content[i] == '_' && content[i + 1] == '_') {
                 for (byte[] macro : TIME_MACROS) {

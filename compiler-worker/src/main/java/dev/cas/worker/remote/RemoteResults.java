@@ -26,4 +26,9 @@ public final class RemoteResults implements ResultStore {
     public void put(Digest key, Result result) {
         session.upload(key, result.manifest(), result.blobs());
     }
+
+    /** Nothing: a result found elsewhere is not this machine's to upload (it was compiled by whoever stored it). */
+    @Override
+    public void keep(Digest key, Result result) {
+    }
 }

@@ -44,6 +44,26 @@ class FileHashesTest {
     }
 
     @Test
+    void theScanFindsAMatchAtAnyOffsetAndNothingElse() {
+        String[] users = {"__DATE__", "__TIME__", "__TIMESTAMP__", "___TIME__", "#embed", "# embed", "#\tembed"};
+        String[] others = {"__DAT", "_DATE__", "__TIME_", "int __x__;", "#emb", "#include <embed.h>", "_ _DATE__"};
+        for (int offset = 0; offset < 20; offset++) {
+            for (String padding : new String[] {"a", "_", "#"}) {
+                String before = padding.repeat(offset);
+                for (String user : users) {
+                    String text = before + user + "abcdefghijklmnop";
+                    assertThat(FileHashes.usesTimeOrEmbed(text.getBytes())).as(text).isTrue();
+                    assertThat(FileHashes.usesTimeOrEmbed((before + user).getBytes())).as(before + user).isTrue();
+                }
+                for (String other : others) {
+                    String text = "x".repeat(offset) + other + "x".repeat(offset);
+                    assertThat(FileHashes.usesTimeOrEmbed(text.getBytes())).as(text).isFalse();
+                }
+            }
+        }
+    }
+
+    @Test
     void anEditIsSeenEvenWhenSizeAndModificationTimeAreKept() throws Exception {
         Path file = dir.resolve("a.h");
         Files.writeString(file, "#define A 1\n");

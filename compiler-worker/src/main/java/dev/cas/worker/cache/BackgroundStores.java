@@ -1,0 +1,74 @@
+package dev.cas.worker.cache;
+
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Local writes that no build needs to wait for, run one after the other on a background thread: a result another
+ * level served (a remote hit) is written to its output file and the build goes on to the link while the local cache
+ * takes its copy (20-65 ms a unit on the SQLite shell). Bounded: with more than {@code maxQueuedBytes} waiting, the
+ * caller stores for itself. Drained before the cache is cleared or closed, so nothing queued is lost to a stop.
+ */
+final class BackgroundStores implements AutoCloseable {
+    private final long maxQueuedBytes;
+    private final AtomicLong queuedBytes = new AtomicLong();
+    private final ThreadPoolExecutor executor = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
+            new LinkedBlockingQueue<>(), task -> {
+                Thread thread = new Thread(task, "cas-local-store");
+                thread.setDaemon(true);
+                return thread;
+            });
+
+    BackgroundStores(long maxQueuedBytes) {
+        this.maxQueuedBytes = maxQueuedBytes;
+    }
+
+    /** Runs {@code store} (which writes about {@code bytes}) in the background, or now when too much is waiting. */
+    void submit(long bytes, Runnable store) {
+        if (queuedBytes.addAndGet(bytes) > maxQueuedBytes) {
+            queuedBytes.addAndGet(-bytes);
+            store.run();
+            return;
+        }
+        try {
+            executor.execute(() -> {
+                try {
+                    store.run();
+                } finally {
+                    queuedBytes.addAndGet(-bytes);
+                }
+            });
+        } catch (RejectedExecutionException closed) {
+            queuedBytes.addAndGet(-bytes);
+            store.run();
+        }
+    }
+
+    /** Waits until everything submitted before this call is stored. */
+    void drain() {
+        try {
+            executor.submit(() -> { }).get();
+        } catch (RejectedExecutionException closed) {
+            // closed: close() waited for the queue already
+        } catch (ExecutionException impossible) {
+            throw new IllegalStateException(impossible);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Stores what is queued, then stops the thread. */
+    @Override
+    public void close() {
+        executor.shutdown();
+        try {
+            executor.awaitTermination(5, TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
