@@ -10,8 +10,9 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Local writes that no build needs to wait for, run one after the other on a background thread: a result another
  * level served (a remote hit) is written to its output file and the build goes on to the link while the local cache
- * takes its copy (19-74 ms a unit of the SQLite shell, measured). Bounded: with more than {@code maxQueuedBytes} waiting, the
- * caller stores for itself. Drained before the cache is cleared or closed, so nothing queued is lost to a stop.
+ * takes its copy (19-74 ms a unit of the SQLite shell, measured). Bounded: with more than {@code maxQueuedBytes}
+ * waiting, the caller stores for itself. Drained before the cache is cleared or closed, so nothing queued is lost to a
+ * stop.
  */
 final class BackgroundStores implements AutoCloseable {
     private final long maxQueuedBytes;
