@@ -113,6 +113,11 @@ public final class Worker implements AutoCloseable {
         cache.clear();
     }
 
+    /** How many times memory was handed back when idle (in a JVM embedding the worker: would have been). */
+    long memoryReleases() {
+        return units.memoryReleases();
+    }
+
     /**
      * Stops the pools first (no unit or piece may still write to the cache or use LLVM), disposes the back end's
      * target machines, sends the uploads still queued (for up to a minute), then closes the cache.

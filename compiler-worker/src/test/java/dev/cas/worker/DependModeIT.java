@@ -128,6 +128,25 @@ class DependModeIT {
         assertThat(compileHits("-DFACTOR=1", "-MMD", "-MP")).isTrue();
     }
 
+    /**
+     * Memory is handed back (a full collection) when the worker goes idle after a unit it built itself, not after one
+     * clang built in its own process (-O0): there is nothing of it to collect.
+     */
+    @Test
+    void onlyAUnitBuiltInTheWorkerHasMemoryHandedBack() throws Exception {
+        addUnusedVariable();
+        assertThat(compileHits("-DFACTOR=1")).isFalse();
+        Thread.sleep(1_000); // ten times the idle time before a release
+        assertThat(fixture.worker.memoryReleases()).as("after a unit clang built").isZero();
+        optimisation = "-O2";
+        assertThat(compileHits("-DFACTOR=1")).isFalse();
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (fixture.worker.memoryReleases() == 0 && System.currentTimeMillis() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(fixture.worker.memoryReleases()).as("after a unit the in-process back end built").isPositive();
+    }
+
     @Test
     void unitsUsingTimeMacrosAreNeverServed() throws Exception {
         WorkerFixture.write(project.resolve("src/main.c"), """
