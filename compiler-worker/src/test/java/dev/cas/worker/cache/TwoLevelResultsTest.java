@@ -7,15 +7,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A far level's hits are kept in the local cache without the build waiting for it, and none is lost: a stop
- * (closing the cache) or a clear waits for what is queued.
+ * A far level's hits are kept in the near one without the lookup waiting for it, and none is lost: closing the near
+ * cache (a worker's stop) or clearing it waits for what is queued. Both levels are real local caches (RocksDB in
+ * temp directories); the far one stands where the server is in a build.
  */
 class TwoLevelResultsTest {
     private static final int RESULTS = 200;
@@ -23,61 +23,44 @@ class TwoLevelResultsTest {
     @TempDir
     Path dir;
 
-    /** A far level that holds results and records what it is asked to keep or store. */
-    private static final class Far implements ResultStore {
-        final Map<Digest, Result> held = new HashMap<>();
-        final List<Digest> stored = new ArrayList<>();
-
-        @Override
-        public Map<Digest, Result> getAll(List<Digest> keys) {
-            Map<Digest, Result> found = new HashMap<>();
-            keys.forEach(key -> {
-                if (held.containsKey(key)) {
-                    found.put(key, held.get(key));
-                }
-            });
-            return found;
-        }
-
-        @Override
-        public void put(Digest key, Result result) {
-            stored.add(key);
-        }
+    private static Result result(int i, int repeat) {
+        return Result.ofObject(("object " + i).repeat(repeat).getBytes(StandardCharsets.UTF_8), new byte[0], 1);
     }
 
     @Test
-    void farHitsAreKeptInTheLocalCacheAndSurviveItsClosing() {
-        Far far = new Far();
+    void farHitsAreKeptInTheNearCacheAndSurviveItsClosing() {
         List<Digest> keys = new ArrayList<>();
-        for (int i = 0; i < RESULTS; i++) {
-            Digest key = Digest.of("key " + i);
-            keys.add(key);
-            far.held.put(key, Result.ofObject(("object " + i).repeat(1_000).getBytes(StandardCharsets.UTF_8),
-                    new byte[0], 1));
+        Path near = dir.resolve("near");
+        try (LocalCache farCache = new LocalCache(dir.resolve("far"), 1L << 30, Clock.systemUTC())) {
+            LocalResults far = new LocalResults(farCache);
+            for (int i = 0; i < RESULTS; i++) {
+                Digest key = Digest.of("key " + i);
+                keys.add(key);
+                far.put(key, result(i, 1_000));
+            }
+            try (LocalCache nearCache = new LocalCache(near, 1L << 30, Clock.systemUTC())) {
+                Map<Digest, Result> found = new TwoLevelResults(new LocalResults(nearCache), far).getAll(keys);
+                assertThat(found).hasSize(RESULTS);
+            }
         }
-        Path directory = dir.resolve("cache");
-        try (LocalCache cache = new LocalCache(directory, 1L << 30, Clock.systemUTC())) {
-            Map<Digest, Result> found = new TwoLevelResults(new LocalResults(cache), far).getAll(keys);
-            assertThat(found).hasSize(RESULTS);
-        }
-        assertThat(far.stored).as("keeping a far hit is no put: nothing goes back to where it came from").isEmpty();
-        try (LocalCache reopened = new LocalCache(directory, 1L << 30, Clock.systemUTC())) {
-            Map<Digest, Result> local = new LocalResults(reopened).getAll(keys);
-            assertThat(local).as("every hit kept before the cache closed").hasSize(RESULTS);
-            assertThat(local.get(keys.get(7)).onlyObject().orElseThrow())
-                    .isEqualTo(far.held.get(keys.get(7)).onlyObject().orElseThrow());
+        try (LocalCache reopened = new LocalCache(near, 1L << 30, Clock.systemUTC())) {
+            Map<Digest, Result> kept = new LocalResults(reopened).getAll(keys);
+            assertThat(kept).as("every hit kept before the cache closed").hasSize(RESULTS);
+            assertThat(kept.get(keys.get(7)).onlyObject().orElseThrow())
+                    .isEqualTo(result(7, 1_000).onlyObject().orElseThrow());
         }
     }
 
     @Test
     void aClearWaitsForTheHitsBeingKeptSoNoneComesBackAfterIt() {
-        Far far = new Far();
         Digest key = Digest.of("key");
-        far.held.put(key, Result.ofObject("object".repeat(100_000).getBytes(StandardCharsets.UTF_8), new byte[0], 1));
-        try (LocalCache cache = new LocalCache(dir.resolve("cache"), 1L << 30, Clock.systemUTC())) {
-            new TwoLevelResults(new LocalResults(cache), far).getAll(List.of(key));
-            cache.clear();
-            assertThat(new LocalResults(cache).getAll(List.of(key))).isEmpty();
+        try (LocalCache farCache = new LocalCache(dir.resolve("far"), 1L << 30, Clock.systemUTC());
+                LocalCache nearCache = new LocalCache(dir.resolve("near"), 1L << 30, Clock.systemUTC())) {
+            LocalResults far = new LocalResults(farCache);
+            far.put(key, result(1, 100_000));
+            new TwoLevelResults(new LocalResults(nearCache), far).getAll(List.of(key));
+            nearCache.clear();
+            assertThat(new LocalResults(nearCache).getAll(List.of(key))).isEmpty();
         }
     }
 }
