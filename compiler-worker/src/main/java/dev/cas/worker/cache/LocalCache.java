@@ -64,11 +64,10 @@ public final class LocalCache implements AutoCloseable {
      * Stores a result another level served, in the background (see {@link BackgroundStores}); a failure is
      * {@link #failed counted}, as any other store's.
      */
-    public void keep(Digest key, UnitManifest manifest, Map<Digest, byte[]> blobs) {
-        long bytes = blobs.values().stream().mapToLong(blob -> blob.length).sum();
-        background.submit(bytes, () -> {
+    public void keep(Digest key, Result result) {
+        background.submit(result.weight(), () -> {
             try {
-                store(key, manifest, blobs);
+                store(key, result.manifest(), result.blobs());
             } catch (RuntimeException e) {
                 failed("store of " + key, e);
             }

@@ -60,6 +60,6 @@ public final class LocalResults implements ResultStore {
     /** In the background: the build that found {@code result} elsewhere does not wait for the local write. */
     @Override
     public void keep(Digest key, Result result) {
-        cache.keep(key, result.manifest(), result.blobs());
+        cache.keep(key, result);
     }
 }
