@@ -10,6 +10,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -22,6 +23,30 @@ class FileHashesTest {
         Path file = dir.resolve("a.h");
         Files.writeString(file, "#define A 1\n");
         assertThat(new FileHashes(Clock.systemUTC()).sha256(file)).isEqualTo(Digest.of("#define A 1\n").hash());
+    }
+
+    @Test
+    void aFileLargerThanTheReadBufferHashesWhole() throws Exception {
+        byte[] content = new byte[(3 << 20) + 12_345];
+        new Random(7).nextBytes(content);
+        Path file = dir.resolve("large.c");
+        Files.write(file, content);
+        FileHashes hashes = new FileHashes(Clock.systemUTC());
+        assertThat(hashes.sha256(file)).isEqualTo(Digest.of(content).hash());
+        assertThat(hashes.content(file).sha256()).isEqualTo(Digest.of(content).hash());
+    }
+
+    @Test
+    void aFileOnlyHashedIsScannedWhenItsContentIsAsked() throws Exception {
+        Path file = dir.resolve("stamp.h");
+        Files.writeString(file, "const char *built = __DATE__;\n");
+        Files.setLastModifiedTime(file, FileTime.from(Instant.now().minus(Duration.ofHours(1))));
+        // a clock far ahead: the hash is remembered, but the scan was never done
+        FileHashes hashes = new FileHashes(Clock.fixed(Instant.now().plus(Duration.ofDays(1)), ZoneOffset.UTC));
+        String hash = hashes.sha256(file);
+        FileHashes.Content content = hashes.content(file);
+        assertThat(content.sha256()).isEqualTo(hash);
+        assertThat(content.usesTimeOrEmbed()).isTrue();
     }
 
     @Test
