@@ -79,9 +79,11 @@ public final class Worker implements AutoCloseable {
 
     /** Runs one command; the build uses the remote cache its environment names, if any. */
     public WorkerResponse compile(String compiler, List<String> args, BuildContext context) {
-        BuildContext build = context.withRemote(remotes.session(context.environment()));
-        WorkerResponse response = service.run(compiler, args, build);
-        return build.remote().warning().map(response::withWarning).orElse(response);
+        try (LocalCache.BuildRunning running = cache.buildRunning()) {
+            BuildContext build = context.withRemote(remotes.session(context.environment()));
+            WorkerResponse response = service.run(compiler, args, build);
+            return build.remote().warning().map(response::withWarning).orElse(response);
+        }
     }
 
     /**

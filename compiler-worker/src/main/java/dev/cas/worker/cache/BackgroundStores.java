@@ -1,22 +1,31 @@
 package dev.cas.worker.cache;
 
+import java.time.Duration;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 
 /**
  * Local writes that no build needs to wait for, run one after the other on a background thread: a result another
  * level served (a remote hit) is written to its output file and the build goes on to the link while the local cache
  * takes its copy (19-74 ms a unit of the SQLite shell, measured). Bounded: with more than {@code maxQueuedBytes}
- * waiting, the caller stores for itself. Drained before the cache is cleared or closed, so nothing queued is lost to a
- * stop.
+ * waiting, the caller stores for itself. A store waits while a build runs ({@code busy}), at most {@code patience}
+ * after it was queued: on a 2-core machine its compression and write took 50-60 ms of processor time from the build
+ * that queued it (the other unit's fetch, the link). Drained, without waiting for builds, before the cache is cleared
+ * or closed, so nothing queued is lost to a stop.
  */
 final class BackgroundStores implements AutoCloseable {
     private final long maxQueuedBytes;
+    private final BooleanSupplier busy;
+    private final long patienceNanos;
     private final AtomicLong queuedBytes = new AtomicLong();
+    /** Callers of {@link #drain}, waiting: the stores go on without waiting for builds to end. */
+    private final AtomicInteger draining = new AtomicInteger();
     private final ThreadPoolExecutor executor = new ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
             new LinkedBlockingQueue<>(), task -> {
                 Thread thread = new Thread(task, "cas-local-store");
@@ -24,8 +33,10 @@ final class BackgroundStores implements AutoCloseable {
                 return thread;
             });
 
-    BackgroundStores(long maxQueuedBytes) {
+    BackgroundStores(long maxQueuedBytes, BooleanSupplier busy, Duration patience) {
         this.maxQueuedBytes = maxQueuedBytes;
+        this.busy = busy;
+        this.patienceNanos = patience.toNanos();
     }
 
     /** Runs {@code store} (which writes about {@code bytes}) in the background, or now when too much is waiting. */
@@ -35,9 +46,11 @@ final class BackgroundStores implements AutoCloseable {
             store.run();
             return;
         }
+        long queuedAt = System.nanoTime();
         try {
             executor.execute(() -> {
                 try {
+                    waitWhileBusy(queuedAt);
                     store.run();
                 } finally {
                     queuedBytes.addAndGet(-bytes);
@@ -49,8 +62,20 @@ final class BackgroundStores implements AutoCloseable {
         }
     }
 
+    private void waitWhileBusy(long queuedAt) {
+        try {
+            while (busy.getAsBoolean() && System.nanoTime() - queuedAt < patienceNanos && draining.get() == 0
+                    && !executor.isShutdown()) {
+                Thread.sleep(5);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** Waits until everything submitted before this call is stored. */
     void drain() {
+        draining.incrementAndGet();
         try {
             executor.submit(() -> { }).get();
         } catch (RejectedExecutionException closed) {
@@ -59,6 +84,8 @@ final class BackgroundStores implements AutoCloseable {
             throw new IllegalStateException(impossible);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        } finally {
+            draining.decrementAndGet();
         }
     }
 

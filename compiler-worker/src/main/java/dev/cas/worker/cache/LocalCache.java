@@ -8,8 +8,10 @@ import dev.cas.store.RocksDbDatabase.Space;
 import dev.cas.store.VerifyingBlobStore;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,12 +27,16 @@ public final class LocalCache implements AutoCloseable {
     private static final long RECENT_PIECES_BYTES = 64L << 20;
     /** Remote hits waiting for their local copy; beyond that a build stores them itself. */
     private static final long BACKGROUND_STORE_BYTES = 256L << 20;
+    /** How long a remote hit's local copy waits for the builds to end before it is stored anyway. */
+    private static final Duration BACKGROUND_STORE_PATIENCE = Duration.ofSeconds(1);
 
     private final RocksDbDatabase database;
     private final BlobStore blobs;
     private final BlobStore actions;
     private final RecentPieces recentPieces = new RecentPieces(RECENT_PIECES_BYTES);
-    private final BackgroundStores background = new BackgroundStores(BACKGROUND_STORE_BYTES);
+    private final AtomicInteger buildsRunning = new AtomicInteger();
+    private final BackgroundStores background = new BackgroundStores(BACKGROUND_STORE_BYTES,
+            () -> buildsRunning.get() > 0, BACKGROUND_STORE_PATIENCE);
 
     public LocalCache(Path directory, long maxSizeBytes, Clock clock) {
         this.database = RocksDbDatabase.open(directory, maxSizeBytes, clock);
@@ -72,6 +78,21 @@ public final class LocalCache implements AutoCloseable {
                 failed("store of " + key, e);
             }
         });
+    }
+
+    /**
+     * Tells the cache a build runs until the handle is closed: meanwhile what it {@link #keep keeps} waits (for up to
+     * a second), so that the build has the processor.
+     */
+    public BuildRunning buildRunning() {
+        buildsRunning.incrementAndGet();
+        return buildsRunning::decrementAndGet;
+    }
+
+    /** The handle of {@link #buildRunning}. */
+    public interface BuildRunning extends AutoCloseable {
+        @Override
+        void close();
     }
 
     public void count(Stat counter, long delta) {
