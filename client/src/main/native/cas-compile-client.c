@@ -1,15 +1,20 @@
 /*
  * cas-compile's fast path for compiles: a small native client, like Nailgun's `ng`, that hands the command to the
- * running worker daemon over its Unix-domain socket and prints the answer, without starting a JVM. Anything else
- * (no worker running, a worker of another build, subcommands such as `stats`) is handed to the Java launcher, which
- * starts or replaces the worker. It speaks the format of dev.cas.worker.daemon.WorkerProtocol.
+ * running worker daemon over its Unix-domain socket and prints the answer, without starting a JVM. A compiler probe
+ * (--version, -E, a program read from standard input: what the worker would only hand to clang) it runs with the
+ * bundled clang itself, starting a worker in the background when none runs, so that the probes that begin a build
+ * neither wait for a JVM nor for the worker. Anything else (no worker running, a worker of another build,
+ * subcommands such as `stats`) is handed to the Java launcher, which starts or replaces the worker. It speaks the
+ * format of dev.cas.worker.daemon.WorkerProtocol.
  *
- * Built by bin/cas-compile on first use:
- *   cc -O2 -DCAS_BUILD_ID='"..."' -DCAS_OWN_WORDS='"stats", ...' -o cas-compile-client cas-compile-client.c
+ * Built by bin/cas-compile on first use, with the lists it shares with the Java side (dev.cas.client.NativeClientDefines):
+ *   cc -O2 -DCAS_BUILD_ID='"..."' -DCAS_OWN_WORDS='"stats", ...' -DCAS_CLANG='"..."' ... -o cas-compile-client ...
  */
 #define _GNU_SOURCE /* nftw's FTW_PHYS */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <limits.h>
 #include <stdint.h>
@@ -19,10 +24,11 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-#ifndef CAS_BUILD_ID
-#error "compile with -DCAS_BUILD_ID='\"version@timestamp\"'"
+#if !defined(CAS_BUILD_ID) || !defined(CAS_CLANG) || !defined(CAS_PROBE_FLAGS)
+#error "compile with the defines java dev.cas.client.NativeClientDefines prints (see bin/cas-compile)"
 #endif
 
 #define MAGIC 0xCA5C0001u
@@ -117,6 +123,253 @@ static void exec_java_launcher(const char *java_launcher, int argc, char **argv)
     execv(java_launcher, args);
     fprintf(stderr, "cas-compile: cannot run %s: %s\n", java_launcher, strerror(errno));
     exit(1);
+}
+
+static int among(const char *word, const char *const *words, size_t count) {
+    for (size_t i = 0; i < count; i++) {
+        if (strcmp(word, words[i]) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+#define AMONG(word, words) among((word), (words), sizeof(words) / sizeof(words)[0])
+
+static const char *const probe_flags[] = {CAS_PROBE_FLAGS};
+static const char *const valued_options[] = {CAS_VALUED_OPTIONS};
+static const char *const not_linking[] = {CAS_NOT_LINKING};
+static const char *const linker_flags[] = {CAS_LINKER_FLAGS};
+
+/* What a command asks for, as far as this client decides anything about it. */
+enum kind { PROBE, COMPILE_AND_LINK, OTHER };
+
+/*
+ * By CompilerInvocation.parse's rules: a probe (PASSTHROUGH) has a probe flag or -print-*, a `-` input (standard
+ * input), or no input at all; a command with inputs and without -c compiles and links (or only links) in one go.
+ * Only when argv[1] is plainly a compiler's name (no dot in it, not an option): the Java launcher decides about
+ * `cas-compile foo.c ...`.
+ */
+static enum kind kind_of(int argc, char **argv) {
+    const char *name = strrchr(argv[1], '/');
+    name = name ? name + 1 : argv[1];
+    if (argv[1][0] == '-' || strchr(name, '.')) {
+        return OTHER;
+    }
+    int inputs = 0, compile_only = 0;
+    for (int i = 2; i < argc; i++) {
+        const char *arg = argv[i];
+        if (AMONG(arg, valued_options)) {
+            i++;
+        } else if (strcmp(arg, "-") == 0 || AMONG(arg, probe_flags) || strncmp(arg, "-print-", 7) == 0) {
+            return PROBE;
+        } else if (strcmp(arg, "-c") == 0) {
+            compile_only = 1;
+        } else if (arg[0] != '-') {
+            inputs++;
+        }
+    }
+    return inputs == 0 ? PROBE : compile_only ? OTHER : COMPILE_AND_LINK;
+}
+
+/* SourceFile.isCxxDriver: "++" in the compiler's name, or "cxx" as a word of it. */
+static int cxx_driver(const char *compiler) {
+    const char *name = strrchr(compiler, '/');
+    name = name ? name + 1 : compiler;
+    char lower[256];
+    size_t n = 0;
+    for (; name[n] && n + 1 < sizeof lower; n++) {
+        lower[n] = (char)(name[n] >= 'A' && name[n] <= 'Z' ? name[n] - 'A' + 'a' : name[n]);
+    }
+    lower[n] = '\0';
+    if (strstr(lower, "++")) {
+        return 1;
+    }
+    for (const char *at = strstr(lower, "cxx"); at; at = strstr(at + 1, "cxx")) {
+        int before = at == lower || !(isalnum((unsigned char)at[-1]) || at[-1] == '_');
+        int after = !(isalnum((unsigned char)at[3]) || at[3] == '_');
+        if (before && after) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Runs the probe as DirectClang.command does: the bundled clang in the compiler's driver mode, linking with lld. */
+static void run_clang(int argc, char **argv) {
+    size_t extra = sizeof linker_flags / sizeof linker_flags[0];
+    char **args = calloc((size_t)argc + extra + 2, sizeof *args);
+    size_t n = 0;
+    args[n++] = CAS_CLANG;
+    args[n++] = cxx_driver(argv[1]) ? CAS_CXX_DRIVER : CAS_C_DRIVER;
+    int links = 1;
+    for (int i = 2; i < argc; i++) {
+        links &= !AMONG(argv[i], not_linking);
+    }
+    for (size_t i = 0; links && i < extra; i++) {
+        args[n++] = (char *)linker_flags[i];
+    }
+    for (int i = 2; i < argc; i++) {
+        args[n++] = argv[i];
+    }
+    execv(CAS_CLANG, args);
+    fprintf(stderr, "cas-compile: cannot run %s: %s\n", CAS_CLANG, strerror(errno));
+    exit(1);
+}
+
+/* Whether the worker noted in worker.starting (by dev.cas.client.WorkerConnection) is alive and a worker. */
+static int worker_starting(const char *cache_dir) {
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/worker.starting", cache_dir);
+    FILE *noted = fopen(path, "r");
+    long pid = 0;
+    if (!noted) {
+        return 0;
+    }
+    int read = fscanf(noted, "%ld", &pid);
+    fclose(noted);
+    if (read != 1 || pid <= 0) {
+        return 0;
+    }
+    snprintf(path, sizeof path, "/proc/%ld/cmdline", pid);
+    FILE *cmdline = fopen(path, "r");
+    if (!cmdline) {
+        return 0;
+    }
+    char text[8192];
+    size_t got = fread(text, 1, sizeof text - 1, cmdline);
+    fclose(cmdline);
+    for (size_t i = 0; i < got; i++) {
+        text[i] = text[i] ? text[i] : ' ';
+    }
+    text[got] = '\0';
+    return strstr(text, "dev.cas.worker.daemon.WorkerDaemon") != NULL;
+}
+
+static const char *const worker_options[] = {CAS_WORKER_OPTIONS};
+static const char *const worker_defaults[] = {CAS_WORKER_DEFAULTS};
+
+/*
+ * WorkerConnection.spawn without a JVM: the worker's command (WorkerCommand) with the default settings, its output
+ * appended to worker.log, its pid noted in worker.starting once the process runs the worker (the exec closes a pipe).
+ */
+static void spawn_worker(const char *cache_dir) {
+    size_t options = sizeof worker_options / sizeof worker_options[0];
+    char **command = calloc(options + 6, sizeof *command); /* java, archive, options, 3 arguments, NULL */
+    size_t n = 0;
+    command[n++] = CAS_WORKER_JAVA;
+    char archive[PATH_MAX + 32];
+    if (*CAS_WORKER_ARCHIVE && access(CAS_WORKER_ARCHIVE, R_OK) == 0) {
+        snprintf(archive, sizeof archive, "-XX:SharedArchiveFile=%s", CAS_WORKER_ARCHIVE);
+        command[n++] = archive;
+    }
+    for (size_t i = 0; i < options; i++) {
+        command[n++] = (char *)worker_options[i];
+    }
+    command[n++] = (char *)cache_dir;
+    command[n++] = (char *)worker_defaults[0];
+    command[n++] = (char *)worker_defaults[1];
+    char path[PATH_MAX + 32];
+    int exec_done[2];
+    if (pipe2(exec_done, O_CLOEXEC) != 0) {
+        return;
+    }
+    pid_t worker = fork();
+    if (worker == 0) {
+        snprintf(path, sizeof path, "%s/worker.log", cache_dir);
+        int log = open(path, O_WRONLY | O_APPEND | O_CREAT, 0644);
+        if (log >= 0) {
+            dup2(log, 1), dup2(log, 2);
+        }
+        execv(CAS_WORKER_JAVA, command);
+        _exit(127);
+    }
+    close(exec_done[1]);
+    if (worker < 0) {
+        return;
+    }
+    char ignored;
+    while (read(exec_done[0], &ignored, 1) < 0 && errno == EINTR) {
+    }
+    snprintf(path, sizeof path, "%s/worker.starting", cache_dir);
+    FILE *noted = fopen(path, "w");
+    if (noted) {
+        fprintf(noted, "%ld", (long)worker);
+        fclose(noted);
+    }
+}
+
+static int answers(const struct sockaddr_un *address) {
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    int connected = fd >= 0 && connect(fd, (const struct sockaddr *)address, sizeof *address) == 0;
+    if (fd >= 0) {
+        close(fd);
+    }
+    return connected;
+}
+
+/*
+ * Starts a worker in a detached grandchild, as WorkerConnection.answersOrStartsInBackground does, holding its start
+ * lock (a POSIX record lock, so the probes that follow this one find it taken and start nothing): unless one answers
+ * or is starting. Settings other than the defaults are parsed by Java: `cas-compile start`, which keeps the lock
+ * across the exec.
+ */
+static void start_worker_in_background(const char *cache_dir, const struct sockaddr_un *address,
+                                       const char *java_launcher) {
+    pid_t child = fork();
+    if (child < 0) {
+        return;
+    }
+    if (child > 0) {
+        waitpid(child, NULL, 0);
+        return;
+    }
+    if (fork() != 0) {
+        _exit(0);
+    }
+    setsid(); /* its own session, as the Java launcher's setsid gives it: a Ctrl-C in the build does not reach it */
+    int null = open("/dev/null", O_RDWR);
+    if (null >= 0) {
+        dup2(null, 0), dup2(null, 1), dup2(null, 2);
+    }
+    mkdir(cache_dir, 0755);
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/worker.start.lock", cache_dir);
+    int lock = open(path, O_WRONLY | O_CREAT, 0644);
+    struct flock whole = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
+    if (lock >= 0 && (fcntl(lock, F_SETLK, &whole) != 0 || answers(address) || worker_starting(cache_dir))) {
+        _exit(0);
+    }
+    if (getenv("CAS_CACHE_MAX_SIZE") || getenv("CAS_WORKER_IDLE_SECONDS") || lock < 0) {
+        execl(java_launcher, java_launcher, "start", (char *)NULL);
+        _exit(1);
+    }
+    fcntl(lock, F_SETFD, FD_CLOEXEC);
+    spawn_worker(cache_dir);
+    _exit(0);
+}
+
+/*
+ * Starts a worker as above and waits for it to answer, as WorkerConnection.send does but without a JVM of its own
+ * (the first compiles of a build wait for the worker: ~0.5 s less than through the Java launcher). Returns the
+ * connected socket, or -1 when no worker is noted as starting (it exited, or settings of its own are being parsed by
+ * Java): the Java launcher then starts one or reports why it cannot.
+ */
+static int worker_started_here(const char *cache_dir, const struct sockaddr_un *address, const char *java_launcher) {
+    start_worker_in_background(cache_dir, address, java_launcher);
+    for (int absent = 0, waited = 0; absent < 20 && waited < 12000; waited++) { /* 10 ms each, as long as Java */
+        int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+        if (fd < 0) {
+            return -1;
+        }
+        if (connect(fd, (const struct sockaddr *)address, sizeof *address) == 0) {
+            return fd;
+        }
+        close(fd);
+        absent = worker_starting(cache_dir) ? 0 : absent + 1;
+        usleep(10000);
+    }
+    return -1;
 }
 
 /* The jar's modification time, for the walk below; the walk stops at the first source newer than it. */
@@ -217,26 +470,45 @@ int main(int argc, char **argv) {
         exec_java_launcher(java_launcher, argc, argv);
     }
 
-    char socket_path[PATH_MAX];
-    int n;
+    char directory[PATH_MAX];
     if (cache_dir && *cache_dir) {
-        if (cache_dir[0] == '/') {
-            n = snprintf(socket_path, sizeof socket_path, "%s/worker.sock", cache_dir);
-        } else {
+        if (cache_dir[0] != '/') {
             exec_java_launcher(java_launcher, argc, argv); /* relative: let Java resolve it */
-            return 1;
         }
+        snprintf(directory, sizeof directory, "%s", cache_dir);
     } else {
-        n = snprintf(socket_path, sizeof socket_path, "%s/.cache/cas/worker.sock", home ? home : "");
+        snprintf(directory, sizeof directory, "%s/.cache/cas", home ? home : "");
     }
+    char socket_path[PATH_MAX + 16];
+    int n = snprintf(socket_path, sizeof socket_path, "%s/worker.sock", directory);
     struct sockaddr_un address = {.sun_family = AF_UNIX};
     if (n < 0 || (size_t)n >= sizeof address.sun_path) {
         exec_java_launcher(java_launcher, argc, argv);
     }
     memcpy(address.sun_path, socket_path, (size_t)n + 1);
     int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    if (fd < 0 || connect(fd, (struct sockaddr *)&address, sizeof address) != 0) {
-        exec_java_launcher(java_launcher, argc, argv); /* no worker yet: Java starts one */
+    int connected = fd >= 0 && connect(fd, (struct sockaddr *)&address, sizeof address) == 0;
+    enum kind kind = kind_of(argc, argv);
+    if (kind == PROBE && access(CAS_CLANG, X_OK) == 0) {
+        if (!connected) {
+            start_worker_in_background(directory, &address, java_launcher);
+        }
+        if (fd >= 0) {
+            close(fd); /* the worker sees a connection without a request, as from WorkerConnection.answers */
+        }
+        run_clang(argc, argv);
+    }
+    if (kind == COMPILE_AND_LINK && !connected && worker_starting(directory) && access(CAS_CLANG, X_OK) == 0) {
+        /* a configure-style test program while the worker starts: clang at once (as ccache runs every such command)
+           rather than waiting for the worker; the first command of a build, which starts it, still waits */
+        run_clang(argc, argv);
+    }
+    if (!connected && kind != PROBE) {
+        fd = worker_started_here(directory, &address, java_launcher);
+        connected = fd >= 0;
+    }
+    if (!connected) {
+        exec_java_launcher(java_launcher, argc, argv); /* Java starts one, or says why it cannot */
     }
 
     char cwd[PATH_MAX];

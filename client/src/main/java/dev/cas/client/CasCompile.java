@@ -13,7 +13,7 @@ import picocli.CommandLine.Command;
 /**
  * The {@code cas-compile} entry point. {@code cas-compile <compiler> <args>} compiles through the cache (the ccache
  * convention, so it drops into {@code CC=} and {@code CMAKE_<LANG>_COMPILER_LAUNCHER}); {@code cas-compile stats},
- * {@code clear} and {@code stop} manage the cache and its worker.
+ * {@code clear}, {@code start} and {@code stop} manage the cache and its worker.
  */
 @Command(name = "cas-compile", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
         description = {"A content-addressed build cache that compiles only what changed.", "",
@@ -23,8 +23,8 @@ import picocli.CommandLine.Command;
             "The bundled clang 20 always compiles; lld links.", "",
             "Environment: CAS_CACHE_DIR (default ~/.cache/cas), CAS_CACHE_MAX_SIZE (default 5G),",
             "CAS_WORKER_IDLE_SECONDS (default 600), CAS_DISABLE=1 (no cache)."},
-        subcommands = {StatsCommand.class, ExplainCommand.class, ClearCommand.class, StopCommand.class,
-            CommandLine.HelpCommand.class})
+        subcommands = {StatsCommand.class, ExplainCommand.class, ClearCommand.class, StartCommand.class,
+            StopCommand.class, CommandLine.HelpCommand.class})
 public final class CasCompile implements Runnable {
     /**
      * The first arguments that are cas-compile's own (its subcommands and help options), not a compiler's: one list,

@@ -12,6 +12,7 @@ import java.util.Map;
  */
 public record ClientSettings(Path cacheDirectory, long maxSizeBytes, long idleSeconds, boolean disabled) {
     static final long DEFAULT_MAX_SIZE = 5L << 30;
+    static final long DEFAULT_IDLE_SECONDS = 600;
 
     public static ClientSettings fromEnvironment(Map<String, String> env) {
         String dir = env.get("CAS_CACHE_DIR");
@@ -20,7 +21,7 @@ public record ClientSettings(Path cacheDirectory, long maxSizeBytes, long idleSe
         long maxSize = env.containsKey("CAS_CACHE_MAX_SIZE") ? parseSize(env.get("CAS_CACHE_MAX_SIZE"))
                 : DEFAULT_MAX_SIZE;
         long idle = env.containsKey("CAS_WORKER_IDLE_SECONDS")
-                ? parsePositive("CAS_WORKER_IDLE_SECONDS", env.get("CAS_WORKER_IDLE_SECONDS")) : 600;
+                ? parsePositive("CAS_WORKER_IDLE_SECONDS", env.get("CAS_WORKER_IDLE_SECONDS")) : DEFAULT_IDLE_SECONDS;
         boolean disabled = "1".equals(env.get("CAS_DISABLE")) || "true".equalsIgnoreCase(env.get("CAS_DISABLE"));
         return new ClientSettings(cacheDirectory, maxSize, idle, disabled);
     }

@@ -7,7 +7,6 @@ import dev.cas.worker.daemon.WorkerProtocol.Request;
 import dev.cas.worker.WorkerResponse;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
-import java.io.File;
 import java.io.IOException;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.Channels;
@@ -17,7 +16,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -139,7 +137,7 @@ final class WorkerConnection {
 
     /** Starts a worker process, and notes its pid for launchers that come while it starts; hold the lock. */
     private ProcessHandle spawn() throws IOException {
-        Process process = new ProcessBuilder(workerCommand())
+        Process process = new ProcessBuilder(WorkerCommand.of(settings))
                 .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile().toFile()))
                 .redirectErrorStream(true)
@@ -179,41 +177,6 @@ final class WorkerConnection {
 
     private Path startingFile() {
         return settings.cacheDirectory().resolve("worker.starting");
-    }
-
-    private List<String> workerCommand() {
-        List<String> command = new ArrayList<>();
-        Path setsid = Path.of("/usr/bin/setsid");
-        if (Files.isExecutable(setsid)) {
-            command.add(setsid.toString()); // its own session: a Ctrl-C in the build's terminal does not kill it
-        }
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        // C1 only: C2's compile threads took ~2 s of processor time in a worker's first build (zstd at -O0, beside
-        // clang on 2 cores), and the worker's own code runs as fast on C1 code (sqlite3.c's one-function edit: 5.6 s
-        // both ways, its cold build 34.1 s against 35.6 s)
-        command.addAll(classArchive());
-        // The serial collector with a young generation of at most 64 MB, the heap shrinking back after a collection,
-        // and a full collection when the worker goes idle after a build (IdleMemoryRelease): between builds the live
-        // data is ~10 MB, and the parallel collector's young generation had grown to 750 MB of the worker's peak
-        // (sqlite3.c -O2 and five edits: 986 MiB peak before; 524-531 MiB with 96 MB, 498-502 MiB with 64 MB, edits
-        // as fast). A young generation capped under the parallel collector alone (-Xmn64m) had made that edit 17 s.
-        command.addAll(List.of("-Xmx4g", "-XX:+UseSerialGC", "-XX:MaxNewSize=64m", "-XX:MinHeapFreeRatio=10",
-                "-XX:MaxHeapFreeRatio=30", "-XX:TieredStopAtLevel=1",
-                "-Dorg.slf4j.simpleLogger.showDateTime=true",
-                "-cp", System.getProperty("java.class.path"), WorkerDaemon.class.getName(),
-                settings.cacheDirectory().toString(), Long.toString(settings.maxSizeBytes()),
-                Long.toString(settings.idleSeconds())));
-        return command;
-    }
-
-    /** The worker classes' archive bin/cas-compile makes beside the launcher's jar, if there is one. */
-    private static List<String> classArchive() {
-        String classPath = System.getProperty("java.class.path");
-        if (classPath.isEmpty() || classPath.contains(File.pathSeparator)) {
-            return List.of();
-        }
-        Path archive = Path.of(classPath).toAbsolutePath().resolveSibling("cas-worker.jsa");
-        return Files.isRegularFile(archive) ? List.of("-XX:SharedArchiveFile=" + archive) : List.of();
     }
 
     boolean answers() {

@@ -135,6 +135,82 @@ class LauncherIT {
                 .map(arguments -> List.of(arguments).contains(cache)).orElse(false));
     }
 
+    /**
+     * The native client answers compiler probes with the bundled clang itself and starts the worker behind them, and
+     * the build's first compile waits for that worker: all without a JVM of its own (any hand-over to Java fails here).
+     */
+    @Test
+    void theNativeClientAnswersProbesAndStartsTheWorkerWithoutAJvm() throws Exception {
+        Path nativeClient = builtNativeClient();
+        Run version = nativeClientWithoutJava(nativeClient, "", "cc", "--version");
+        assertThat(version.exit()).as(version.stderr()).isZero();
+        assertThat(version.stdout()).contains("clang version");
+        Run fromStdin = nativeClientWithoutJava(nativeClient, "int main(void) { return 3; }\n", "cc", "-x", "c", "-",
+                "-o", "probe");
+        assertThat(fromStdin.exit()).as(fromStdin.stderr()).isZero();
+        assertThat(new ProcessBuilder(dir.resolve("probe").toString()).start().waitFor()).isEqualTo(3);
+
+        Files.writeString(dir.resolve("first.c"), "int first(void) { return 1; }\n");
+        Run compiled = nativeClientWithoutJava(nativeClient, "", "cc", "-O2", "-c", "first.c");
+        assertThat(compiled.exit()).as(compiled.stderr()).isZero();
+        assertThat(dir.resolve("first.o")).isNotEmptyFile();
+        assertThat(casCompile(defaultSettingsEnv(), "stats", "--json").stdout()).contains("\"unit.misses\": 1");
+        assertThat(workersOfTheCache().count()).as("workers of the cache").isEqualTo(1);
+    }
+
+    /**
+     * A program compiled and linked in one command while a worker starts (a configure-style test program) is built by
+     * clang at once rather than waiting for it. The starting worker is a stand-in here (a process noted as the worker
+     * that never answers): a real one is in that state for only a fraction of a second.
+     */
+    @Test
+    void aTestProgramIsBuiltAtOnceWhileTheWorkerStarts() throws Exception {
+        Path nativeClient = builtNativeClient();
+        Files.createDirectories(dir.resolve("cache"));
+        Process standIn = new ProcessBuilder("sh", "-c", "sleep 120; true", WorkerDaemon.class.getName()).start();
+        try {
+            Files.writeString(dir.resolve("cache/worker.starting"), Long.toString(standIn.pid()));
+            Files.writeString(dir.resolve("test.c"), "#include <stdio.h>\nint main(void) { puts(\"7\"); }\n");
+            Run linked = nativeClientWithoutJava(nativeClient, "", "cc", "-o", "test", "test.c");
+            assertThat(linked.exit()).as(linked.stderr()).isZero();
+            assertThat(Launchers.output(dir.resolve("test"), null)).isEqualTo("7\n");
+            assertThat(workersOfTheCache().count()).as("workers started for it").isZero();
+        } finally {
+            standIn.destroy();
+        }
+    }
+
+    /** bin/cas-compile's native client, built by the script if need be. */
+    private Path builtNativeClient() throws IOException, InterruptedException {
+        Path script = Path.of("..", "bin", "cas-compile").toAbsolutePath().normalize();
+        Run built = Launchers.await(new ProcessBuilder(script.toString(), "--version").start());
+        assertThat(built.exit()).as(built.stderr()).isZero();
+        Path nativeClient = Path.of("target", "cas-compile-client").toAbsolutePath();
+        assertThat(nativeClient).isExecutable();
+        return nativeClient;
+    }
+
+    /** The cache of {@link #cacheEnv()} with the default settings, which the native client starts workers with. */
+    private Map<String, String> defaultSettingsEnv() {
+        return Map.of("CAS_CACHE_DIR", dir.resolve("cache").toString());
+    }
+
+    private Run nativeClientWithoutJava(Path nativeClient, String stdin, String... args)
+            throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of(nativeClient.toString()));
+        command.addAll(List.of(args));
+        ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile());
+        builder.environment().remove("CAS_WORKER_IDLE_SECONDS");
+        builder.environment().remove("CAS_CACHE_MAX_SIZE");
+        builder.environment().putAll(defaultSettingsEnv());
+        builder.environment().put("CAS_JAVA_LAUNCHER", "/bin/false"); // any hand-over to Java would fail
+        Process process = builder.start();
+        try (var in = process.getOutputStream()) {
+            in.write(stdin.getBytes(StandardCharsets.UTF_8));
+        }
+        return Launchers.await(process);
+    }
+
     @Test
     void theNativeClientServesCompilesWithoutStartingAJvm() throws Exception {
         Path script = Path.of("..", "bin", "cas-compile").toAbsolutePath().normalize();

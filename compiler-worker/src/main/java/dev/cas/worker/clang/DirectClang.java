@@ -31,6 +31,15 @@ public final class DirectClang {
         return command;
     }
 
+    /** The flags that stop clang before linking; without one of them {@link #linkerFlags()} go first. */
+    public static Set<String> notLinkingFlags() {
+        return NOT_LINKING;
+    }
+
+    public static List<String> linkerFlags() {
+        return LINKER_FLAGS;
+    }
+
     /** The bundled clang in the driver mode {@code compiler} asks for; callers add the arguments. */
     static List<String> driver(Toolchain toolchain, String compiler) {
         List<String> command = new ArrayList<>();

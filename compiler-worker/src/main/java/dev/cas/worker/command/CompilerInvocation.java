@@ -200,6 +200,19 @@ public final class CompilerInvocation {
     }
 
     /**
+     * The flags that make a command one clang runs unchanged (besides {@code -print-*}, a {@code -} input and no
+     * compiled input): the native client runs such a compiler probe itself, without a worker.
+     */
+    public static Set<String> passthroughFlags() {
+        return PASSTHROUGH_FLAGS;
+    }
+
+    /** The options whose value is the next argument when not joined to them. */
+    public static Set<String> separateValueOptions() {
+        return SEPARATE_VALUE;
+    }
+
+    /**
      * {@code [compiler, args...]} as given, or with {@code cc} put first when the command names no compiler
      * ({@code cas-compile -c foo.c}, as ccache allows).
      */
