@@ -53,9 +53,9 @@ for project in "${projects[@]}"; do
   for run in $(seq "$runs"); do
     for tool in clang ccache cas; do
       src="$work/src-$tool" build="$work/build-$tool"
+      "$launcher" stop >/dev/null 2>&1 || true  # first: the worker is found by its socket in the cache dir
       rm -rf "$src" "$build" "$CAS_CACHE_DIR" "$CCACHE_DIR"
       cp -r "$source_tree" "$src"
-      "$launcher" stop >/dev/null 2>&1 || true
       case "$tool" in
         clang) launch=() ;;
         ccache) launch=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache) ;;

@@ -504,6 +504,9 @@ int main(int argc, char **argv) {
         run_clang(argc, argv);
     }
     if (!connected && kind != PROBE) {
+        if (fd >= 0) {
+            close(fd);
+        }
         fd = worker_started_here(directory, &address, java_launcher);
         connected = fd >= 0;
     }
