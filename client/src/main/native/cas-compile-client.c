@@ -7,7 +7,8 @@
  * subcommands such as `stats`) is handed to the Java launcher, which starts or replaces the worker. It speaks the
  * format of dev.cas.worker.daemon.WorkerProtocol.
  *
- * Built by bin/cas-compile on first use, with the lists it shares with the Java side (dev.cas.client.NativeClientDefines):
+ * Built by bin/cas-compile on first use, with the lists it shares with the Java side
+ * (dev.cas.client.NativeClientDefines):
  *   cc -O2 -DCAS_BUILD_ID='"..."' -DCAS_OWN_WORDS='"stats", ...' -DCAS_CLANG='"..."' ... -o cas-compile-client ...
  */
 #define _GNU_SOURCE /* nftw's FTW_PHYS */
