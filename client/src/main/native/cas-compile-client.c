@@ -142,6 +142,12 @@ static const char *const valued_options[] = {CAS_VALUED_OPTIONS};
 static const char *const not_linking[] = {CAS_NOT_LINKING};
 static const char *const linker_flags[] = {CAS_LINKER_FLAGS};
 
+/* The last component of a path. */
+static const char *base_name(const char *path) {
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
 /* What a command asks for, as far as this client decides anything about it. */
 enum kind { PROBE, COMPILE_AND_LINK, OTHER };
 
@@ -152,9 +158,7 @@ enum kind { PROBE, COMPILE_AND_LINK, OTHER };
  * `cas-compile foo.c ...`.
  */
 static enum kind kind_of(int argc, char **argv) {
-    const char *name = strrchr(argv[1], '/');
-    name = name ? name + 1 : argv[1];
-    if (argv[1][0] == '-' || strchr(name, '.')) {
+    if (argv[1][0] == '-' || strchr(base_name(argv[1]), '.')) {
         return OTHER;
     }
     int inputs = 0, compile_only = 0;
@@ -175,8 +179,7 @@ static enum kind kind_of(int argc, char **argv) {
 
 /* SourceFile.isCxxDriver: "++" in the compiler's name, or "cxx" as a word of it. */
 static int cxx_driver(const char *compiler) {
-    const char *name = strrchr(compiler, '/');
-    name = name ? name + 1 : compiler;
+    const char *name = base_name(compiler);
     char lower[256];
     size_t n = 0;
     for (; name[n] && n + 1 < sizeof lower; n++) {
@@ -300,13 +303,22 @@ static void spawn_worker(const char *cache_dir) {
     }
 }
 
-static int answers(const struct sockaddr_un *address) {
+/* A socket connected to the worker, or -1 when none answers. */
+static int connect_to_worker(const struct sockaddr_un *address) {
     int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    int connected = fd >= 0 && connect(fd, (const struct sockaddr *)address, sizeof *address) == 0;
+    if (fd >= 0 && connect(fd, (const struct sockaddr *)address, sizeof *address) != 0) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+static int answers(const struct sockaddr_un *address) {
+    int fd = connect_to_worker(address);
     if (fd >= 0) {
         close(fd);
     }
-    return connected;
+    return fd >= 0;
 }
 
 /*
@@ -359,14 +371,10 @@ static void start_worker_in_background(const char *cache_dir, const struct socka
 static int worker_started_here(const char *cache_dir, const struct sockaddr_un *address, const char *java_launcher) {
     start_worker_in_background(cache_dir, address, java_launcher);
     for (int absent = 0, waited = 0; absent < 20 && waited < 12000; waited++) { /* 10 ms each, as long as Java */
-        int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-        if (fd < 0) {
-            return -1;
-        }
-        if (connect(fd, (const struct sockaddr *)address, sizeof *address) == 0) {
+        int fd = connect_to_worker(address);
+        if (fd >= 0) {
             return fd;
         }
-        close(fd);
         absent = worker_starting(cache_dir) ? 0 : absent + 1;
         usleep(10000);
     }
@@ -487,14 +495,14 @@ int main(int argc, char **argv) {
         exec_java_launcher(java_launcher, argc, argv);
     }
     memcpy(address.sun_path, socket_path, (size_t)n + 1);
-    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    int connected = fd >= 0 && connect(fd, (struct sockaddr *)&address, sizeof address) == 0;
+    int fd = connect_to_worker(&address);
+    int connected = fd >= 0;
     enum kind kind = kind_of(argc, argv);
     if (kind == PROBE && access(CAS_CLANG, X_OK) == 0) {
         if (!connected) {
             start_worker_in_background(directory, &address, java_launcher);
         }
-        if (fd >= 0) {
+        if (connected) {
             close(fd); /* the worker sees a connection without a request, as from WorkerConnection.answers */
         }
         run_clang(argc, argv);
@@ -505,9 +513,6 @@ int main(int argc, char **argv) {
         run_clang(argc, argv);
     }
     if (!connected && kind != PROBE) {
-        if (fd >= 0) {
-            close(fd);
-        }
         fd = worker_started_here(directory, &address, java_launcher);
         connected = fd >= 0;
     }
