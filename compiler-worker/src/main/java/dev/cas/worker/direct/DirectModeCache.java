@@ -17,6 +17,7 @@ import java.time.Clock;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -95,12 +96,18 @@ public final class DirectModeCache {
     }
 
     /**
-     * The newest of the records {@code shared} holds under {@code sharedKey} whose files are all unchanged here. The
-     * records fetched are kept a while: a miss that follows shares its own record beside them ({@link #share}).
+     * The newest of the records {@code shared} holds under {@code sharedKey} whose files are all unchanged here;
+     * {@code beforeCheck} is told the newest record's unit key before any file is checked (the caller can start
+     * fetching that result meanwhile). The records fetched are kept a while: a miss that follows shares its own
+     * record beside them ({@link #share}).
      */
-    public Optional<IncludeManifest> findShared(Digest sharedKey, ResultStore shared, BuildContext context) {
+    public Optional<IncludeManifest> findShared(Digest sharedKey, ResultStore shared, BuildContext context,
+            Consumer<Digest> beforeCheck) {
         SharedRecords records = fetch(sharedKey, shared);
         fetched.put(sharedKey, records);
+        if (!records.records().isEmpty()) {
+            beforeCheck.accept(records.records().get(0).unitKey());
+        }
         return records.records().stream()
                 .filter(manifest -> manifest.stillMatches(context.workingDirectory(), hashes)).findFirst();
     }

@@ -67,6 +67,12 @@ public final class RemoteCache implements AutoCloseable {
     private static final Metadata.Key<String> AUTHORIZATION =
             Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
 
+    /**
+     * The receive window a new connection starts with (gRPC's own is 64 KiB, grown by its bandwidth probes): a
+     * worker's first lookups are its connection's first, and objects of a few MiB came in window by window.
+     */
+    private static final int INITIAL_WINDOW_BYTES = 8 << 20;
+
     private final RemoteSettings settings;
     private final ManagedChannel channel;
     private volatile long batchLimit = DEFAULT_BATCH_LIMIT;
@@ -78,6 +84,7 @@ public final class RemoteCache implements AutoCloseable {
         NettyChannelBuilder builder = NettyChannelBuilder.forAddress(settings.host(), settings.port())
                 .withOption(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) settings.connectTimeout().toMillis())
                 .maxInboundMessageSize(64 << 20)
+                .initialFlowControlWindow(INITIAL_WINDOW_BYTES)
                 .userAgent("cas-compile");
         if (settings.tls()) {
             builder.useTransportSecurity();

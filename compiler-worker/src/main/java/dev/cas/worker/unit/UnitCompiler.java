@@ -318,11 +318,12 @@ public final class UnitCompiler {
             Path object, BuildContext context, Optional<ProcessRunner.Running> early) throws IOException {
         Optional<IncludeManifest> manifest;
         Found found = Found.DIRECT;
+        LookupAhead lookups = new LookupAhead(key -> lookup(key, context));
         try {
             manifest = direct.find(directKey, context);
             if (manifest.isEmpty() && context.remote().enabled()) {
-                manifest = direct.sharedKey(invocation, source, context)
-                        .flatMap(key -> direct.findShared(key, new RemoteResults(context.remote()), context));
+                manifest = direct.sharedKey(invocation, source, context).flatMap(key -> direct.findShared(key,
+                        new RemoteResults(context.remote()), context, lookups::start));
                 found = Found.DIRECT_SHARED;
             }
         } catch (RuntimeException e) {
@@ -332,7 +333,7 @@ public final class UnitCompiler {
         if (manifest.isEmpty()) {
             return Optional.empty();
         }
-        Optional<Result> hit = lookup(manifest.get().unitKey(), context);
+        Optional<Result> hit = lookups.get(manifest.get().unitKey());
         if (hit.isEmpty()) {
             return Optional.empty();
         }
