@@ -17,6 +17,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -98,6 +99,25 @@ public final class Worker implements AutoCloseable {
             thread.setDaemon(true);
             thread.start();
         }
+    }
+
+    /**
+     * Warms the worker up in the background while no build runs: once its native SHA-256 has loaded, the direct-mode
+     * file checks ({@link UnitCompiler#warmUp}). A worker started ahead of a build (a CI job's first step, or
+     * {@code cas-compile start}) then checks its first build's files at the speed of a worker that has built before;
+     * a worker started by a build finds that build running and does nothing.
+     */
+    public void warmUpInBackground() {
+        Thread thread = new Thread(() -> {
+            try {
+                NativeSha256.awaitLoad(Duration.ofSeconds(5));
+                units.warmUp(cache::buildRunningNow);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "cas-warm-up");
+        thread.setDaemon(true);
+        thread.start();
     }
 
     /** The explanation of the last build of {@code sourcePath}, resolved against {@code workingDirectory}. */

@@ -89,6 +89,11 @@ public final class LocalCache implements AutoCloseable {
         return buildsRunning::decrementAndGet;
     }
 
+    /** Whether some build holds a {@link #buildRunning} handle now. */
+    public boolean buildRunningNow() {
+        return buildsRunning.get() > 0;
+    }
+
     /** The handle of {@link #buildRunning}. */
     public interface BuildRunning extends AutoCloseable {
         @Override

@@ -6,7 +6,9 @@ import java.io.UncheckedIOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.Properties;
+import java.util.stream.Stream;
 import org.bytedeco.javacpp.Loader;
 import org.bytedeco.llvm.global.LLVM;
 import org.bytedeco.llvm.program.clang;
@@ -91,6 +93,15 @@ public final class Toolchain {
 
     public Path clang() {
         return binDir.resolve("clang");
+    }
+
+    /** The directory of clang's own headers (stddef.h, stdarg.h, the intrinsics), empty if not found. */
+    public Optional<Path> resourceHeaders() {
+        try (Stream<Path> versions = Files.list(binDir.resolve("lib").resolve("clang"))) {
+            return versions.map(version -> version.resolve("include")).filter(Files::isDirectory).findFirst();
+        } catch (IOException e) {
+            return Optional.empty();
+        }
     }
 
     public Path binDir() {

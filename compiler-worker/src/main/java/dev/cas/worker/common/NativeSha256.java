@@ -2,7 +2,10 @@ package dev.cas.worker.common;
 
 import com.amazon.corretto.crypto.provider.AmazonCorrettoCryptoProvider;
 import dev.cas.store.Digest;
+import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,6 +22,7 @@ import org.slf4j.LoggerFactory;
 public final class NativeSha256 {
     private static final Logger log = LoggerFactory.getLogger(NativeSha256.class);
     private static final AtomicBoolean STARTED = new AtomicBoolean();
+    private static final CountDownLatch ATTEMPTED = new CountDownLatch(1);
 
     private NativeSha256() {
     }
@@ -28,9 +32,25 @@ public final class NativeSha256 {
         if ("0".equals(environment.get("CAS_NATIVE_SHA256")) || !STARTED.compareAndSet(false, true)) {
             return;
         }
-        Thread loader = new Thread(NativeSha256::load, "cas-native-sha256");
+        Thread loader = new Thread(() -> {
+            try {
+                load();
+            } finally {
+                ATTEMPTED.countDown();
+            }
+        }, "cas-native-sha256");
         loader.setDaemon(true);
         loader.start();
+    }
+
+    /**
+     * Waits, at most {@code patience}, until the background load has succeeded or failed; returns at once when none
+     * was started.
+     */
+    public static void awaitLoad(Duration patience) throws InterruptedException {
+        if (STARTED.get()) {
+            ATTEMPTED.await(patience.toMillis(), TimeUnit.MILLISECONDS);
+        }
     }
 
     /** Loads it and makes it the process's SHA-256; false (and the JDK's stays) when it cannot load or disagrees. */

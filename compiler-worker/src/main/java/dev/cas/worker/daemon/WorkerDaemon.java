@@ -69,6 +69,7 @@ public final class WorkerDaemon implements AutoCloseable {
             return;
         }
         worker.connectAhead(System.getenv());
+        worker.warmUpInBackground();
         IdleMemoryRelease.handBackInThisProcess();
         try (WorkerDaemon daemon = new WorkerDaemon(worker, cacheDirectory.resolve(SOCKET_NAME), idle)) {
             Runtime.getRuntime().addShutdownHook(new Thread(daemon::stopAndAwaitClose));

@@ -35,6 +35,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -75,6 +76,11 @@ public final class UnitCompiler {
         this.backend = new UnitBackend(backend, perFunction, deferred, direct);
         this.records = new UnitRecords(cache);
         this.local = new LocalResults(cache);
+    }
+
+    /** What a fresh worker's first lookups would otherwise wait for ({@link DirectModeCache#warmUp}). */
+    public void warmUp(BooleanSupplier busy) {
+        direct.warmUp(busy);
     }
 
     /** Units compiled whole whose pieces are still to be built. */

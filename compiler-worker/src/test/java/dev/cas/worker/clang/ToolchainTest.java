@@ -36,4 +36,13 @@ class ToolchainTest {
         }
         assertThat(toolchain.binDir().resolve("libLLVM.so.20.1")).exists();
     }
+
+    /** The headers a worker hashes while it waits for its first build: clang's own, which nearly every unit reads. */
+    @Test
+    void clangsOwnHeadersAreFound() {
+        assertThat(Toolchain.load().resourceHeaders()).hasValueSatisfying(directory -> {
+            assertThat(directory.resolve("stddef.h")).isRegularFile();
+            assertThat(directory.resolve("stdarg.h")).isRegularFile();
+        });
+    }
 }

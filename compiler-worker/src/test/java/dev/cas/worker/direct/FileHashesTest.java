@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Random;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -120,5 +121,35 @@ class FileHashesTest {
         hashes.sha256(file);
         Files.writeString(file, "int c;\n");
         assertThat(hashes.sha256(file)).isEqualTo(Digest.of("int c;\n").hash());
+    }
+
+    @Test
+    void filesHashedAheadAreKnownSoTheirEditsAreSeen() throws Exception {
+        Path headers = Files.createDirectory(dir.resolve("include"));
+        Files.writeString(headers.resolve("a.h"), "int a;\n");
+        Files.writeString(headers.resolve("b.h"), "int b;\n");
+        Files.createDirectory(headers.resolve("sys"));
+        Path elsewhere = Files.writeString(dir.resolve("c.h"), "int c;\n");
+        FileHashes hashes = new FileHashes(Clock.systemUTC());
+
+        assertThat(hashes.hashAhead(headers, () -> false)).isEqualTo(2);
+        Files.writeString(headers.resolve("a.h"), "int a2;\n");
+        Files.writeString(elsewhere, "int c2;\n");
+        assertThat(hashes.editedSinceHashed(headers.resolve("a.h"))).isTrue();
+        assertThat(hashes.editedSinceHashed(headers.resolve("b.h"))).isFalse();
+        assertThat(hashes.editedSinceHashed(elsewhere)).isFalse(); // never hashed: not known as edited
+        assertThat(hashes.sha256(headers.resolve("a.h"))).isEqualTo(Digest.of("int a2;\n").hash());
+    }
+
+    @Test
+    void hashingAheadStopsAsSoonAsABuildRuns() throws Exception {
+        Path headers = Files.createDirectory(dir.resolve("include"));
+        for (int i = 0; i < 5; i++) {
+            Files.writeString(headers.resolve(i + ".h"), "int x" + i + ";\n");
+        }
+        assertThat(new FileHashes(Clock.systemUTC()).hashAhead(headers, () -> true)).isZero();
+        AtomicInteger asked = new AtomicInteger();
+        assertThat(new FileHashes(Clock.systemUTC()).hashAhead(headers, () -> asked.incrementAndGet() > 2))
+                .isEqualTo(2);
     }
 }
