@@ -95,9 +95,7 @@ public final class Worker implements AutoCloseable {
     public void connectAhead(Map<String, String> environment) {
         RemoteSession session = remotes.session(environment);
         if (session.enabled()) {
-            Thread thread = new Thread(session::connect, "cas-remote-connect");
-            thread.setDaemon(true);
-            thread.start();
+            startInBackground("cas-remote-connect", session::connect);
         }
     }
 
@@ -105,17 +103,22 @@ public final class Worker implements AutoCloseable {
      * Warms the worker up in the background while no build runs: once its native SHA-256 has loaded, the direct-mode
      * file checks ({@link UnitCompiler#warmUp}). A worker started ahead of a build (a CI job's first step, or
      * {@code cas-compile start}) then checks its first build's files at the speed of a worker that has built before;
-     * a worker started by a build finds that build running and does nothing.
+     * a build that arrives meanwhile stops the warm-up at its next file.
      */
     public void warmUpInBackground() {
-        Thread thread = new Thread(() -> {
+        startInBackground("cas-warm-up", () -> {
             try {
                 NativeSha256.awaitLoad(Duration.ofSeconds(5));
                 units.warmUp(cache::buildRunningNow);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-        }, "cas-warm-up");
+        });
+    }
+
+    /** Runs {@code work} on a thread of its own that does not keep the worker's process alive. */
+    private static void startInBackground(String name, Runnable work) {
+        Thread thread = new Thread(work, name);
         thread.setDaemon(true);
         thread.start();
     }
