@@ -4,6 +4,7 @@ import dev.cas.worker.cache.LocalCache;
 import dev.cas.worker.cache.Stat;
 import dev.cas.worker.clang.ClangCommands;
 import dev.cas.worker.clang.DirectClang;
+import dev.cas.worker.clang.PlannedLink;
 import dev.cas.worker.clang.ProcessRunner;
 import dev.cas.worker.clang.Toolchain;
 import dev.cas.worker.command.BuildContext;
@@ -20,6 +21,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import org.slf4j.Logger;
@@ -27,8 +29,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Carries out one {@code cas-compile <compiler> args...} command: objects for {@code -c}, compile-and-link otherwise
- * (several sources in parallel, linked by lld through the clang driver), and anything the cache cannot help with
- * handed to the bundled clang unchanged.
+ * (several sources in parallel, then lld as the clang driver would run it: {@link PlannedLink}), and anything the
+ * cache cannot help with handed to the bundled clang unchanged.
  */
 public final class CompileService {
     private static final Logger log = LoggerFactory.getLogger(CompileService.class);
@@ -92,18 +94,45 @@ public final class CompileService {
             for (int i = 0; i < sources.size(); i++) {
                 objects.add(work.resolve(i + "-" + sources.get(i).defaultObjectName()).toString());
             }
-            List<UnitResult> results = compileAll(invocation, sources, objects, context);
-            WorkerResponse compiled = collect(results);
-            if (compiled.exitCode() != 0) {
-                return compiled;
+            List<String> driverLink = clang.link(invocation, objects);
+            for (String object : objects) {
+                Files.createFile(Path.of(object)); // for the driver's check that its inputs exist
             }
-            ProcessRunner.Result link = ProcessRunner.run(clang.link(invocation, objects),
-                    context.workingDirectory(), context.environment());
-            return new WorkerResponse(link.exitCode(), link.stdout(),
-                    Diagnostics.concat(compiled.stderr(), link.stderr()));
+            PlannedLink planned = PlannedLink.start(driverLink, context.workingDirectory(), context.environment());
+            try {
+                List<UnitResult> results = compileAll(invocation, sources, objects, context);
+                WorkerResponse compiled = collect(results);
+                if (compiled.exitCode() != 0) {
+                    return compiled;
+                }
+                ProcessRunner.Result link = link(planned, driverLink, context);
+                return new WorkerResponse(link.exitCode(), link.stdout(),
+                        Diagnostics.concat(compiled.stderr(), link.stderr()));
+            } finally {
+                planned.cancel();
+            }
         } finally {
             WorkFiles.deleteRecursively(work);
         }
+    }
+
+    /**
+     * Runs the linker the driver named ahead, or the driver itself when it named none; a linker that fails is run
+     * again through the driver, so that the user reads the driver's own report of the failure.
+     */
+    private static ProcessRunner.Result link(PlannedLink planned, List<String> driverLink, BuildContext context) {
+        Optional<List<String>> linker = planned.linkerCommand();
+        if (linker.isPresent()) {
+            ProcessRunner.Result linked = ProcessRunner.run(linker.get(), context.workingDirectory(),
+                    context.environment());
+            if (linked.succeeded()) {
+                return linked;
+            }
+            log.debug("the linker failed ({}), linking again through the driver for its report", linked.exitCode());
+        } else {
+            log.debug("the driver named no single linker job: linking through it");
+        }
+        return ProcessRunner.run(driverLink, context.workingDirectory(), context.environment());
     }
 
     private List<UnitResult> compileAll(CompilerInvocation invocation, List<SourceFile> sources,
