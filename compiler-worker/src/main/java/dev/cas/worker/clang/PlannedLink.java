@@ -1,5 +1,6 @@
 package dev.cas.worker.clang;
 
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -38,7 +39,11 @@ public final class PlannedLink {
         }
         List<String> asked = new ArrayList<>(driverLink);
         asked.add("-###");
-        return new PlannedLink(Optional.of(ProcessRunner.start(asked, workingDirectory, environment)));
+        try {
+            return new PlannedLink(Optional.of(ProcessRunner.start(asked, workingDirectory, environment)));
+        } catch (UncheckedIOException e) {
+            return new PlannedLink(Optional.empty()); // the driver's own link reports it
+        }
     }
 
     /** The linker's command line, or empty when the driver's answer was not a plain single job. */
