@@ -118,18 +118,18 @@ public final class CompileService {
     }
 
     /**
-     * Runs the linker the driver named ahead, or the driver itself when it named none; a linker that fails is run
-     * again through the driver, so that the user reads the driver's own report of the failure.
+     * Runs the linker the driver named ahead, reporting its failure as the driver would; or the driver itself when it
+     * named none, or when the linker was killed by a signal (the driver's words for that are its own).
      */
     private static ProcessRunner.Result link(PlannedLink planned, List<String> driverLink, BuildContext context) {
         Optional<List<String>> linker = planned.linkerCommand();
         if (linker.isPresent()) {
-            ProcessRunner.Result linked = ProcessRunner.run(linker.get(), context.workingDirectory(),
-                    context.environment());
-            if (linked.succeeded()) {
-                return linked;
+            Optional<ProcessRunner.Result> reported = PlannedLink.asTheDriverReports(ProcessRunner.run(linker.get(),
+                    context.workingDirectory(), context.environment()));
+            if (reported.isPresent()) {
+                return reported.get();
             }
-            log.debug("the linker failed ({}), linking again through the driver for its report", linked.exitCode());
+            log.debug("the linker was killed by a signal: linking again through the driver for its report");
         } else {
             log.debug("the driver named no single linker job: linking through it");
         }

@@ -1,5 +1,6 @@
 package dev.cas.worker.clang;
 
+import dev.cas.worker.common.Diagnostics;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -13,8 +14,8 @@ import java.util.Set;
  * The linker command the clang driver would run for a link, asked of the driver ({@code -###}) while the units are
  * still being compiled, so that the link itself runs only the linker: the driver's own start (~27 ms of the bundled
  * clang loading its libraries, a third of linking the SQLite shell) leaves the critical path. Only a plain answer is
- * used — the driver's banner and exactly one job; anything else (a diagnostic, several jobs, {@code -v} asked, the
- * driver failing) gives no command, and the caller links through the driver as before.
+ * used — the driver's banner and exactly one job; anything else (a diagnostic, several jobs, {@code -v} or coloured
+ * diagnostics asked, the driver failing) gives no command, and the caller links through the driver as before.
  */
 public final class PlannedLink {
     /** What the driver prints about itself before its jobs. */
@@ -22,6 +23,12 @@ public final class PlannedLink {
             "InstalledDir: ", "Build config: ", "Configuration file: ");
     /** Options whose output the user wants from the driver itself. */
     private static final Set<String> DRIVER_OUTPUT = Set.of("-v", "-###", "--verbose");
+    /** Options that change how the driver words its own diagnostics (colours, another format). */
+    private static final List<String> DIAGNOSTICS_FORMAT = List.of("-fcolor-diagnostics", "-fdiagnostics-color",
+            "-fansi-escape-codes", "-fdiagnostics-format");
+    /** The line the bundled driver adds after a linker that exited with an error (its name is its file's). */
+    private static final String LINKER_FAILED = "clang: error: linker command failed with exit code %d "
+            + "(use -v to see invocation)%n";
 
     private final Optional<ProcessRunner.Running> driver;
 
@@ -34,7 +41,8 @@ public final class PlannedLink {
      * exist by now (the driver checks that they do, not what they hold).
      */
     public static PlannedLink start(List<String> driverLink, Path workingDirectory, Map<String, String> environment) {
-        if (driverLink.stream().anyMatch(DRIVER_OUTPUT::contains)) {
+        if (driverLink.stream().anyMatch(argument -> DRIVER_OUTPUT.contains(argument)
+                || DIAGNOSTICS_FORMAT.stream().anyMatch(argument::startsWith))) {
             return new PlannedLink(Optional.empty());
         }
         List<String> asked = new ArrayList<>(driverLink);
@@ -53,6 +61,23 @@ public final class PlannedLink {
         }
         ProcessRunner.Result answer = driver.get().await();
         return answer.succeeded() ? parse(new String(answer.stderr(), StandardCharsets.UTF_8)) : Optional.empty();
+    }
+
+    /**
+     * What the driver would have answered for {@code linked}, the result of the {@link #linkerCommand}: the linker's
+     * own result, and after a linker that exited with an error the driver's line saying so. Empty for a linker killed
+     * by a signal, which the driver reports in words of its own: link through the driver then.
+     */
+    public static Optional<ProcessRunner.Result> asTheDriverReports(ProcessRunner.Result linked) {
+        int exit = linked.exitCode();
+        if (exit == 0) {
+            return Optional.of(linked);
+        }
+        if (exit > 127) { // 128 + the signal
+            return Optional.empty();
+        }
+        byte[] line = String.format(LINKER_FAILED, exit).getBytes(StandardCharsets.UTF_8);
+        return Optional.of(new ProcessRunner.Result(exit, linked.stdout(), Diagnostics.concat(linked.stderr(), line)));
     }
 
     /** Stops the driver if it still runs (a unit failed, the link is not wanted). */

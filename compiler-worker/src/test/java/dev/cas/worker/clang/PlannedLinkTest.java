@@ -49,6 +49,46 @@ class PlannedLinkTest {
         assertThat(planned.linkerCommand()).isEmpty();
     }
 
+    @Test
+    void askingForColouredDiagnosticsGivesNoCommand() {
+        Toolchain toolchain = Toolchain.load();
+        for (String option : List.of("-fcolor-diagnostics", "-fdiagnostics-color=always")) {
+            PlannedLink planned = PlannedLink.start(List.of(toolchain.clang().toString(), option, "-o", "prog", "x.o"),
+                    dir, System.getenv());
+            assertThat(planned.linkerCommand()).as(option).isEmpty();
+        }
+    }
+
+    /** A link that fails reads as the driver's own: the same status, the same output to the byte. */
+    @Test
+    void aFailingLinkIsReportedAsTheDriverReportsIt() throws Exception {
+        String clang = Toolchain.load().clang().toString();
+        Files.writeString(dir.resolve("main.c"), "int absent(void);\nint main(void) { return absent(); }\n");
+        run(List.of(clang, "-c", "main.c"));
+        List<String> driverLink = new ArrayList<>(List.of(clang));
+        driverLink.addAll(DirectClang.LINKER_FLAGS);
+        driverLink.addAll(List.of("-o", "prog", "main.o", "-Wl,--no-such-option-either"));
+
+        ProcessRunner.Result driver = ProcessRunner.run(driverLink, dir, System.getenv());
+        List<String> linker = PlannedLink.start(driverLink, dir, System.getenv()).linkerCommand().orElseThrow();
+        ProcessRunner.Result reported = PlannedLink.asTheDriverReports(ProcessRunner.run(linker, dir,
+                System.getenv())).orElseThrow();
+
+        assertThat(driver.exitCode()).isOne();
+        assertThat(reported.exitCode()).isEqualTo(driver.exitCode());
+        assertThat(reported.stdout()).isEqualTo(driver.stdout());
+        assertThat(new String(reported.stderr(), StandardCharsets.UTF_8))
+                .isEqualTo(new String(driver.stderr(), StandardCharsets.UTF_8))
+                .contains("linker command failed with exit code 1");
+    }
+
+    @Test
+    void aLinkerKilledBySignalIsLeftToTheDriver() {
+        assertThat(PlannedLink.asTheDriverReports(new ProcessRunner.Result(137, new byte[0], new byte[0]))).isEmpty();
+        ProcessRunner.Result linked = new ProcessRunner.Result(0, "out".getBytes(StandardCharsets.UTF_8), new byte[0]);
+        assertThat(PlannedLink.asTheDriverReports(linked)).containsSame(linked);
+    }
+
     /** The bundled driver's real answer, run as it is: a program that runs, as the driver's own link gives. */
     @Test
     void theDriversLinkerCommandLinksAProgramThatRuns() throws Exception {
