@@ -30,8 +30,9 @@ import org.junit.jupiter.params.provider.EnumSource;
  * yaml-cpp RelWithDebInfo with the default policy as users run it, unchecked, and Debug, checked; fmt, the heaviest,
  * the first configuration only. Left out to keep the suite's time: yaml-cpp's Release with the default policy (211
  * s, the front end run again on every unit to find the pieces already built and checked) and the check of its
- * RelWithDebInfo (423 s against ~120, every unit split and built whole as well; {@code DebugInfoPiecesIT} checks the
- * pieces of a real C++ unit with debug info, fmt's format.cc, by symbol table and under gdb). zstd
+ * RelWithDebInfo (423 s against 130 unchecked in CI, every unit split and built whole as well;
+ * {@code DebugInfoPiecesIT} checks the pieces of a real C++ unit with debug info, fmt's format.cc, by symbol table and
+ * under gdb). zstd
  * (its Makefiles; {@code make check}'s script on the CLI built): the same steps with its own flags for each
  * configuration. No per-function build may fall back to a whole one.
  */
