@@ -26,15 +26,14 @@ import org.junit.jupiter.params.provider.EnumSource;
  * {@code ctest}): Release with every optimised unit split and checked against the whole unit
  * ({@code CAS_PER_FUNCTION=1 CAS_VERIFY=1}), a no-change rebuild (all hits), a one-function edit in a library source
  * (one unit misses; compiled again are that function's piece and those importing it), then later configurations,
- * each built clean and tested: cJSON Release with the default policy, RelWithDebInfo and Debug, each checked;
+ * each built clean and tested: cJSON Release with the default policy, then RelWithDebInfo and Debug, both checked;
  * yaml-cpp RelWithDebInfo with the default policy as users run it, unchecked, and Debug, checked; fmt, the heaviest,
  * the first configuration only. Left out to keep the suite's time: yaml-cpp's Release with the default policy (211
  * s, the front end run again on every unit to find the pieces already built and checked) and the check of its
  * RelWithDebInfo (423 s against 130 unchecked in CI, every unit split and built whole as well;
  * {@code DebugInfoPiecesIT} checks the pieces of a real C++ unit with debug info, fmt's format.cc, by symbol table and
- * under gdb). zstd
- * (its Makefiles; {@code make check}'s script on the CLI built): the same steps with its own flags for each
- * configuration. No per-function build may fall back to a whole one.
+ * under gdb). zstd (its Makefiles; {@code make check}'s script on the CLI built): the same steps with its own flags
+ * for each configuration. No per-function build may fall back to a whole one.
  */
 class RealProjectsIT {
     private static final Path LAUNCHER = Path.of("..").toAbsolutePath().normalize().resolve("bin/cas-compile");
