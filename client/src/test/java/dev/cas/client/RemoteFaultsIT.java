@@ -44,6 +44,14 @@ class RemoteFaultsIT {
     private static final String LIBRARY = "int twice(int x) { return 2 * x; }\n";
     /** One connect timeout (1 s) plus room for a loaded CI machine. */
     private static final long ALLOWED_DELAY_MILLIS = 3_000;
+    /** The default connect timeout: where the fault is the connection itself. */
+    private static final String DEFAULT_CONNECT = "1000";
+    /**
+     * Where the fault comes after the connection: room to connect on a loaded machine (bin/test runs two modules at a
+     * time, and a fresh worker's first connection to a fresh server took over 1 s there), so the warning names the
+     * fault, not a connect timeout.
+     */
+    private static final String FAULT_AFTER_CONNECT = "10000";
 
     @TempDir
     Path dir;
@@ -63,13 +71,14 @@ class RemoteFaultsIT {
     @Test
     void aServerThatIsDown() throws Exception {
         int closed = RemoteCacheIT.freePort();
-        buildsLocallyWithOneWarning("grpc://127.0.0.1:" + closed, "UNAVAILABLE");
+        buildsLocallyWithOneWarning("grpc://127.0.0.1:" + closed, "UNAVAILABLE", DEFAULT_CONNECT);
     }
 
     @Test
     void aServerThatAcceptsConnectionsAndNeverAnswers() throws Exception {
         try (ServerSocket blackHole = new ServerSocket(0, 50)) {
-            buildsLocallyWithOneWarning("grpc://127.0.0.1:" + blackHole.getLocalPort(), "DEADLINE_EXCEEDED");
+            buildsLocallyWithOneWarning("grpc://127.0.0.1:" + blackHole.getLocalPort(), "DEADLINE_EXCEEDED",
+                    DEFAULT_CONNECT);
         }
     }
 
@@ -82,7 +91,7 @@ class RemoteFaultsIT {
             }
         }, new ContentAddressableStorageGrpc.ContentAddressableStorageImplBase() {
         });
-        buildsLocallyWithOneWarning("grpc://127.0.0.1:" + fake.getPort(), "disk on fire");
+        buildsLocallyWithOneWarning("grpc://127.0.0.1:" + fake.getPort(), "disk on fire", FAULT_AFTER_CONNECT);
     }
 
     @Test
@@ -105,7 +114,7 @@ class RemoteFaultsIT {
                 observer.onCompleted();
             }
         });
-        buildsLocallyWithOneWarning("grpc://127.0.0.1:" + fake.getPort(), "corrupt blob");
+        buildsLocallyWithOneWarning("grpc://127.0.0.1:" + fake.getPort(), "corrupt blob", FAULT_AFTER_CONNECT);
     }
 
     @Test
@@ -121,14 +130,15 @@ class RemoteFaultsIT {
             }
         }, new ContentAddressableStorageGrpc.ContentAddressableStorageImplBase() {
         });
-        buildsLocallyWithOneWarning("grpc://127.0.0.1:" + fake.getPort(), "corrupt blob");
+        buildsLocallyWithOneWarning("grpc://127.0.0.1:" + fake.getPort(), "corrupt blob", FAULT_AFTER_CONNECT);
     }
 
     /**
      * Starts the worker without a server, then builds twice with the faulty one: the first build warns once and loses at
      * most about a connect timeout; the second, inside the retry window, neither warns nor waits.
      */
-    private void buildsLocallyWithOneWarning(String remote, String reason) throws Exception {
+    private void buildsLocallyWithOneWarning(String remote, String reason, String connectTimeoutMillis)
+            throws Exception {
         env = new HashMap<>(Map.of("CAS_CACHE_DIR", dir.resolve("cache").toString(), "CAS_WORKER_IDLE_SECONDS", "120",
                 "XDG_CONFIG_HOME", dir.resolve("config").toString()));
         Files.writeString(dir.resolve("warm.c"), "int warm(void) { return 1; }\n");
@@ -136,6 +146,7 @@ class RemoteFaultsIT {
         Files.writeString(dir.resolve("twice.c"), LIBRARY);
         env.put("CAS_REMOTE", remote);
         env.put("CAS_TOKEN", "some-token-0123456789abcdef");
+        env.put("CAS_REMOTE_CONNECT_TIMEOUT_MS", connectTimeoutMillis);
 
         Files.writeString(dir.resolve("main.c"), PROGRAM.replace("VALUE", "21"));
         long begin = System.nanoTime();

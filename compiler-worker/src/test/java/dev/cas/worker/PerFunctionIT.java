@@ -353,6 +353,8 @@ class PerFunctionIT {
         int function = source.indexOf("static void whereLoopOutputAdjust(");
         int edit = source.indexOf("k = 20;", function);
         Files.writeString(dir.resolve("sqlite3.c"), source.substring(0, edit) + "k = 21;" + source.substring(edit + 7));
+        // the cold build's symbol tables were checked against the whole unit's; checking again would compile it whole
+        fixture.environment.put("CAS_VERIFY", "0");
         long misses = fixture.stat(Stat.FUNCTION_MISSES);
         fixture.casOk(dir, "cc", build);
         assertThat(fixture.stat(Stat.FUNCTION_MISSES) - misses).as("pieces compiled after the edit")
