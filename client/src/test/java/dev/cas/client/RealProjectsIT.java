@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -35,7 +36,11 @@ import org.junit.jupiter.params.provider.EnumSource;
  * under gdb) and of fmt's split Release (373 s against 280 unchecked). zstd (its Makefiles): the same steps with its
  * own flags, {@code make check}'s script on the split build, a round trip of 20 MB on each later configuration. No
  * per-function build may fall back to a whole one.
+ *
+ * <p>First of the module's classes ({@code @Order}, see the module's pom): it times nothing, so the image's container
+ * tests, which {@code bin/test} runs beside this module, may slow it but not fail it.
  */
+@Order(1)
 class RealProjectsIT {
     private static final Path LAUNCHER = Path.of("..").toAbsolutePath().normalize().resolve("bin/cas-compile");
     private static final Pattern COUNTER = Pattern.compile("\"([a-z.]+)\": (\\d+)");
