@@ -45,13 +45,13 @@ class RemoteFaultsIT {
     /** Room beyond one connect timeout for a loaded CI machine. */
     private static final long ROOM_MILLIS = 2_000;
     /** The default connect timeout: where the fault is the connection itself. */
-    private static final String DEFAULT_CONNECT = "1000";
+    private static final long DEFAULT_CONNECT_MILLIS = 1_000;
     /**
      * Where the fault comes after the connection: room to connect on a loaded machine (bin/test runs two modules at a
      * time, and a fresh worker's first connection to a fresh server took over 1 s there), so the warning names the
      * fault, not a connect timeout.
      */
-    private static final String FAULT_AFTER_CONNECT = "10000";
+    private static final long FAULT_AFTER_CONNECT_MILLIS = 10_000;
 
     @TempDir
     Path dir;
@@ -71,14 +71,14 @@ class RemoteFaultsIT {
     @Test
     void aServerThatIsDown() throws Exception {
         int closed = RemoteCacheIT.freePort();
-        buildsLocallyWithOneWarning("grpc://127.0.0.1:" + closed, "UNAVAILABLE", DEFAULT_CONNECT);
+        buildsLocallyWithOneWarning("grpc://127.0.0.1:" + closed, "UNAVAILABLE", DEFAULT_CONNECT_MILLIS);
     }
 
     @Test
     void aServerThatAcceptsConnectionsAndNeverAnswers() throws Exception {
         try (ServerSocket blackHole = new ServerSocket(0, 50)) {
             buildsLocallyWithOneWarning("grpc://127.0.0.1:" + blackHole.getLocalPort(), "DEADLINE_EXCEEDED",
-                    DEFAULT_CONNECT);
+                    DEFAULT_CONNECT_MILLIS);
         }
     }
 
@@ -91,7 +91,7 @@ class RemoteFaultsIT {
             }
         }, new ContentAddressableStorageGrpc.ContentAddressableStorageImplBase() {
         });
-        buildsLocallyWithOneWarning("grpc://127.0.0.1:" + fake.getPort(), "disk on fire", FAULT_AFTER_CONNECT);
+        buildsLocallyWithOneWarning("grpc://127.0.0.1:" + fake.getPort(), "disk on fire", FAULT_AFTER_CONNECT_MILLIS);
     }
 
     @Test
@@ -114,7 +114,7 @@ class RemoteFaultsIT {
                 observer.onCompleted();
             }
         });
-        buildsLocallyWithOneWarning("grpc://127.0.0.1:" + fake.getPort(), "corrupt blob", FAULT_AFTER_CONNECT);
+        buildsLocallyWithOneWarning("grpc://127.0.0.1:" + fake.getPort(), "corrupt blob", FAULT_AFTER_CONNECT_MILLIS);
     }
 
     @Test
@@ -130,14 +130,14 @@ class RemoteFaultsIT {
             }
         }, new ContentAddressableStorageGrpc.ContentAddressableStorageImplBase() {
         });
-        buildsLocallyWithOneWarning("grpc://127.0.0.1:" + fake.getPort(), "corrupt blob", FAULT_AFTER_CONNECT);
+        buildsLocallyWithOneWarning("grpc://127.0.0.1:" + fake.getPort(), "corrupt blob", FAULT_AFTER_CONNECT_MILLIS);
     }
 
     /**
      * Starts the worker without a server, then builds twice with the faulty one: the first build warns once and loses at
      * most about a connect timeout; the second, inside the retry window, neither warns nor waits.
      */
-    private void buildsLocallyWithOneWarning(String remote, String reason, String connectTimeoutMillis)
+    private void buildsLocallyWithOneWarning(String remote, String reason, long connectTimeoutMillis)
             throws Exception {
         env = new HashMap<>(Map.of("CAS_CACHE_DIR", dir.resolve("cache").toString(), "CAS_WORKER_IDLE_SECONDS", "120",
                 "XDG_CONFIG_HOME", dir.resolve("config").toString()));
@@ -146,7 +146,7 @@ class RemoteFaultsIT {
         Files.writeString(dir.resolve("twice.c"), LIBRARY);
         env.put("CAS_REMOTE", remote);
         env.put("CAS_TOKEN", "some-token-0123456789abcdef");
-        env.put("CAS_REMOTE_CONNECT_TIMEOUT_MS", connectTimeoutMillis);
+        env.put("CAS_REMOTE_CONNECT_TIMEOUT_MS", Long.toString(connectTimeoutMillis));
 
         Files.writeString(dir.resolve("main.c"), PROGRAM.replace("VALUE", "21"));
         long begin = System.nanoTime();
@@ -165,7 +165,7 @@ class RemoteFaultsIT {
         assertThat(second.stderr()).as("the server is not asked again within the retry window").isEmpty();
         assertThat(Launchers.output(dir.resolve("prog"), null)).isEqualTo("100\n");
         assertThat(firstMillis).as("time lost to the server (second build took %d ms)", secondMillis)
-                .isLessThan(secondMillis + Long.parseLong(connectTimeoutMillis) + ROOM_MILLIS);
+                .isLessThan(secondMillis + connectTimeoutMillis + ROOM_MILLIS);
         assertThat(Launchers.ok(dir, env, "stats", "--json").stdout()).as("the failure is counted")
                 .containsPattern("\"remote.errors\": [1-9]");
     }
