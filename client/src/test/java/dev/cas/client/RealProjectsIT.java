@@ -44,40 +44,45 @@ import org.junit.jupiter.params.provider.EnumSource;
 class RealProjectsIT {
     private static final Path LAUNCHER = Path.of("..").toAbsolutePath().normalize().resolve("bin/cas-compile");
     private static final Pattern COUNTER = Pattern.compile("\"([a-z.]+)\": (\\d+)");
+    /** A first build's switches: every optimised unit split, and checked against the whole unit. */
+    private static final Map<String, String> SPLIT_AND_CHECKED = Map.of("CAS_PER_FUNCTION", "1", "CAS_VERIFY", "1");
+    /** The same, unchecked. */
+    private static final Map<String, String> SPLIT = Map.of("CAS_PER_FUNCTION", "1");
 
     /**
      * A project, its CMake options for building its tests, a one-function edit in a library source (a compiler
-     * barrier after the given start of the function: the code changes, the behaviour does not), whether its first
-     * build, every unit split, is also checked, and the configurations built after it.
+     * barrier after the given start of the function: the code changes, the behaviour does not), the switches of its
+     * first build ({@link #SPLIT_AND_CHECKED} or {@link #SPLIT}), and the configurations built after it.
      */
     enum Project {
         CJSON("cJSON-1.7.19", List.of("-DENABLE_CJSON_TEST=ON"), "cJSON.c",
                 "CJSON_PUBLIC(void) cJSON_Delete(cJSON *item)\n{\n    cJSON *next = NULL;\n", // C89: after it
-                true, Configuration.RELEASE, Configuration.REL_WITH_DEB_INFO_CHECKED, Configuration.DEBUG_CHECKED),
+                SPLIT_AND_CHECKED, Configuration.RELEASE, Configuration.REL_WITH_DEB_INFO_CHECKED,
+                Configuration.DEBUG_CHECKED),
         YAML_CPP("yaml-cpp-0.9.0", List.of("-DYAML_CPP_BUILD_TESTS=ON"), "src/node.cpp",
-                "Node Clone(const Node& node) {\n", true, Configuration.REL_WITH_DEB_INFO,
+                "Node Clone(const Node& node) {\n", SPLIT_AND_CHECKED, Configuration.REL_WITH_DEB_INFO,
                 Configuration.DEBUG_CHECKED),
         /**
          * The heaviest (36 units, 36,195 pieces): Release with every unit split, unchecked (280 s here against 373 s
          * checked), linked and tested by its 21 tests; the first configuration only.
          */
         FMT("fmt-12.2.0", List.of("-DFMT_TEST=ON", "-DFMT_DOC=OFF"), "src/os.cc",
-                "auto getpagesize() -> long {\n", false);
+                "auto getpagesize() -> long {\n", SPLIT);
 
         final String directory;
         final List<String> options;
         final String editedSource;
         final String editedFunctionStart;
-        final boolean firstChecked;
+        final Map<String, String> firstBuild;
         final List<Configuration> laterConfigurations;
 
         Project(String directory, List<String> options, String editedSource, String editedFunctionStart,
-                boolean firstChecked, Configuration... laterConfigurations) {
+                Map<String, String> firstBuild, Configuration... laterConfigurations) {
             this.directory = directory;
             this.options = options;
             this.editedSource = editedSource;
             this.editedFunctionStart = editedFunctionStart;
-            this.firstChecked = firstChecked;
+            this.firstBuild = firstBuild;
             this.laterConfigurations = List.of(laterConfigurations);
         }
     }
@@ -162,8 +167,7 @@ class RealProjectsIT {
     void buildsAndPassesItsOwnTests(Project project) throws Exception {
         Path source = dir.resolve(project.directory);
         copyTree(TestCorpora.realProject(project.directory), source);
-        Map<String, String> splitAll = env(Map.of("CAS_PER_FUNCTION", "1",
-                "CAS_VERIFY", project.firstChecked ? "1" : "0"));
+        Map<String, String> splitAll = env(project.firstBuild);
 
         startWorker();
         Path release = configureBuildAndTest(source, "Release", splitAll);
@@ -213,7 +217,7 @@ class RealProjectsIT {
     void zstdBuildsWithItsMakefilesAndPassesMakeCheck() throws Exception {
         Path source = dir.resolve("zstd-1.5.6");
         copyTree(TestCorpora.realProject("zstd-1.5.6"), source);
-        Map<String, String> splitAll = env(Map.of("CAS_PER_FUNCTION", "1", "CAS_VERIFY", "1"));
+        Map<String, String> splitAll = env(SPLIT_AND_CHECKED);
         String cc = "CC=" + LAUNCHER + " cc";
         startWorker();
         run(source, splitAll, "make", "-j2", "-C", "programs", "zstd", cc);
