@@ -6,8 +6,10 @@ import dev.cas.worker.cache.Stat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -101,6 +103,28 @@ class DependModeIT {
         Files.delete(depFile);
         assertThat(compileHits("-DFACTOR=1", "-MMD", "-MP")).isTrue();
         assertThat(Files.readString(depFile)).isEqualTo(written);
+    }
+
+    /**
+     * The object and the dependency file get the permissions clang gives its own (0666 less the umask): they were
+     * written as 0600 temporary files renamed into place, unreadable to other users of a shared build tree.
+     */
+    @Test
+    void outputsHaveClangsPermissionsOnAMissAndOnAHit() throws Exception {
+        addUnusedVariable();
+        fixture.clangOk(project, "cc", "-I" + project.resolve("include"), "-DFACTOR=1", "-MMD", "-c", "src/main.c",
+                "-o", "clang.o");
+        Set<PosixFilePermission> clangs = Files.getPosixFilePermissions(project.resolve("clang.o"));
+        assertThat(Files.getPosixFilePermissions(project.resolve("clang.d"))).isEqualTo(clangs);
+        for (boolean hit : new boolean[] {false, true}) {
+            Files.deleteIfExists(project.resolve("main.o"));
+            Files.deleteIfExists(project.resolve("main.d"));
+            assertThat(compileHits("-DFACTOR=1", "-MMD")).isEqualTo(hit);
+            assertThat(Files.getPosixFilePermissions(project.resolve("main.o"))).as("object, hit: %s", hit)
+                    .isEqualTo(clangs);
+            assertThat(Files.getPosixFilePermissions(project.resolve("main.d"))).as("dependency file, hit: %s", hit)
+                    .isEqualTo(clangs);
+        }
     }
 
     /**
