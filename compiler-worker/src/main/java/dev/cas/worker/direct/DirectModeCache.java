@@ -111,6 +111,19 @@ public final class DirectModeCache {
         return hashes.editedSinceHashed(context.resolve(source.path()));
     }
 
+    /**
+     * Hashes and scans the unit's source now, for the {@link #dependRecord} that follows its compile: called while
+     * clang compiles an edited source, it takes that work (sqlite3.c: 20-45 ms of reading 9 MB, hashing and scanning
+     * it for time macros) off the time after clang. Reused only if the file does not change meanwhile.
+     */
+    public void readAhead(SourceFile source, BuildContext context) {
+        try {
+            hashes.content(context.resolve(source.path()));
+        } catch (IOException e) {
+            log.debug("cannot read {} ahead: {}", source.path(), e.toString());
+        }
+    }
+
     /** The manifest recorded under {@code directKey}, if every file it lists is unchanged. */
     public Optional<IncludeManifest> find(Digest directKey, BuildContext context) {
         return cache.actions().get(directKey).flatMap(IncludeManifest::decode)

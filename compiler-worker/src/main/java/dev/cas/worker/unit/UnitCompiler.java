@@ -160,6 +160,7 @@ public final class UnitCompiler {
                 if (early == null) {
                     early = startClang(invocation, source, work, context, Optional.of(work.resolve(HEADER_LIST)));
                 }
+                direct.readAhead(source, context); // beside clang: the depend key after it needs the source's hash
                 return compileWithoutPreprocessing(invocation, source, object, context, directKey.get(), work, early);
             }
             // Clang starts on the miss beside the preprocessor: on a miss (the usual case once direct mode has
