@@ -29,6 +29,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ForkJoinPool;
+import java.util.function.BooleanSupplier;
 import java.util.stream.IntStream;
 import org.bytedeco.llvm.LLVM.LLVMContextRef;
 import org.bytedeco.llvm.LLVM.LLVMModuleRef;
@@ -94,6 +95,16 @@ public final class PerFunctionCompiler {
      */
     public Outcome compile(Path bitcode, LlvmBackend.Options options, Path work, RemoteSession remote,
             boolean verify) throws IOException, LlvmBackend.BackendException, Unsplittable {
+        return compile(bitcode, options, work, remote, verify, () -> false);
+    }
+
+    /**
+     * As {@link #compile(Path, LlvmBackend.Options, Path, RemoteSession, boolean)}, but gives up with {@link Stopped}
+     * once {@code stop} says so, checked before each missed piece is built (the pieces built by then are stored):
+     * a split in the background must not hold up a worker that is asked to stop.
+     */
+    public Outcome compile(Path bitcode, LlvmBackend.Options options, Path work, RemoteSession remote,
+            boolean verify, BooleanSupplier stop) throws IOException, LlvmBackend.BackendException, Unsplittable {
         Timings timings = new Timings();
         ResultStore levels = remote.enabled() ? new TwoLevelResults(localLevels, new RemoteResults(remote))
                 : localLevels;
@@ -131,14 +142,15 @@ public final class PerFunctionCompiler {
                     FunctionSplitter.Piece piece = FunctionSplitter.extractInPlace(module, prepared,
                             groups.get(misses.get(0)));
                     timings.mark("cut");
-                    build(piece, misses.get(0), keys, options, compiled, levels);
+                    build(piece, misses.get(0), keys, options, compiled, levels, stop);
                 } else if (!misses.isEmpty()) {
                     Map<List<String>, Integer> indexOf = new IdentityHashMap<>();
                     misses.forEach(i -> indexOf.put(groups.get(i), i));
                     LLVMModuleRef usedUp = module;
                     module = null;
                     FunctionSplitter.extract(usedUp, prepared, misses.stream().map(groups::get).toList(), pool,
-                            piece -> build(piece, indexOf.get(piece.group()), keys, options, compiled, levels));
+                            piece -> build(piece, indexOf.get(piece.group()), keys, options, compiled, levels,
+                                    stop));
                 }
                 timings.mark(misses.size() + " built");
             } finally {
@@ -178,7 +190,10 @@ public final class PerFunctionCompiler {
 
     /** Optimises and code-generates one missed piece, and stores it. */
     private void build(FunctionSplitter.Piece piece, int index, List<PieceKey> keys, LlvmBackend.Options options,
-            Map<Integer, byte[]> compiled, ResultStore results) {
+            Map<Integer, byte[]> compiled, ResultStore results, BooleanSupplier stop) {
+        if (stop.getAsBoolean()) {
+            throw new Stopped();
+        }
         long begin = System.nanoTime();
         byte[] object = codegen(piece, options);
         compiled.put(index, object);
@@ -313,6 +328,13 @@ public final class PerFunctionCompiler {
     static final class SplitFailure extends RuntimeException {
         SplitFailure(String message) {
             super(message);
+        }
+    }
+
+    /** A build given up because its caller asked it to stop ({@link #compile} with a stop condition). */
+    public static final class Stopped extends RuntimeException {
+        public Stopped() {
+            super("stopped before all pieces were built");
         }
     }
 
