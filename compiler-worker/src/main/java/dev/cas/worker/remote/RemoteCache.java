@@ -50,6 +50,8 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A Remote Execution API v2 cache client for one server: the capabilities probe that bounds how long an unreachable
@@ -58,6 +60,7 @@ import java.util.function.Supplier;
  * read is checked against its digest. Any failure is a {@link RemoteCacheException}.
  */
 public final class RemoteCache implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(RemoteCache.class);
     private static final long DEFAULT_BATCH_LIMIT = 4L << 20;
     /** Room for one entry's digest and status in a batch message. */
     private static final long ENTRY_OVERHEAD = 160;
@@ -111,6 +114,7 @@ public final class RemoteCache implements AutoCloseable {
         if (probed && channel.getState(false) == ConnectivityState.READY) {
             return;
         }
+        long begin = System.nanoTime();
         CacheCapabilities capabilities = call("connect", () -> CapabilitiesGrpc.newBlockingStub(channel)
                 .withDeadlineAfter(settings.connectTimeout().toMillis(), TimeUnit.MILLISECONDS)
                 .getCapabilities(GetCapabilitiesRequest.newBuilder().setInstanceName(settings.instanceName()).build()))
@@ -123,6 +127,7 @@ public final class RemoteCache implements AutoCloseable {
         batchLimit = limit > 0 ? Math.min(limit, 64L << 20) : DEFAULT_BATCH_LIMIT;
         updateEnabled = capabilities.getActionCacheUpdateCapabilities().getUpdateEnabled();
         probed = true;
+        log.debug("connected to {} in {} ms", settings.target(), (System.nanoTime() - begin) / 1_000_000);
     }
 
     /** Whether the server lets this caller write action results (a read-only token does not). */
