@@ -247,9 +247,10 @@ class PerFunctionIT {
     }
 
     /**
-     * A worker asked to stop while it splits a unit in the background stops before the split's next piece instead of
-     * waiting for all of them ({@code cas-compile stop} waited ~22 s for a yaml-cpp unit): the split is counted as
-     * dropped (the unit's next miss splits it, as after a queued split dropped at a stop).
+     * A worker asked to stop while it splits a unit in the background (seen by the pieces it stores) stops before the
+     * split's next piece instead of waiting for all of them ({@code cas-compile stop} waited ~22 s for a yaml-cpp
+     * unit): the split is counted as dropped (the unit's next miss splits it, as after a queued split dropped at a
+     * stop).
      */
     @Test
     void stoppingTheWorkerStopsARunningSplit() throws Exception {
@@ -266,7 +267,13 @@ class PerFunctionIT {
         fixture.casOk(dir, "cc", "-O2", "-c", "alpha.c", "beta.c");
         assertThat(fixture.stat(Stat.FUNCTION_DEFERRED)).as("units built whole while the other compiled")
                 .isPositive();
-        Thread.sleep(1_500); // a split starts once the worker has been idle for 0.3 s
+        // a split starts once the worker has been idle for 0.3 s; it is running once it has stored a piece
+        long stored = fixture.stat(Stat.BYTES_STORED);
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
+        while (fixture.stat(Stat.BYTES_STORED) == stored && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        assertThat(fixture.stat(Stat.BYTES_STORED)).as("bytes stored once a split runs").isGreaterThan(stored);
 
         long begin = System.nanoTime();
         fixture.worker.close();
