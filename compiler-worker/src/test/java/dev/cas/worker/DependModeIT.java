@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermission;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -164,10 +165,7 @@ class DependModeIT {
         assertThat(fixture.worker.memoryReleases()).as("after a unit clang built").isZero();
         optimisation = "-O2";
         assertThat(compileHits("-DFACTOR=1")).isFalse();
-        long deadline = System.currentTimeMillis() + 10_000;
-        while (fixture.worker.memoryReleases() == 0 && System.currentTimeMillis() < deadline) {
-            Thread.sleep(50);
-        }
+        WorkerFixture.waitUntil(() -> fixture.worker.memoryReleases() > 0, Duration.ofSeconds(10));
         assertThat(fixture.worker.memoryReleases()).as("after a unit the in-process back end built").isPositive();
     }
 

@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.cas.worker.cache.Stat;
 import dev.cas.worker.testing.TestCorpora;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
@@ -204,13 +206,10 @@ class PerFunctionIT {
         List<String> units = List.of("alpha", "beta", "gamma");
         StringBuilder main = new StringBuilder("#include <stdio.h>\n");
         for (String unit : units) {
-            StringBuilder text = new StringBuilder();
+            writeLoopFunctions(unit, 300);
             for (int i = 0; i < 300; i++) {
-                text.append("int ").append(unit).append(i).append("(int x) { int s = 0; for (int i = 0; i < x; i++) ")
-                        .append("s += i * ").append(i).append(" ^ (s >> 3); return s; }\n");
                 main.append("int ").append(unit).append(i).append("(int);\n");
             }
-            WorkerFixture.write(dir.resolve(unit + ".c"), text.toString());
         }
         main.append("int main(void) { printf(\"%d %d %d\\n\", alpha7(50), beta7(60), gamma7(70)); return 0; }\n");
         WorkerFixture.write(dir.resolve("main.c"), main.toString());
@@ -221,10 +220,7 @@ class PerFunctionIT {
         String later = units.stream().filter(unit -> fixture.worker.explain(dir, unit + ".c").orElseThrow()
                 .contains("split into pieces when the worker is idle")).findFirst().orElseThrow();
 
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
-        while (fixture.stat(Stat.FUNCTION_DEFERRED_WAITING) > 0 && System.nanoTime() < deadline) {
-            Thread.sleep(100);
-        }
+        WorkerFixture.waitUntil(() -> fixture.stat(Stat.FUNCTION_DEFERRED_WAITING) == 0, Duration.ofMinutes(3));
         assertThat(fixture.stat(Stat.FUNCTION_DEFERRED_SPLIT)).as("units split when idle").isEqualTo(deferred);
         assertThat(fixture.stat(Stat.FUNCTION_DEFERRED_PIECES)).isGreaterThanOrEqualTo(300 * deferred);
 
@@ -256,23 +252,14 @@ class PerFunctionIT {
     void stoppingTheWorkerStopsARunningSplit() throws Exception {
         fixture.environment.remove("CAS_PER_FUNCTION");
         fixture.environment.remove("CAS_VERIFY"); // a checked split is never put off
-        for (String unit : List.of("alpha", "beta")) {
-            StringBuilder text = new StringBuilder();
-            for (int i = 0; i < 1000; i++) {
-                text.append("int ").append(unit).append(i).append("(int x) { int s = 0; for (int i = 0; i < x; i++) ")
-                        .append("s += i * ").append(i).append(" ^ (s >> 3); return s; }\n");
-            }
-            WorkerFixture.write(dir.resolve(unit + ".c"), text.toString());
-        }
+        writeLoopFunctions("alpha", 1000);
+        writeLoopFunctions("beta", 1000);
         fixture.casOk(dir, "cc", "-O2", "-c", "alpha.c", "beta.c");
         assertThat(fixture.stat(Stat.FUNCTION_DEFERRED)).as("units built whole while the other compiled")
                 .isPositive();
         // a split starts once the worker has been idle for 0.3 s; it is running once it has stored a piece
         long stored = fixture.stat(Stat.BYTES_STORED);
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(1);
-        while (fixture.stat(Stat.BYTES_STORED) == stored && System.nanoTime() < deadline) {
-            Thread.sleep(10);
-        }
+        WorkerFixture.waitUntil(() -> fixture.stat(Stat.BYTES_STORED) != stored, Duration.ofMinutes(1));
         assertThat(fixture.stat(Stat.BYTES_STORED)).as("bytes stored once a split runs").isGreaterThan(stored);
 
         long begin = System.nanoTime();
@@ -282,6 +269,16 @@ class PerFunctionIT {
         assertThat(fixture.stat(Stat.FUNCTION_DEFERRED_SPLIT)).as("splits finished before the stop").isZero();
         assertThat(fixture.stat(Stat.FUNCTION_DEFERRED_DROPPED)).isEqualTo(fixture.stat(Stat.FUNCTION_DEFERRED));
         assertThat(stopMillis).as("the stop, in ms").isLessThan(3_000);
+    }
+
+    /** Writes {@code unit}.c: {@code count} small functions {@code unit0}, {@code unit1}, ..., each with a loop. */
+    private void writeLoopFunctions(String unit, int count) throws IOException {
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < count; i++) {
+            text.append("int ").append(unit).append(i).append("(int x) { int s = 0; for (int i = 0; i < x; i++) ")
+                    .append("s += i * ").append(i).append(" ^ (s >> 3); return s; }\n");
+        }
+        WorkerFixture.write(dir.resolve(unit + ".c"), text.toString());
     }
 
     @Test

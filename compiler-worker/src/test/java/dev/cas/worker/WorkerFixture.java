@@ -12,12 +12,14 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 
 /**
  * A real worker (bundled clang, in-process LLVM, RocksDB) over a cache in a temp directory, plus the plain bundled
@@ -105,6 +107,17 @@ final class WorkerFixture implements AutoCloseable {
         assertThat(process.exitValue()).as("%s exited with %d:%n%s", program, process.exitValue(),
                 new String(out, StandardCharsets.UTF_8)).isZero();
         return new String(out, StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Waits until {@code done} holds or {@code limit} passes, whichever comes first; the caller asserts what it waited
+     * for (a background job of the worker: a split when idle, a memory release).
+     */
+    static void waitUntil(BooleanSupplier done, Duration limit) throws InterruptedException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (!done.getAsBoolean() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
     }
 
     static void write(Path file, String text) throws IOException {
