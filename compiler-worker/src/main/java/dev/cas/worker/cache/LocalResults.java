@@ -28,6 +28,10 @@ public final class LocalResults implements ResultStore {
     }
 
     private Optional<Result> read(Digest key) {
+        Optional<Result> pending = cache.pending(key);
+        if (pending.isPresent()) {
+            return pending;
+        }
         try {
             Optional<UnitManifest> manifest = cache.actions().get(key).flatMap(UnitManifest::decode);
             if (manifest.isEmpty()) {
@@ -60,6 +64,12 @@ public final class LocalResults implements ResultStore {
     /** In the background: the build that found {@code result} elsewhere does not wait for the local write. */
     @Override
     public void keep(Digest key, Result result) {
+        cache.keep(key, result);
+    }
+
+    /** In the background too, seen by lookups at once. */
+    @Override
+    public void putSoon(Digest key, Result result) {
         cache.keep(key, result);
     }
 }

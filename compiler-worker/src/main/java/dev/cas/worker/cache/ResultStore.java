@@ -22,6 +22,14 @@ public interface ResultStore {
     void put(Digest key, Result result);
 
     /**
+     * Puts a result without making the caller wait for the write, where this level can: lookups here see it at once,
+     * the write follows (a unit's object, so that its build answers first).
+     */
+    default void putSoon(Digest key, Result result) {
+        put(key, result);
+    }
+
+    /**
      * Holds a result that another level found, so that this level serves it next time; unlike {@link #put}, it may
      * be stored after this returns.
      */

@@ -39,6 +39,12 @@ public final class TwoLevelResults implements ResultStore {
     }
 
     @Override
+    public void putSoon(Digest key, Result result) {
+        near.putSoon(key, result);
+        far.putSoon(key, result);
+    }
+
+    @Override
     public void keep(Digest key, Result result) {
         near.keep(key, result);
         far.keep(key, result);

@@ -393,8 +393,9 @@ public final class UnitCompiler {
         return result.onlyObject().isPresent();
     }
 
+    /** Stored after the build answers; its lookups, and the direct-mode record written next, see it at once. */
     private void store(Digest key, BuiltUnit built, long millis, BuildContext context) {
-        results(context).put(key, Result.ofObject(built.object(), built.diagnostics(), millis));
+        results(context).putSoon(key, Result.ofObject(built.object(), built.diagnostics(), millis));
     }
 
     /** Where this build's results live: the local cache, and the remote level behind it when the build has one. */
