@@ -73,7 +73,7 @@ class CorruptCacheIT {
     private static int overwriteEveryValue(Path db, String family) throws Exception {
         List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
         for (byte[] name : RocksDB.listColumnFamilies(new Options(), db.toString())) {
-            // the counters are merges (RocksDB's uint64add): without the operator, recovering them from the log fails
+            // the counters are merges (uint64add): without the operator, recovering the log silently stops at the first
             descriptors.add(new ColumnFamilyDescriptor(name,
                     new ColumnFamilyOptions().setMergeOperator(new UInt64AddOperator())));
         }
