@@ -199,6 +199,23 @@ static int cxx_driver(const char *compiler) {
     return 0;
 }
 
+/* DirectClang.links: whether clang links on these arguments (an input, and no flag that stops it before). */
+static int links(int argc, char **argv) {
+    int input = 0;
+    for (int i = 2; i < argc; i++) {
+        const char *arg = argv[i];
+        if (AMONG(arg, not_linking)) {
+            return 0;
+        }
+        if (AMONG(arg, valued_options)) {
+            i++;
+        } else if (strcmp(arg, "-") == 0 || arg[0] != '-') {
+            input = 1;
+        }
+    }
+    return input;
+}
+
 /* Runs the probe as DirectClang.command does: the bundled clang in the compiler's driver mode, linking with lld. */
 static void run_clang(int argc, char **argv) {
     size_t extra = sizeof linker_flags / sizeof linker_flags[0];
@@ -206,11 +223,8 @@ static void run_clang(int argc, char **argv) {
     size_t n = 0;
     args[n++] = CAS_CLANG;
     args[n++] = cxx_driver(argv[1]) ? CAS_CXX_DRIVER : CAS_C_DRIVER;
-    int links = 1;
-    for (int i = 2; i < argc; i++) {
-        links &= !AMONG(argv[i], not_linking);
-    }
-    for (size_t i = 0; links && i < extra; i++) {
+    int links_too = links(argc, argv);
+    for (size_t i = 0; links_too && i < extra; i++) {
         args[n++] = (char *)linker_flags[i];
     }
     for (int i = 2; i < argc; i++) {

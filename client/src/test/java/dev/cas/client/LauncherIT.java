@@ -145,6 +145,9 @@ class LauncherIT {
         Run version = nativeClientWithoutJava(nativeClient, "", "cc", "--version");
         assertThat(version.exit()).as(version.stderr()).isZero();
         assertThat(version.stdout()).contains("clang version");
+        Run verbose = nativeClientWithoutJava(nativeClient, "", "cc", "-v"); // as clang: no link, no warning
+        assertThat(verbose.exit()).as(verbose.stderr()).isZero();
+        assertThat(verbose.stderr()).contains("clang version").doesNotContain("warning", "error", "ld.lld");
         Run fromStdin = nativeClientWithoutJava(nativeClient, "int main(void) { return 3; }\n", "cc", "-x", "c", "-",
                 "-o", "probe");
         assertThat(fromStdin.exit()).as(fromStdin.stderr()).isZero();

@@ -1,5 +1,6 @@
 package dev.cas.worker.clang;
 
+import dev.cas.worker.command.CompilerInvocation;
 import dev.cas.worker.command.SourceFile;
 import java.util.ArrayList;
 import java.util.List;
@@ -24,14 +25,36 @@ public final class DirectClang {
 
     public static List<String> command(Toolchain toolchain, String compiler, List<String> args) {
         List<String> command = driver(toolchain, compiler);
-        if (args.stream().noneMatch(NOT_LINKING::contains)) {
+        if (links(args)) {
             command.addAll(LINKER_FLAGS);
         }
         command.addAll(args);
         return command;
     }
 
-    /** The flags that stop clang before linking; without one of them {@link #linkerFlags()} go first. */
+    /**
+     * Whether clang links on these arguments: an input (a file, or {@code -} for standard input) and no flag that
+     * stops it before. Without an input ({@code -v}, {@code -###}, {@code -print-*}) the linker flags would change
+     * what clang does: {@code -Wl,} is a linker input of its own (clang links, and fails without {@code main}), and
+     * {@code -fuse-ld=} draws an unused-argument warning.
+     */
+    static boolean links(List<String> args) {
+        boolean input = false;
+        for (int i = 0; i < args.size(); i++) {
+            String arg = args.get(i);
+            if (NOT_LINKING.contains(arg)) {
+                return false;
+            }
+            if (CompilerInvocation.separateValueOptions().contains(arg)) {
+                i++;
+            } else if (arg.equals("-") || !arg.startsWith("-")) {
+                input = true;
+            }
+        }
+        return input;
+    }
+
+    /** The flags that stop clang before linking; without one of them, and with an input, {@link #linkerFlags()} go first. */
     public static Set<String> notLinkingFlags() {
         return NOT_LINKING;
     }
