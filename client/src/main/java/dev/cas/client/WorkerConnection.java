@@ -5,6 +5,8 @@ import dev.cas.worker.daemon.WorkerProtocol;
 import dev.cas.worker.daemon.WorkerProtocol.Command;
 import dev.cas.worker.daemon.WorkerProtocol.Request;
 import dev.cas.worker.WorkerResponse;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -89,8 +91,9 @@ final class WorkerConnection {
             return null;
         }
         try (channel;
-                DataOutputStream out = new DataOutputStream(Channels.newOutputStream(channel));
-                DataInputStream in = new DataInputStream(Channels.newInputStream(channel))) {
+                DataOutputStream out = new DataOutputStream(
+                        new BufferedOutputStream(Channels.newOutputStream(channel)));
+                DataInputStream in = new DataInputStream(new BufferedInputStream(Channels.newInputStream(channel)))) {
             WorkerProtocol.writeRequest(out, request);
             return WorkerProtocol.readResponse(in);
         }

@@ -109,15 +109,24 @@ public final class Toolchain {
     }
 
     public static String buildProperty(String name) {
-        Properties properties = new Properties();
-        try (InputStream in = Toolchain.class.getResourceAsStream("/dev/cas/worker/build.properties")) {
-            if (in != null) {
-                properties.load(in);
+        return BuildProperties.VALUES.getProperty(name, "unknown");
+    }
+
+    /** Read once, when first asked: the worker asks for the build id on every request. */
+    private static final class BuildProperties {
+        static final Properties VALUES = read();
+
+        private static Properties read() {
+            Properties properties = new Properties();
+            try (InputStream in = Toolchain.class.getResourceAsStream("/dev/cas/worker/build.properties")) {
+                if (in != null) {
+                    properties.load(in);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+            return properties;
         }
-        return properties.getProperty(name, "unknown");
     }
 
     /** Creates {@code link -> target} unless it exists; tolerates a concurrent process creating it first. */
