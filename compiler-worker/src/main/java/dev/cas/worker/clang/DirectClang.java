@@ -54,7 +54,7 @@ public final class DirectClang {
         return input;
     }
 
-    /** The flags that stop clang before linking; without one of them, and with an input, {@link #linkerFlags()} go first. */
+    /** The flags that stop clang before linking; without them, and with an input, {@link #linkerFlags()} go first. */
     public static Set<String> notLinkingFlags() {
         return NOT_LINKING;
     }
