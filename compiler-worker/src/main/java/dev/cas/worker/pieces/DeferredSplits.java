@@ -32,6 +32,13 @@ import org.slf4j.LoggerFactory;
 public final class DeferredSplits implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DeferredSplits.class);
     static final long IDLE_MILLIS = 300;
+    /**
+     * How long after two units were last compiling at once a unit still counts as built beside others: {@code make
+     * -j} starts its next command 50-100 ms after one ends (longer when it archives or links in between), and a unit
+     * whose frontend ended in such a gap was split at once, on the build's critical path (yaml-cpp's cold -O2 build:
+     * three units so, each ~1 s more than clang's whole compile).
+     */
+    static final long PARALLEL_WINDOW_MILLIS = 2_000;
 
     /**
      * A unit compiled whole whose pieces are still to be built: its command's key, its bitcode, its options, and who
@@ -50,6 +57,8 @@ public final class DeferredSplits implements AutoCloseable {
     private Job running;
     private int unitsInFlight;
     private long idleSince = System.nanoTime();
+    /** When two or more units were last compiling at once; none yet when null. */
+    private Long lastParallel;
     /** Set when the worker stops: a running split gives up before its next piece instead of holding up the stop. */
     private volatile boolean closed;
     private long spooled;
@@ -68,9 +77,15 @@ public final class DeferredSplits implements AutoCloseable {
     /** A unit starts compiling: jobs wait until none is. */
     public synchronized void unitStarted() {
         unitsInFlight++;
+        if (unitsInFlight > 1) {
+            lastParallel = System.nanoTime();
+        }
     }
 
     public synchronized void unitFinished() {
+        if (unitsInFlight > 1) {
+            lastParallel = System.nanoTime();
+        }
         unitsInFlight--;
         if (unitsInFlight == 0) {
             idleSince = System.nanoTime();
@@ -78,9 +93,13 @@ public final class DeferredSplits implements AutoCloseable {
         }
     }
 
-    /** True when another unit than the caller's is compiling now. */
+    /**
+     * True when another unit than the caller's is compiling now, or was within {@link #PARALLEL_WINDOW_MILLIS}: the
+     * build runs units in parallel.
+     */
     public synchronized boolean othersCompiling() {
-        return unitsInFlight > 1;
+        return unitsInFlight > 1 || lastParallel != null
+                && System.nanoTime() - lastParallel < PARALLEL_WINDOW_MILLIS * 1_000_000;
     }
 
     /**
