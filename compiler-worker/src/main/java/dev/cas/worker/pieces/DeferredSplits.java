@@ -57,7 +57,10 @@ public final class DeferredSplits implements AutoCloseable {
     private Job running;
     private int unitsInFlight;
     private long idleSince = System.nanoTime();
-    /** When two or more units were last compiling at once; none yet when null. */
+    /**
+     * When two or more units were last compiling at once (set as one of them finishes: until then the count says so);
+     * none yet when null.
+     */
     private Long lastParallel;
     /** Set when the worker stops: a running split gives up before its next piece instead of holding up the stop. */
     private volatile boolean closed;
@@ -77,9 +80,6 @@ public final class DeferredSplits implements AutoCloseable {
     /** A unit starts compiling: jobs wait until none is. */
     public synchronized void unitStarted() {
         unitsInFlight++;
-        if (unitsInFlight > 1) {
-            lastParallel = System.nanoTime();
-        }
     }
 
     public synchronized void unitFinished() {
