@@ -73,7 +73,7 @@ class CorruptCacheIT {
     private static int overwriteEveryValue(Path db, String family) throws Exception {
         List<ColumnFamilyDescriptor> descriptors = new ArrayList<>();
         for (byte[] name : RocksDB.listColumnFamilies(new Options(), db.toString())) {
-            // the counters are merges (uint64add): without the operator, recovering the log silently stops at the first
+            // the counters are merges (uint64add): without the operator, log recovery silently stops at the first merge
             descriptors.add(new ColumnFamilyDescriptor(name,
                     new ColumnFamilyOptions().setMergeOperator(new UInt64AddOperator())));
         }
