@@ -266,6 +266,19 @@ static int worker_starting(const char *cache_dir) {
 
 static const char *const worker_options[] = {CAS_WORKER_OPTIONS};
 static const char *const worker_defaults[] = {CAS_WORKER_DEFAULTS};
+static const char *const worker_environment[] = {CAS_WORKER_ENVIRONMENT}; /* NAME=value, or one "" */
+
+/* WorkerCommand.environment, in the worker's process: each variable unless the environment has it already. */
+static void set_worker_environment(void) {
+    for (size_t i = 0; i < sizeof worker_environment / sizeof worker_environment[0]; i++) {
+        const char *equals = strchr(worker_environment[i], '=');
+        if (equals) {
+            char name[64];
+            snprintf(name, sizeof name, "%.*s", (int)(equals - worker_environment[i]), worker_environment[i]);
+            setenv(name, equals + 1, 0);
+        }
+    }
+}
 
 /*
  * WorkerConnection.spawn without a JVM: the worker's command (WorkerCommand) with the default settings, its output
@@ -299,6 +312,7 @@ static void spawn_worker(const char *cache_dir) {
         if (log >= 0) {
             dup2(log, 1), dup2(log, 2);
         }
+        set_worker_environment();
         execv(CAS_WORKER_JAVA, command);
         _exit(127);
     }

@@ -15,8 +15,8 @@ import java.util.stream.Collectors;
  * What bin/cas-compile compiles into the native client, one {@code -D} argument a line: the build it speaks for,
  * cas-compile's own first words, what it needs to run a compiler probe itself as {@link DirectClang} would (the
  * bundled clang, the flags that make a command a probe, the options that take the next argument), and the worker's
- * command line ({@link WorkerCommand}) with the default settings, to start one meanwhile. Java keeps the one copy of
- * these; the client is built from it.
+ * command line and environment ({@link WorkerCommand}) with the default settings, to start one meanwhile. Java
+ * keeps the one copy of these; the client is built from it.
  */
 final class NativeClientDefines {
     private NativeClientDefines() {
@@ -41,6 +41,9 @@ final class NativeClientDefines {
         defines.add(define("CAS_WORKER_ARCHIVE", List.of(WorkerCommand.archiveBesideTheJar().map(Path::toString)
                 .orElse(""))));
         defines.add(define("CAS_WORKER_OPTIONS", WorkerCommand.options()));
+        List<String> environment = WorkerCommand.environment().entrySet().stream()
+                .map(variable -> variable.getKey() + "=" + variable.getValue()).sorted().toList();
+        defines.add(define("CAS_WORKER_ENVIRONMENT", environment.isEmpty() ? List.of("") : environment));
         defines.add(define("CAS_WORKER_DEFAULTS", WorkerCommand.arguments(new ClientSettings(Path.of("/"),
                 ClientSettings.DEFAULT_MAX_SIZE, ClientSettings.DEFAULT_IDLE_SECONDS, false)).subList(1, 3)));
         return defines;

@@ -140,7 +140,9 @@ final class WorkerConnection {
 
     /** Starts a worker process, and notes its pid for launchers that come while it starts; hold the lock. */
     private ProcessHandle spawn() throws IOException {
-        Process process = new ProcessBuilder(WorkerCommand.of(settings))
+        ProcessBuilder builder = new ProcessBuilder(WorkerCommand.of(settings));
+        WorkerCommand.environment().forEach(builder.environment()::putIfAbsent);
+        Process process = builder
                 .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
                 .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile().toFile()))
                 .redirectErrorStream(true)

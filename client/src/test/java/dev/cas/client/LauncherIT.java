@@ -291,8 +291,9 @@ class LauncherIT {
     }
 
     /**
-     * The worker JVM maps the class archive bin/cas-compile made for this build: the worker's command line names it,
-     * and a JVM with {@code -Xshare:on} (which refuses an archive that does not match the jar) accepts it.
+     * The worker JVM maps the class archive bin/cas-compile made for this build, where it was written: the worker's
+     * command line names it and asks for no relocation, and a JVM with {@code -Xshare:on} (which refuses an archive
+     * that does not match the jar) and those options accepts it.
      */
     @Test
     void theWorkerMapsTheClassArchiveMadeForThisBuild() throws Exception {
@@ -303,29 +304,51 @@ class LauncherIT {
         Path archive = jar.resolveSibling("cas-worker.jsa");
         assertThat(archive).isRegularFile();
 
-        String worker = null;
+        String worker = Files.readString(workerProcess().resolve("cmdline")).replace('\0', ' ');
+        Matcher flag = Pattern.compile("-XX:SharedArchiveFile=(\\S+)").matcher(worker);
+        assertThat(flag.find()).as(worker).isTrue();
+        assertThat(Path.of(flag.group(1)).toRealPath()).isEqualTo(archive.toRealPath());
+        assertThat(worker).contains("-XX:+UnlockDiagnosticVMOptions -XX:ArchiveRelocationMode=0");
+
+        Process java = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xshare:on", "-XX:SharedArchiveFile=" + archive, "-XX:+UnlockDiagnosticVMOptions",
+                "-XX:ArchiveRelocationMode=0", "-cp", jar.toString(), "-version")
+                .redirectErrorStream(true).start();
+        Run check = Launchers.await(java);
+        assertThat(check.exit()).as(check.stdout()).isZero();
+    }
+
+    /**
+     * The worker the native client starts is told which C library it runs on, the answer RocksDB's own check gives
+     * (`ldd /usr/bin/env`, four processes at every open, which the variable spares).
+     */
+    @Test
+    void theWorkerKnowsItsCLibraryWithoutAskingLdd() throws Exception {
+        Files.writeString(dir.resolve("a.c"), "int a(void) { return 1; }\n");
+        Run compiled = casCompile(cacheEnv(), "cc", "-c", "a.c");
+        assertThat(compiled.exit()).as(compiled.stderr()).isZero();
+        List<String> environment = List.of(Files.readString(workerProcess().resolve("environ")).split("\0"));
+
+        Process ldd = new ProcessBuilder("/usr/bin/env", "sh", "-c", "ldd /usr/bin/env | grep -q musl").start();
+        boolean musl = Launchers.await(ldd).exit() == 0;
+        assertThat(environment).contains("ROCKSDB_MUSL_LIBC=" + musl);
+    }
+
+    /** The /proc directory of this test's worker. */
+    private Path workerProcess() throws IOException {
         try (var processes = Files.list(Path.of("/proc"))) {
             for (Path process : processes.filter(p -> p.getFileName().toString().matches("\\d+")).toList()) {
                 try {
                     String command = Files.readString(process.resolve("cmdline")).replace('\0', ' ');
                     if (command.contains(WorkerDaemon.class.getName() + " " + dir.resolve("cache"))) {
-                        worker = command;
+                        return process;
                     }
                 } catch (IOException gone) {
                     // a process that ended meanwhile
                 }
             }
         }
-        assertThat(worker).as("the worker's command line").isNotNull();
-        Matcher flag = Pattern.compile("-XX:SharedArchiveFile=(\\S+)").matcher(worker);
-        assertThat(flag.find()).as(worker).isTrue();
-        assertThat(Path.of(flag.group(1)).toRealPath()).isEqualTo(archive.toRealPath());
-
-        Process java = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xshare:on", "-XX:SharedArchiveFile=" + archive, "-cp", jar.toString(), "-version")
-                .redirectErrorStream(true).start();
-        Run check = Launchers.await(java);
-        assertThat(check.exit()).as(check.stdout()).isZero();
+        throw new AssertionError("no worker for " + dir.resolve("cache"));
     }
 
     @Test
