@@ -1,5 +1,6 @@
 package dev.cas.client;
 
+import dev.cas.worker.Worker;
 import dev.cas.worker.daemon.WorkerDaemon;
 import java.io.File;
 import java.nio.file.Files;
@@ -12,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Collectors;
+import org.slf4j.simple.SimpleServiceProvider;
 
 /**
  * The command line of a worker process, in three parts: the JVM, its options and main class, and the cache's
@@ -53,6 +55,11 @@ final class WorkerCommand {
         List<String> options = new ArrayList<>(List.of("-Xmx4g", "-XX:+UseSerialGC", "-XX:MaxNewSize=64m",
                 "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30", "-XX:TieredStopAtLevel=1"));
         options.addAll(classArchiveAtItsOwnAddress());
+        besideTheJar("native").ifPresent(directory ->
+                options.add("-D" + Worker.NATIVE_LIBRARIES_PROPERTY + "=" + directory));
+        // SLF4J opens every jar on the class path to find its provider (~65 ms of the worker's start) unless named
+        options.addAll(List.of("-Dslf4j.provider=" + SimpleServiceProvider.class.getName(),
+                "-Dslf4j.internal.verbosity=WARN"));
         options.addAll(List.of("-Dorg.slf4j.simpleLogger.showDateTime=true",
                 "-cp", absoluteClassPath(), WorkerDaemon.class.getName()));
         return options;
@@ -107,11 +114,16 @@ final class WorkerCommand {
 
     /** The worker classes' archive bin/cas-compile makes beside the launcher's jar (whether it exists yet or not). */
     static Optional<Path> archiveBesideTheJar() {
+        return besideTheJar("cas-worker.jsa");
+    }
+
+    /** {@code name} in the launcher's jar's directory, when this JVM runs from that one jar. */
+    private static Optional<Path> besideTheJar(String name) {
         String classPath = System.getProperty("java.class.path");
         if (classPath.isEmpty() || classPath.contains(File.pathSeparator)) {
             return Optional.empty();
         }
-        return Optional.of(Path.of(classPath).toAbsolutePath().resolveSibling("cas-worker.jsa"));
+        return Optional.of(Path.of(classPath).toAbsolutePath().resolveSibling(name));
     }
 
     private static Optional<Path> classArchive() {
