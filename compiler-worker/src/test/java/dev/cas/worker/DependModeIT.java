@@ -94,6 +94,28 @@ class DependModeIT {
         assertThat(linkAndRun()).isEqualTo("84");
     }
 
+    /**
+     * A header reached through a symbolic link (an include directory of links): an edit of the file it names misses,
+     * in the same worker that remembered the header's hash. It hit before, serving the old object.
+     */
+    @Test
+    void anEditedHeaderBehindASymbolicLinkMisses() throws Exception {
+        addUnusedVariable();
+        Path header = project.resolve("include/config.h");
+        Path real = project.resolve("real/config.h");
+        WorkerFixture.write(real, "#define SCALE 3\n");
+        Files.delete(header);
+        Files.createSymbolicLink(header, real);
+        Thread.sleep(2_500); // older than any file system's time stamp granularity: the hashes are remembered
+        assertThat(compileHits("-DFACTOR=1")).isFalse();
+        assertThat(compileHits("-DFACTOR=1")).isTrue();
+        assertThat(linkAndRun()).isEqualTo("42");
+
+        WorkerFixture.write(real, "#define SCALE 1\n");
+        assertThat(compileHits("-DFACTOR=1")).isFalse();
+        assertThat(linkAndRun()).isEqualTo("14");
+    }
+
     @Test
     void theDependencyFileIsClangsOnAMissAndOnAHit() throws Exception {
         addUnusedVariable();

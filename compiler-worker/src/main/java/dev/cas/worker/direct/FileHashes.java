@@ -15,6 +15,7 @@ import java.time.Clock;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -24,8 +25,8 @@ import java.util.stream.Stream;
 /**
  * SHA-256 of source and header files, and whether they use {@code __DATE__}, {@code __TIME__},
  * {@code __TIMESTAMP__} or {@code #embed} (what the hashes of the files a unit read do not capture), remembered while a
- * file's identity (inode, size, modification and change times) stays the same, as ccache's inode cache does: a
- * direct-mode hit on sqlite3.c then reads no 9 MB file. A file changed more recently than its file system's timestamp
+ * file's identity (device and inode, size, modification and change times; of the file a link names) stays the same,
+ * as ccache's inode cache does: a direct-mode hit on sqlite3.c then reads no 9 MB file. A file changed more recently than its file system's timestamp
  * granularity allows to tell apart ({@link #settleMillis}) is hashed but its hash not reused, so an edit within that
  * granularity is never missed.
  */
@@ -212,10 +213,13 @@ final class FileHashes {
         return text.getBytes(StandardCharsets.US_ASCII);
     }
 
+    /**
+     * The identity of the file {@code file} names, through symbolic links: the file that is read and hashed. (The
+     * link's own identity, compared before, stays the same when the file it names is edited.)
+     */
     private static Identity identity(Path file) throws IOException {
-        Map<String, Object> unix = Files.readAttributes(file, "unix:ino,size,lastModifiedTime,ctime",
-                LinkOption.NOFOLLOW_LINKS);
-        return new Identity(unix.get("ino"), (Long) unix.get("size"), (FileTime) unix.get("lastModifiedTime"),
-                (FileTime) unix.get("ctime"));
+        Map<String, Object> unix = Files.readAttributes(file, "unix:dev,ino,size,lastModifiedTime,ctime");
+        return new Identity(List.of(unix.get("dev"), unix.get("ino")), (Long) unix.get("size"),
+                (FileTime) unix.get("lastModifiedTime"), (FileTime) unix.get("ctime"));
     }
 }

@@ -104,6 +104,29 @@ class FileHashesTest {
         assertThat(hashes.sha256(file)).isNotEqualTo(first).isEqualTo(Digest.of("#define A 2\n").hash());
     }
 
+    /**
+     * A header reached through a symbolic link (an include directory of links, as CMake installs and Bazel's virtual
+     * includes make): an edit of the file it names is seen, in both the hash and the scanned content. Before, the
+     * link's own identity was compared, which an edit of its target leaves alone: a running worker served the object
+     * built with the old header.
+     */
+    @Test
+    void anEditOfTheFileALinkNamesIsSeen() throws Exception {
+        Path target = Files.createDirectories(dir.resolve("real")).resolve("v.h");
+        Files.writeString(target, "#define V 1\n");
+        Path link = Files.createDirectories(dir.resolve("include")).resolve("v.h");
+        Files.createSymbolicLink(link, target);
+        FileHashes hashes = new FileHashes(Clock.fixed(Instant.now().plus(Duration.ofDays(1)), ZoneOffset.UTC));
+        String first = hashes.sha256(link);
+        assertThat(hashes.content(link).sha256()).isEqualTo(first);
+
+        Files.writeString(target, "#define V 2\n");
+        String second = Digest.of("#define V 2\n").hash();
+        assertThat(hashes.sha256(link)).isNotEqualTo(first).isEqualTo(second);
+        assertThat(hashes.content(link).sha256()).isEqualTo(second);
+        assertThat(hashes.editedSinceHashed(link)).isFalse(); // hashed again since
+    }
+
     @Test
     void aHashIsReusedSoonerWhereTimeStampsHaveFractionsOfASecond() throws Exception {
         FileTime whole = FileTime.from(Instant.parse("2026-12-01T02:18:22Z"));
