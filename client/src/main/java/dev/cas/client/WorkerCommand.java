@@ -17,8 +17,9 @@ import org.slf4j.simple.SimpleServiceProvider;
 
 /**
  * The command line of a worker process, in three parts: the JVM, its options and main class, and the cache's
- * settings; and what it adds to the worker's environment. {@link WorkerConnection} starts workers with it; the native client is compiled with its first two parts
- * ({@link NativeClientDefines}) so that a compiler probe can start a worker without a JVM of its own.
+ * settings; and what it adds to the worker's environment. {@link WorkerConnection} starts workers with it; the native
+ * client is compiled with its first two parts and the environment ({@link NativeClientDefines}) so that a compiler
+ * probe can start a worker without a JVM of its own.
  */
 final class WorkerCommand {
     private WorkerCommand() {

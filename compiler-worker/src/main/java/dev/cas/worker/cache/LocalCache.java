@@ -99,7 +99,11 @@ public final class LocalCache implements AutoCloseable {
      */
     public BuildRunning buildRunning() {
         buildsRunning.incrementAndGet();
-        return buildsRunning::decrementAndGet;
+        return () -> {
+            if (buildsRunning.decrementAndGet() == 0) {
+                background.buildsEnded();
+            }
+        };
     }
 
     /** Whether some build holds a {@link #buildRunning} handle now. */

@@ -290,13 +290,26 @@ public final class UnitCompiler {
         Set<String> files = new LinkedHashSet<>();
         if (Files.exists(list)) {
             for (String line : Files.readAllLines(list, StandardCharsets.UTF_8)) {
-                String name = line.replaceFirst("^\\.+ ", "");
+                String name = withoutNestingDots(line);
                 if (!name.isEmpty()) {
                     files.add(name);
                 }
             }
         }
         return files;
+    }
+
+    /**
+     * {@code line} without its leading dots and the space after them ({@code .. /usr/include/stdio.h}). Read without
+     * a regular expression: {@code replaceFirst} compiled one for each of a unit's ~150 lines (20 ms of a cold zstd
+     * build's 600 ms in the units' threads, async-profiler).
+     */
+    static String withoutNestingDots(String line) {
+        int dots = 0;
+        while (dots < line.length() && line.charAt(dots) == '.') {
+            dots++;
+        }
+        return dots > 0 && dots < line.length() && line.charAt(dots) == ' ' ? line.substring(dots + 1) : line;
     }
 
     /** Whether a miss runs clang: all of it, or its frontend to bitcode (not for IR given as input). */

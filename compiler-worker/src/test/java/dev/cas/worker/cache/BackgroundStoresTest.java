@@ -17,6 +17,7 @@ class BackgroundStoresTest {
             stores.submit(100, stored::countDown);
             assertThat(stored.await(300, TimeUnit.MILLISECONDS)).as("stored during the build").isFalse();
             building.set(false);
+            stores.buildsEnded();
             assertThat(stored.await(5, TimeUnit.SECONDS)).as("stored once the build ended").isTrue();
         }
     }
