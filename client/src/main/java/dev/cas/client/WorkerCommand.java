@@ -3,12 +3,12 @@ package dev.cas.client;
 import dev.cas.worker.Worker;
 import dev.cas.worker.daemon.WorkerDaemon;
 import java.io.File;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -22,6 +22,8 @@ import org.slf4j.simple.SimpleServiceProvider;
  * probe can start a worker without a JVM of its own.
  */
 final class WorkerCommand {
+    private static final String ROCKSDB_MUSL_LIBC = "ROCKSDB_MUSL_LIBC";
+
     private WorkerCommand() {
     }
 
@@ -97,8 +99,6 @@ final class WorkerCommand {
         }
         return Map.of();
     }
-
-    private static final String ROCKSDB_MUSL_LIBC = "ROCKSDB_MUSL_LIBC";
 
     /** This JVM's class path with every entry absolute: the native client starts workers from a build's directory. */
     private static String absoluteClassPath() {

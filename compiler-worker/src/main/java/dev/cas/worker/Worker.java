@@ -31,6 +31,9 @@ import java.util.concurrent.TimeUnit;
  * tests. Owns the cache (and through it RocksDB) and the thread pool; closing it releases both.
  */
 public final class Worker implements AutoCloseable {
+    /** The system property naming the directory for native libraries extracted from jars. */
+    public static final String NATIVE_LIBRARIES_PROPERTY = "cas.native.dir";
+
     private final LocalCache cache;
     private final ExecutorService pool;
     private final ForkJoinPool piecePool;
@@ -61,9 +64,6 @@ public final class Worker implements AutoCloseable {
         String named = System.getProperty(NATIVE_LIBRARIES_PROPERTY);
         return named == null || named.isBlank() ? cacheDirectory.resolve("native") : Path.of(named);
     }
-
-    /** The system property naming the directory for native libraries extracted from jars. */
-    public static final String NATIVE_LIBRARIES_PROPERTY = "cas.native.dir";
 
     /** Opens the cache in {@code cacheDirectory}/db; fails clearly when another process holds it. */
     public static Worker open(Path cacheDirectory, long maxSizeBytes) {

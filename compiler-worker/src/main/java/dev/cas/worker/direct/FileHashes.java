@@ -26,9 +26,9 @@ import java.util.stream.Stream;
  * SHA-256 of source and header files, and whether they use {@code __DATE__}, {@code __TIME__},
  * {@code __TIMESTAMP__} or {@code #embed} (what the hashes of the files a unit read do not capture), remembered while a
  * file's identity (device and inode, size, modification and change times; of the file a link names) stays the same,
- * as ccache's inode cache does: a direct-mode hit on sqlite3.c then reads no 9 MB file. A file changed more recently than its file system's timestamp
- * granularity allows to tell apart ({@link #settleMillis}) is hashed but its hash not reused, so an edit within that
- * granularity is never missed.
+ * as ccache's inode cache does: a direct-mode hit on sqlite3.c then reads no 9 MB file. A file changed more recently
+ * than its file system's timestamp granularity allows to tell apart ({@link #settleMillis}) is hashed but its hash
+ * not reused, so an edit within that granularity is never missed.
  */
 final class FileHashes {
     /** After a write, before a hash is reused: time stamps in whole seconds (or FAT's two). */
