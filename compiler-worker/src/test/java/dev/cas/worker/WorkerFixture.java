@@ -40,7 +40,21 @@ final class WorkerFixture implements AutoCloseable {
     }
 
     WorkerResponse cas(Path cwd, String compiler, String... args) {
+        afterTheLastWrite();
         return worker.compile(compiler, Arrays.asList(args), new BuildContext(cwd, environment));
+    }
+
+    /**
+     * A unit that read a file written within 10 ms of its compile's start (FileHashes.FINE_STAMP_LAG_MILLIS: time
+     * stamps come from the kernel's coarse clock) is not recorded, as ccache's "include file too new". Tests write
+     * files and compile at once, and then expect the next build to hit: each compile here starts that long after.
+     */
+    private static void afterTheLastWrite() {
+        try {
+            Thread.sleep(15);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Like {@link #cas} but the command must succeed. */

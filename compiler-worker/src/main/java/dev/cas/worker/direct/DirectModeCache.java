@@ -176,13 +176,13 @@ public final class DirectModeCache {
      * Depend mode: the record of a unit compiled without a preprocessor run, from the files clang says it read (the
      * source first). Its unit key: toolchain, directory, language, flags, source name, preprocessor environment, back
      * end, and the content of every one of those files. Empty when the unit cannot be served without compiling it (a
-     * file uses {@code __DATE__}..., or is gone already).
+     * file uses {@code __DATE__}..., or is gone already) or a file was written since the compile started.
      */
-    public Optional<IncludeManifest> dependRecord(String backend, Collection<String> filesRead, CompilerInvocation invocation,
-            SourceFile source, BuildContext context) {
+    public Optional<IncludeManifest> dependRecord(String backend, Collection<String> filesRead,
+            CompilerInvocation invocation, SourceFile source, BuildContext context, long compileStartedMillis) {
         try {
             Optional<List<IncludeManifest.FileHash>> files = IncludeManifest.hash(filesRead,
-                    context.workingDirectory(), hashes);
+                    context.workingDirectory(), hashes, compileStartedMillis);
             if (files.isEmpty()) {
                 return Optional.empty();
             }
@@ -227,13 +227,13 @@ public final class DirectModeCache {
      * the record, empty when none could be made or kept.
      */
     public Optional<IncludeManifest> record(Digest directKey, Digest unitKey, byte[] preprocessed,
-            CompilerInvocation invocation, SourceFile source, BuildContext context) {
+            CompilerInvocation invocation, SourceFile source, BuildContext context, long compileStartedMillis) {
         try {
             Optional<String> dependencyFile = invocation.dependencies().filePath(source, invocation.output());
             byte[] dependencies = dependencyFile.isPresent()
                     ? Files.readAllBytes(context.resolve(dependencyFile.get())) : new byte[0];
             Optional<IncludeManifest> record = IncludeManifest.fromPreprocessed(unitKey, preprocessed,
-                    context.workingDirectory(), dependencies, hashes);
+                    context.workingDirectory(), dependencies, hashes, compileStartedMillis);
             record.ifPresent(manifest -> cache.actions().put(directKey, manifest.encode()));
             return record;
         } catch (IOException | RuntimeException e) {

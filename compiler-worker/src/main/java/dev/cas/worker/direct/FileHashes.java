@@ -35,6 +35,8 @@ final class FileHashes {
     static final long SETTLE_MILLIS = 2_000;
     /** The same for sub-second time stamps (ext4, xfs, btrfs, tmpfs: the kernel's tick, at most 10 ms). */
     static final long FINE_SETTLE_MILLIS = 200;
+    /** How far behind the wall clock sub-second time stamps may be: they come from the kernel's coarse clock. */
+    static final long FINE_STAMP_LAG_MILLIS = 10;
 
     private record Identity(Object fileKey, long size, FileTime modified, FileTime changed) {
         /**
@@ -154,6 +156,22 @@ final class FileHashes {
         long settle = settleMillis(before.modified(), before.changed());
         boolean settled = now - before.modified().toMillis() > settle && now - before.changed().toMillis() > settle;
         remembered.put(key, new Remembered(before, sha256, content, settled && before.sameAs(identity(key))));
+    }
+
+    /**
+     * Whether {@code file}, as last hashed or checked here, was written at or after {@code epochMillis}, or so shortly
+     * before that its time stamps cannot tell: then what was hashed may not be what a compile that started at
+     * {@code epochMillis} read (ccache's "include file too new"). True for a file not hashed here.
+     */
+    boolean writtenSince(Path file, long epochMillis) {
+        Remembered known = remembered.get(file.toAbsolutePath().normalize());
+        if (known == null) {
+            return true;
+        }
+        Identity identity = known.identity();
+        long lag = settleMillis(identity.modified(), identity.changed()) == FINE_SETTLE_MILLIS
+                ? FINE_STAMP_LAG_MILLIS : SETTLE_MILLIS;
+        return Math.max(identity.modified().toMillis(), identity.changed().toMillis()) + lag >= epochMillis;
     }
 
     /**

@@ -13,6 +13,8 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The direct-mode record of a unit, as ccache keeps one: every file the preprocessor read (with the SHA-256 of its
@@ -20,6 +22,8 @@ import java.util.Set;
  * recorded content, the unit key is known without running the preprocessor. Stored with a checksum of its own text.
  */
 public record IncludeManifest(Digest unitKey, List<FileHash> files, byte[] dependencyFile) {
+    private static final Logger log = LoggerFactory.getLogger(IncludeManifest.class);
+
     private static final String HEADER = "cas-include-manifest 1";
 
     /** One file the preprocessor read, as named in the line markers (relative to the working directory or absolute). */
@@ -31,18 +35,19 @@ public record IncludeManifest(Digest unitKey, List<FileHash> files, byte[] depen
      * be served in direct mode (a file is gone already, or uses {@code __TIME__}, {@code __DATE__}...).
      */
     static Optional<IncludeManifest> fromPreprocessed(Digest unitKey, byte[] text, Path workingDirectory,
-            byte[] dependencyFile, FileHashes hashes) throws IOException {
-        return hash(lineMarkerFiles(text), workingDirectory, hashes)
+            byte[] dependencyFile, FileHashes hashes, long compileStartedMillis) throws IOException {
+        return hash(lineMarkerFiles(text), workingDirectory, hashes, compileStartedMillis)
                 .map(files -> new IncludeManifest(unitKey, files, dependencyFile));
     }
 
     /**
      * The content hash of each named file (relative to the working directory or absolute); empty when one is not a
      * regular file, uses {@code __TIME__}, {@code __DATE__}... or {@code #embed} (such a unit is never served without
-     * compiling it).
+     * compiling it), or was written since the compile that read it started (the content hashed now may not be the
+     * content compiled: a record of it would serve that object for the new content).
      */
-    static Optional<List<FileHash>> hash(Collection<String> names, Path workingDirectory, FileHashes hashes)
-            throws IOException {
+    static Optional<List<FileHash>> hash(Collection<String> names, Path workingDirectory, FileHashes hashes,
+            long compileStartedMillis) throws IOException {
         List<FileHash> files = new ArrayList<>();
         for (String name : names) {
             Path file = workingDirectory.resolve(name);
@@ -51,6 +56,10 @@ public record IncludeManifest(Digest unitKey, List<FileHash> files, byte[] depen
             }
             FileHashes.Content content = hashes.content(file);
             if (content.usesTimeOrEmbed()) {
+                return Optional.empty();
+            }
+            if (hashes.writtenSince(file, compileStartedMillis)) {
+                log.debug("no record: {} was written while the unit compiled", name);
                 return Optional.empty();
             }
             files.add(new FileHash(name, content.sha256()));

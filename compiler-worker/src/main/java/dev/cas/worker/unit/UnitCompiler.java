@@ -132,6 +132,7 @@ public final class UnitCompiler {
             return compileUncached(invocation, source, object, context);
         }
         long begin = System.nanoTime();
+        long started = System.currentTimeMillis(); // before anything reads the unit's files: see IncludeManifest.hash
         Optional<Digest> directKey = direct.key(invocation, source, context);
         boolean depend = directKey.isPresent() && dependMode(context);
         Path work = null;
@@ -161,14 +162,15 @@ public final class UnitCompiler {
                     early = startClang(invocation, source, work, context, Optional.of(work.resolve(HEADER_LIST)));
                 }
                 direct.readAhead(source, context); // beside clang: the depend key after it needs the source's hash
-                return compileWithoutPreprocessing(invocation, source, object, context, directKey.get(), work, early);
+                return compileWithoutPreprocessing(invocation, source, object, context, directKey.get(), work, early,
+                        started);
             }
             // Clang starts on the miss beside the preprocessor: on a miss (the usual case once direct mode has
             // missed) its result is ready sooner; on a hit it is killed.
             if (compilesWithClang(invocation, source)) {
                 early = startClang(invocation, source, work, context, Optional.empty());
             }
-            return compileFromText(invocation, source, object, context, begin, directKey, work, early);
+            return compileFromText(invocation, source, object, context, begin, started, directKey, work, early);
         } finally {
             if (early != null) {
                 early.cancel();
@@ -180,8 +182,8 @@ public final class UnitCompiler {
     }
 
     private UnitResult compileFromText(CompilerInvocation invocation, SourceFile source, Path object,
-            BuildContext context, long begin, Optional<Digest> directKey, Path work, ProcessRunner.Running early)
-            throws IOException {
+            BuildContext context, long begin, long started, Optional<Digest> directKey, Path work,
+            ProcessRunner.Running early) throws IOException {
         byte[] text;
         if (source.kind().isSource()) {
             // Its diagnostics are printed only on failure: the frontend prints them again, and they are stored.
@@ -206,7 +208,7 @@ public final class UnitCompiler {
                 (preprocessed - begin) / 1_000_000, (System.nanoTime() - preprocessed) / 1_000_000,
                 hit.isPresent() ? "hit" : "miss");
         if (hit.isPresent()) {
-            directKey.ifPresent(k -> recordDirect(k, key, text, invocation, source, context));
+            directKey.ifPresent(k -> recordDirect(k, key, text, invocation, source, context, started));
             return served(hit.get(), object, context, source, Found.PREPROCESSED);
         }
         long start = System.nanoTime();
@@ -219,7 +221,7 @@ public final class UnitCompiler {
         long millis = (System.nanoTime() - start) / 1_000_000;
         WorkFiles.writeAtomically(object, built.object());
         store(key, built, millis, context);
-        directKey.ifPresent(k -> recordDirect(k, key, text, invocation, source, context));
+        directKey.ifPresent(k -> recordDirect(k, key, text, invocation, source, context, started));
         log.debug("{}: compiled in {} ms, written and stored in {} ms", source.path(), millis,
                 (System.nanoTime() - start) / 1_000_000 - millis);
         records.built(context, source, built, millis, false);
@@ -247,7 +249,8 @@ public final class UnitCompiler {
      * mode.
      */
     private UnitResult compileWithoutPreprocessing(CompilerInvocation invocation, SourceFile source, Path object,
-            BuildContext context, Digest directKey, Path work, ProcessRunner.Running running) throws IOException {
+            BuildContext context, Digest directKey, Path work, ProcessRunner.Running running, long started)
+            throws IOException {
         long start = System.nanoTime();
         ProcessRunner.Result frontend = running.await();
         if (!frontend.succeeded()) {
@@ -258,7 +261,7 @@ public final class UnitCompiler {
         List<String> read = new ArrayList<>(List.of(source.path()));
         read.addAll(headersRead(work.resolve(HEADER_LIST)));
         Optional<IncludeManifest> record = direct.dependRecord(UnitKey.backendName(invocation, context), read,
-                invocation, source, context);
+                invocation, source, context, started);
         Optional<Result> hit = record.flatMap(r -> local.get(r.unitKey()).filter(UnitCompiler::isUnitObject));
         long keyed = System.nanoTime();
         if (hit.isPresent()) {
@@ -373,8 +376,9 @@ public final class UnitCompiler {
      * there, so that another checkout or machine finds the unit without preprocessing.
      */
     private void recordDirect(Digest directKey, Digest unitKey, byte[] text, CompilerInvocation invocation,
-            SourceFile source, BuildContext context) {
-        Optional<IncludeManifest> record = direct.record(directKey, unitKey, text, invocation, source, context);
+            SourceFile source, BuildContext context, long started) {
+        Optional<IncludeManifest> record = direct.record(directKey, unitKey, text, invocation, source, context,
+                started);
         if (record.isPresent() && context.remote().enabled()) {
             direct.sharedKey(invocation, source, context)
                     .ifPresent(shared -> direct.share(record.get(), shared, new RemoteResults(context.remote())));
