@@ -116,6 +116,42 @@ class DependModeIT {
         assertThat(linkAndRun()).isEqualTo("14");
     }
 
+    /**
+     * A header saved while its unit compiles: clang may have read the old content, so the unit is not recorded with
+     * the header's new hash, and the next build compiles it again and runs with the new value. Before, it was recorded
+     * and the next build served the object of the old content (by hand: the program printed 1 where the header said 2,
+     * three times in three).
+     */
+    @Test
+    void aHeaderSavedWhileItsUnitCompilesIsNotServedStale() throws Exception {
+        Path header = project.resolve("include/value.h");
+        WorkerFixture.write(header, "#define VALUE 1\n");
+        StringBuilder slow = new StringBuilder("#include <stdio.h>\n#include \"value.h\"\n");
+        for (int i = 0; i < 6000; i++) { // ~1 s of clang at -O0
+            slow.append("int f").append(i).append("(int x) { int y = x * ").append(i)
+                    .append("; for (int i = 0; i < x; i++) y += i ^ ").append(i).append("; return y; }\n");
+        }
+        slow.append("int main(void) { printf(\"%d\\n\", VALUE); return 0; }\n");
+        WorkerFixture.write(project.resolve("src/slow.c"), slow.toString());
+        String[] compile = {"-O0", "-I" + project.resolve("include"), "-c", "src/slow.c", "-o", "slow.o"};
+        Thread.sleep(2_500); // both files older than any time stamp granularity
+
+        Thread save = new Thread(() -> {
+            try {
+                Thread.sleep(300); // clang has read the header by now, or is about to
+                Files.writeString(header, "#define VALUE 2\n");
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        save.start();
+        fixture.casOk(project, "cc", compile);
+        save.join();
+        fixture.casOk(project, "cc", compile);
+        fixture.casOk(project, "cc", "-o", "slow", "slow.o");
+        assertThat(WorkerFixture.run(project.resolve("slow"), null).trim()).isEqualTo("2");
+    }
+
     @Test
     void theDependencyFileIsClangsOnAMissAndOnAHit() throws Exception {
         addUnusedVariable();
