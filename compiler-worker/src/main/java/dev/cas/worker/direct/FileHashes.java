@@ -169,8 +169,7 @@ final class FileHashes {
             return true;
         }
         Identity identity = known.identity();
-        long lag = settleMillis(identity.modified(), identity.changed()) == FINE_SETTLE_MILLIS
-                ? FINE_STAMP_LAG_MILLIS : SETTLE_MILLIS;
+        long lag = subSecond(identity.modified(), identity.changed()) ? FINE_STAMP_LAG_MILLIS : SETTLE_MILLIS;
         return Math.max(identity.modified().toMillis(), identity.changed().toMillis()) + lag >= epochMillis;
     }
 
@@ -194,8 +193,12 @@ final class FileHashes {
      * Told from the stamps themselves: a file system keeping sub-second stamps shows a fraction of a second.
      */
     static long settleMillis(FileTime modified, FileTime changed) {
-        return modified.toInstant().getNano() != 0 || changed.toInstant().getNano() != 0
-                ? FINE_SETTLE_MILLIS : SETTLE_MILLIS;
+        return subSecond(modified, changed) ? FINE_SETTLE_MILLIS : SETTLE_MILLIS;
+    }
+
+    /** Whether the file system keeps sub-second time stamps, told from the stamps: one shows a fraction. */
+    private static boolean subSecond(FileTime modified, FileTime changed) {
+        return modified.toInstant().getNano() != 0 || changed.toInstant().getNano() != 0;
     }
 
     static boolean usesTimeOrEmbed(byte[] content) {

@@ -175,4 +175,17 @@ class FileHashesTest {
         assertThat(new FileHashes(Clock.systemUTC()).hashAhead(headers, () -> asked.incrementAndGet() > 2))
                 .isEqualTo(2);
     }
+
+    @Test
+    void aFileWrittenJustBeforeTheCompileCountsAsWrittenDuringIt() throws Exception {
+        Path header = dir.resolve("a.h");
+        Files.writeString(header, "#define A 1\n");
+        FileHashes hashes = new FileHashes(Clock.systemUTC());
+        hashes.content(header);
+        long changed = Files.getLastModifiedTime(header).toMillis();
+        // the file system's stamps trail the wall clock by up to a tick: within it, a write cannot be told apart
+        assertThat(hashes.writtenSince(header, changed + FileHashes.FINE_STAMP_LAG_MILLIS)).isTrue();
+        assertThat(hashes.writtenSince(header, changed + FileHashes.SETTLE_MILLIS + 1)).isFalse();
+        assertThat(hashes.writtenSince(dir.resolve("never-hashed.h"), changed + 3_600_000)).isTrue();
+    }
 }
