@@ -1,6 +1,7 @@
 package dev.cas.client;
 
 import dev.cas.worker.Worker;
+import dev.cas.worker.common.NativeSha256;
 import dev.cas.worker.daemon.WorkerDaemon;
 import java.io.File;
 import java.io.IOException;
@@ -58,8 +59,10 @@ final class WorkerCommand {
         List<String> options = new ArrayList<>(List.of("-Xmx4g", "-XX:+UseSerialGC", "-XX:MaxNewSize=64m",
                 "-XX:MinHeapFreeRatio=10", "-XX:MaxHeapFreeRatio=30", "-XX:TieredStopAtLevel=1"));
         options.addAll(classArchiveAtItsOwnAddress());
-        besideTheJar("native").ifPresent(directory ->
-                options.add("-D" + Worker.NATIVE_LIBRARIES_PROPERTY + "=" + directory));
+        besideTheJar("native").ifPresent(directory -> {
+            options.add("-D" + Worker.NATIVE_LIBRARIES_PROPERTY + "=" + directory);
+            options.addAll(NativeSha256.keptLibraryOptions(directory));
+        });
         // SLF4J opens every jar on the class path to find its provider (~65 ms of the worker's start) unless named
         options.addAll(List.of("-Dslf4j.provider=" + SimpleServiceProvider.class.getName(),
                 "-Dslf4j.internal.verbosity=WARN"));

@@ -324,7 +324,7 @@ class LauncherIT {
      * and it loads RocksDB's library from beside the jar rather than extracting 15 MB into the new cache.
      */
     @Test
-    void aNewCachesWorkerNeitherAsksLddNorCopiesRocksDb() throws Exception {
+    void aNewCachesWorkerNeitherAsksLddNorCopiesItsNativeLibraries() throws Exception {
         Files.writeString(dir.resolve("a.c"), "int a(void) { return 1; }\n");
         Run compiled = casCompile(cacheEnv(), "cc", "-c", "a.c");
         assertThat(compiled.exit()).as(compiled.stderr()).isZero();
@@ -338,6 +338,16 @@ class LauncherIT {
         assertThat(Files.readAllLines(worker.resolve("maps")))
                 .anyMatch(line -> line.contains(besideTheJar + "/") && line.contains("rocksdb"));
         assertThat(dir.resolve("cache").resolve("native")).doesNotExist();
+        // the native SHA-256 (loaded in the background) from its copy beside the jar too, not from a new one in /tmp
+        List<String> maps = List.of();
+        for (long until = System.nanoTime() + 10_000_000_000L; System.nanoTime() < until; Thread.sleep(50)) {
+            maps = Files.readAllLines(worker.resolve("maps"));
+            if (maps.stream().anyMatch(line -> line.contains("amazonCorrettoCryptoProvider"))) {
+                break;
+            }
+        }
+        assertThat(maps.stream().filter(line -> line.contains("amazonCorrettoCryptoProvider")))
+                .isNotEmpty().allMatch(line -> line.contains(besideTheJar + "/aws-lc-"));
     }
 
     /** The /proc directory of this test's worker. */

@@ -25,6 +25,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The compile pipeline assembled over one local cache: the composition root shared by the worker daemon and the
@@ -33,6 +35,7 @@ import java.util.concurrent.TimeUnit;
 public final class Worker implements AutoCloseable {
     /** The system property naming the directory for native libraries extracted from jars. */
     public static final String NATIVE_LIBRARIES_PROPERTY = "cas.native.dir";
+    private static final Logger log = LoggerFactory.getLogger(Worker.class);
 
     private final LocalCache cache;
     private final ExecutorService pool;
@@ -116,9 +119,15 @@ public final class Worker implements AutoCloseable {
      * Warms the worker up in the background while no build runs: once its native SHA-256 has loaded, the direct-mode
      * file checks ({@link UnitCompiler#warmUp}). A worker started ahead of a build (a CI job's first step, or
      * {@code cas-compile start}) then checks its first build's files at the speed of a worker that has built before;
-     * a build that arrives meanwhile stops the warm-up at its next file.
+     * a build that arrives meanwhile stops the warm-up at its next file. Not when there is nothing to check: an empty
+     * cache and no server in {@code environment} (a first build's probes would have shared the processor with it:
+     * 70 ms of a cold zstd build's).
      */
-    public void warmUpInBackground() {
+    public void warmUpInBackground(Map<String, String> environment) {
+        if (cache.isEmpty() && !remotes.session(environment).enabled()) {
+            log.debug("warm-up skipped: an empty cache and no server, no record to check");
+            return;
+        }
         startInBackground("cas-warm-up", () -> {
             try {
                 NativeSha256.awaitLoad(Duration.ofSeconds(5));

@@ -137,6 +137,11 @@ public final class LocalCache implements AutoCloseable {
         database.clear();
     }
 
+    /** Whether nothing is stored yet: a new or cleared cache (what builds have kept may still be queued). */
+    public boolean isEmpty() {
+        return database.storedBytes() == 0;
+    }
+
     /** The counters and sizes shown by {@code cas-compile stats}, in display order. */
     public Map<String, Long> stats() {
         background.drain(); // the bytes stored include what builds have kept

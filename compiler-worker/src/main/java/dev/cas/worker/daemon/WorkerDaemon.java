@@ -72,7 +72,7 @@ public final class WorkerDaemon implements AutoCloseable {
             return;
         }
         worker.connectAhead(System.getenv());
-        worker.warmUpInBackground();
+        worker.warmUpInBackground(System.getenv());
         IdleMemoryRelease.handBackInThisProcess();
         try (WorkerDaemon daemon = new WorkerDaemon(worker, cacheDirectory.resolve(SOCKET_NAME), idle)) {
             Runtime.getRuntime().addShutdownHook(new Thread(daemon::stopAndAwaitClose));

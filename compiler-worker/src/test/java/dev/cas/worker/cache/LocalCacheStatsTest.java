@@ -2,6 +2,7 @@ package dev.cas.worker.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.cas.store.Digest;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Arrays;
@@ -28,6 +29,23 @@ class LocalCacheStatsTest {
             assertThat(stats).containsKeys(Stat.BYTES_STORED.key(), Stat.BYTES_LIMIT.key(), Stat.EVICTIONS.key());
             assertThat(Stat.BYTES_LIMIT.in(stats)).isEqualTo(1L << 30);
             assertThat(stats.keySet()).doesNotHaveDuplicates().hasSize(counted.length + 3);
+        }
+    }
+
+    @Test
+    void aCacheIsEmptyUntilSomethingIsStoredAndAgainWhenCleared() {
+        try (LocalCache cache = new LocalCache(dir.resolve("cache"), 1L << 30, Clock.systemUTC())) {
+            assertThat(cache.isEmpty()).isTrue();
+            cache.count(Stat.UNIT_HITS, 1);
+            assertThat(cache.isEmpty()).as("counters are not entries").isTrue();
+            byte[] object = "an object".getBytes();
+            cache.blobs().put(Digest.of(object), object);
+            assertThat(cache.isEmpty()).isFalse();
+            cache.clear();
+            assertThat(cache.isEmpty()).isTrue();
+        }
+        try (LocalCache reopened = new LocalCache(dir.resolve("cache"), 1L << 30, Clock.systemUTC())) {
+            assertThat(reopened.isEmpty()).isTrue();
         }
     }
 }
