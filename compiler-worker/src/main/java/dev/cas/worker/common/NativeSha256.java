@@ -19,7 +19,7 @@ import org.slf4j.LoggerFactory;
  * Switches the worker's SHA-256 to a native one (AWS-LC through the Amazon Corretto Crypto Provider, which uses the
  * CPU's SHA extensions) in the background. Why: the worker runs on C1 only, where the JDK's SHA-256 hashes ~125 MB/s
  * against ~1.5 GB/s native, and every key, stored object, verified read and direct-mode file check hashes (sqlite3.c:
- * 75 ms against 6 ms). Loading takes ~0.3 s (the library is unpacked and checked), so it runs beside whatever the
+ * 75 ms against 6 ms). Loading takes ~0.25 s (the provider's self-tests), so it runs beside whatever the
  * worker does first (loaded only when a unit first needed it, a build of hits from a shared cache took twice as
  * long); until it is ready, and wherever it cannot load, the JDK's SHA-256 serves.
  * {@code CAS_NATIVE_SHA256=0} keeps the JDK's. A worker started with {@link #keptLibraryOptions} loads the library
@@ -28,8 +28,8 @@ import org.slf4j.LoggerFactory;
 public final class NativeSha256 {
     private static final Logger log = LoggerFactory.getLogger(NativeSha256.class);
     private static final String LIBRARY_NAME = "amazonCorrettoCryptoProvider";
-    private static final String LIBRARY_ENTRY = "com/amazon/corretto/crypto/provider/" + System.mapLibraryName(
-            LIBRARY_NAME);
+    private static final String LIBRARY_ENTRY =
+            "com/amazon/corretto/crypto/provider/" + System.mapLibraryName(LIBRARY_NAME);
     /** The provider's switch: its library from {@code java.library.path} rather than out of its jar. */
     private static final String EXTERNAL_LIBRARY_PROPERTY = "com.amazon.corretto.crypto.provider.useExternalLib";
     /** Where the kept copy is, for the worker to extract it into before the provider looks. */
