@@ -11,7 +11,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
-/** Runs a toolchain executable in the caller's directory and environment and collects what it printed. */
+/**
+ * Runs a toolchain executable in the caller's directory and environment (its malloc on huge pages, see
+ * {@link HugePageMalloc}) and collects what it printed.
+ */
 public final class ProcessRunner {
 
     /** The exit status and both output streams of a finished process. */
@@ -39,7 +42,7 @@ public final class ProcessRunner {
     public static Running start(List<String> command, Path workingDirectory, Map<String, String> environment) {
         ProcessBuilder builder = new ProcessBuilder(command).directory(workingDirectory.toFile());
         builder.environment().clear();
-        builder.environment().putAll(environment);
+        builder.environment().putAll(HugePageMalloc.environment(environment));
         builder.redirectInput(ProcessBuilder.Redirect.PIPE);
         try {
             Process process = builder.start();
