@@ -7,6 +7,8 @@
 # (`make clean && make`) and a one-function edit in a library source (a compiler barrier at the start of one function).
 # cas builds the units of a parallel cold build whole and splits them into pieces when idle; the "idle split" column
 # is how long that took after the cold build (nothing else ran then), and the rebuilds start after it.
+# "clang+THP" is plain clang once more with the glibc setting cas runs clang with (malloc on transparent huge pages,
+# CAS_HUGE_PAGES in the README), for reference: the part of cas's time that is that setting, not caching.
 #
 #   bench/multi-unit.sh [RUNS] [PROJECT...]        e.g. bench/multi-unit.sh 3 zstd-1.5.6
 set -euo pipefail
@@ -32,8 +34,8 @@ edit_of() {
 timed_make() {
   local t0; t0=$(now)
   case "$project" in
-    zstd-*) make -C "$1/programs" -j2 zstd CC="$cc" MOREFLAGS="$opt" >"$work/make.log" 2>&1 ;;
-    *) make -C "$1" -j2 >"$work/make.log" 2>&1 ;;
+    zstd-*) env "${make_env[@]}" make -C "$1/programs" -j2 zstd CC="$cc" MOREFLAGS="$opt" >"$work/make.log" 2>&1 ;;
+    *) env "${make_env[@]}" make -C "$1" -j2 >"$work/make.log" 2>&1 ;;
   esac || { tail -30 "$work/make.log" >&2; exit 1; }
   echo "$(now) - $t0" | bc
 }
@@ -45,20 +47,22 @@ clean() {
   esac
 }
 
-printf '%-15s %-4s %-7s %9s %9s %9s %11s\n' project opt tool cold no-change edit "idle split"
+printf '%-15s %-4s %-9s %9s %9s %9s %11s\n' project opt tool cold no-change edit "idle split"
 for project in "${projects[@]}"; do
   source_tree="$(testdata "real/$project")"
   IFS='|' read -r edit_file edit_line <<<"$(edit_of "$project")"
   for opt in -O2 -O0; do
     declare -A results=()
     for run in $(seq "$runs"); do
-      for tool in clang ccache cas; do
+      for tool in clang clang+THP ccache cas; do
         src="$work/src-$tool" build="$work/build-$tool"
         "$launcher" stop >/dev/null 2>&1 || true  # first: the worker is found by its socket in the cache dir
         rm -rf "$src" "$build" "$CAS_CACHE_DIR" "$CCACHE_DIR"
         cp -r "$source_tree" "$src"
+        make_env=()
         case "$tool" in
           clang) cc="$work/bin/clang" launch=() ;;
+          clang+THP) cc="$work/bin/clang" launch=() make_env+=(GLIBC_TUNABLES=glibc.malloc.hugetlb=1) ;;
           ccache) cc="ccache $work/bin/clang" launch=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache) ;;
           cas) cc="$launcher cc" launch=(-DCMAKE_C_COMPILER_LAUNCHER="$launcher" -DCMAKE_CXX_COMPILER_LAUNCHER="$launcher") ;;
         esac
@@ -81,17 +85,18 @@ for project in "${projects[@]}"; do
         results[$tool.idle]+="$settled "
       done
     done
-    for tool in clang ccache cas; do
+    for tool in clang clang+THP ccache cas; do
       # shellcheck disable=SC2086
-      printf '%-15s %-4s %-7s %8.2fs %8.2fs %8.2fs %10.2fs\n' "$project" "$opt" "$tool" "$(median ${results[$tool.cold]})" \
+      printf '%-15s %-4s %-9s %8.2fs %8.2fs %8.2fs %10.2fs\n' "$project" "$opt" "$tool" "$(median ${results[$tool.cold]})" \
         "$(median ${results[$tool.again]})" "$(median ${results[$tool.edit]})" "$(median ${results[$tool.idle]})"
     done
     # shellcheck disable=SC2086
-    printf '%-15s %-4s %-7s %8.2fx %8.2fx %8.2fx\n' "$project" "$opt" ratio \
+    printf '%-15s %-4s %-9s %8.2fx %8.2fx %8.2fx\n' "$project" "$opt" ratio \
       "$(echo "$(median ${results[cas.cold]}) / $(median ${results[clang.cold]})" | bc -l)" \
       "$(echo "$(median ${results[cas.again]}) / $(median ${results[ccache.again]})" | bc -l)" \
       "$(echo "$(median ${results[cas.edit]}) / $(median ${results[clang.edit]})" | bc -l)"
     unset results
   done
 done
-echo "(ratios: cold and edit against plain clang, no-change rebuild against ccache)"
+echo "(ratios: cold and edit against plain clang, no-change rebuild against ccache; clang+THP: plain clang with"
+echo " GLIBC_TUNABLES=glibc.malloc.hugetlb=1, the setting cas runs clang with, for reference)"
