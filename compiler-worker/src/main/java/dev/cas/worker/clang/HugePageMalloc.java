@@ -1,6 +1,5 @@
 package dev.cas.worker.clang;
 
-import java.util.HashMap;
 import java.util.Map;
 
 /**
@@ -18,17 +17,17 @@ public final class HugePageMalloc {
     private HugePageMalloc() {
     }
 
-    /** {@code environment} with the huge-page setting added to its tunables, unless it names its own or opts out. */
-    public static Map<String, String> environment(Map<String, String> environment) {
+    /**
+     * Adds the huge-page setting to the tunables of {@code environment} (a process's, about to start), unless it names
+     * its own or opts out.
+     */
+    public static void addTo(Map<String, String> environment) {
         if ("0".equals(environment.get("CAS_HUGE_PAGES"))) {
-            return environment;
+            return;
         }
         String tunables = environment.getOrDefault(TUNABLES, "");
-        if (tunables.contains(HUGE_PAGES + "=")) {
-            return environment;
+        if (!tunables.contains(HUGE_PAGES + "=")) {
+            environment.put(TUNABLES, (tunables.isEmpty() ? "" : tunables + ":") + HUGE_PAGES + "=1");
         }
-        Map<String, String> withHugePages = new HashMap<>(environment);
-        withHugePages.put(TUNABLES, (tunables.isEmpty() ? "" : tunables + ":") + HUGE_PAGES + "=1");
-        return withHugePages;
     }
 }

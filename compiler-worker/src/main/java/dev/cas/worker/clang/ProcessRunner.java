@@ -42,7 +42,8 @@ public final class ProcessRunner {
     public static Running start(List<String> command, Path workingDirectory, Map<String, String> environment) {
         ProcessBuilder builder = new ProcessBuilder(command).directory(workingDirectory.toFile());
         builder.environment().clear();
-        builder.environment().putAll(HugePageMalloc.environment(environment));
+        builder.environment().putAll(environment);
+        HugePageMalloc.addTo(builder.environment());
         builder.redirectInput(ProcessBuilder.Redirect.PIPE);
         try {
             Process process = builder.start();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -24,22 +25,29 @@ class HugePageMallocTest {
 
     @Test
     void withoutTunablesOfItsOwnTheEnvironmentGetsTheHugePageSettingAlone() {
-        assertThat(HugePageMalloc.environment(Map.of("HOME", "/home/u")))
-                .containsExactlyInAnyOrderEntriesOf(Map.of("HOME", "/home/u",
+        Map<String, String> environment = new HashMap<>(Map.of("HOME", "/home/u"));
+
+        HugePageMalloc.addTo(environment);
+
+        assertThat(environment).containsExactlyInAnyOrderEntriesOf(Map.of("HOME", "/home/u",
                         "GLIBC_TUNABLES", "glibc.malloc.hugetlb=1"));
     }
 
     @Test
     void theUsersOwnHugePageSettingWins() {
-        Map<String, String> environment = Map.of("GLIBC_TUNABLES", "glibc.malloc.hugetlb=0");
+        Map<String, String> environment = new HashMap<>(Map.of("GLIBC_TUNABLES", "glibc.malloc.hugetlb=0"));
 
-        assertThat(HugePageMalloc.environment(environment)).isEqualTo(environment);
+        HugePageMalloc.addTo(environment);
+
+        assertThat(environment).isEqualTo(Map.of("GLIBC_TUNABLES", "glibc.malloc.hugetlb=0"));
     }
 
     @Test
     void casHugePagesZeroLeavesTheEnvironmentAsItIs() {
-        Map<String, String> environment = Map.of("CAS_HUGE_PAGES", "0");
+        Map<String, String> environment = new HashMap<>(Map.of("CAS_HUGE_PAGES", "0"));
 
-        assertThat(HugePageMalloc.environment(environment)).isEqualTo(environment);
+        HugePageMalloc.addTo(environment);
+
+        assertThat(environment).isEqualTo(Map.of("CAS_HUGE_PAGES", "0"));
     }
 }
