@@ -15,6 +15,9 @@ bench_install() {
 
 now() { date +%s.%N; }
 
+# the glibc setting cas's worker runs clang with (HugePageMalloc, CAS_HUGE_PAGES): for plain clang's reference runs
+huge_pages_env=GLIBC_TUNABLES=glibc.malloc.hugetlb=1
+
 # wall seconds of a command run quietly; its stderr is shown (and the script stops) when it fails. Needs $work.
 timed() { local t0 t1; t0=$(now); "$@" >/dev/null 2>"$work/last.err" || { cat "$work/last.err" >&2; exit 1; }; t1=$(now); echo "$t1 - $t0" | bc -l; }
 

@@ -62,7 +62,7 @@ for project in "${projects[@]}"; do
         make_env=()
         case "$tool" in
           clang) cc="$work/bin/clang" launch=() ;;
-          clang+THP) cc="$work/bin/clang" launch=() make_env+=(GLIBC_TUNABLES=glibc.malloc.hugetlb=1) ;;
+          clang+THP) cc="$work/bin/clang" launch=() make_env+=("$huge_pages_env") ;;
           ccache) cc="ccache $work/bin/clang" launch=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache) ;;
           cas) cc="$launcher cc" launch=(-DCMAKE_C_COMPILER_LAUNCHER="$launcher" -DCMAKE_CXX_COMPILER_LAUNCHER="$launcher") ;;
         esac
@@ -99,4 +99,4 @@ for project in "${projects[@]}"; do
   done
 done
 echo "(ratios: cold and edit against plain clang, no-change rebuild against ccache; clang+THP: plain clang with"
-echo " GLIBC_TUNABLES=glibc.malloc.hugetlb=1, the setting cas runs clang with, for reference)"
+echo " $huge_pages_env, the setting cas runs clang with, for reference)"

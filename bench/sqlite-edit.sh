@@ -41,7 +41,7 @@ for opt in -O2 -O0; do
   for ((i = 0; i < runs; i++)); do
     sqlite_edit $((21 + i))
     clang_edit+=("$(timed "$clang" "$opt" "${flags[@]}")")
-    clang_thp_edit+=("$(timed env GLIBC_TUNABLES=glibc.malloc.hugetlb=1 "$clang" "$opt" "${flags[@]}")")
+    clang_thp_edit+=("$(timed env "$huge_pages_env" "$clang" "$opt" "${flags[@]}")")
     ccache_edit+=("$(timed ccache "$clang" "$opt" "${flags[@]}")")
     cas_edit+=("$(timed "$cas" cc "$opt" "${flags[@]}")")
   done
@@ -60,4 +60,4 @@ while read -r opt cc cold ce cce casedit rc rw re cte; do
     "$(echo "$rc / 1024" | bc -l)" "$(echo "$rw / 1024" | bc -l)" "$(echo "$re / 1024" | bc -l)" "$cte"
 done <"$work/rows"
 echo "edit ratio = cas edit / clang edit (target at -O2: <= 0.125, goal 0.1); cold ratio target <= 1.15"
-echo "clang+THP edit = plain clang with GLIBC_TUNABLES=glibc.malloc.hugetlb=1, the setting cas runs clang with (reference only)"
+echo "clang+THP edit = plain clang with $huge_pages_env, the setting cas runs clang with (reference only)"
